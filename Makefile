@@ -1,0 +1,56 @@
+# SOPGate. The two front-door commands: `make run` (demo) and `make test` (lint + every test).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+# Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say.
+TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
+	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=locmemmail:// SCAN_DEBOUNCE_SECONDS=1
+
+.PHONY: help venv run test lint format check bench bench-oem clean
+
+help:
+	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program"
+	@echo "make test       lint and run the whole test suite"
+	@echo "make bench      benchmarks at program size (PostgreSQL: set DATABASE_URL)"
+	@echo "make bench-oem  benchmarks at OEM size"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput -v0
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	@DEBUG=$${DEBUG:-1} VENV=$(VENV) scripts/run-all.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: $(STAMP)
+	$(TEST_ENV) $(PY) manage.py check
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: lint check
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(TEST_ENV) $(PY) -m bench --size program
+
+bench-oem: $(STAMP)
+	$(TEST_ENV) $(PY) -m bench --size oem
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3*

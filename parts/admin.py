@@ -1,0 +1,157 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from sopgate.admin_badges import badge
+
+from . import services
+from .choices import PPAPStatus
+from .models import Part, Supplier, SupplierUpdate, SupplierUser
+from .resources import PartResource
+from .selectors import parts_with_status
+
+PPAP_TONES = {
+    PPAPStatus.APPROVED: "good",
+    PPAPStatus.INTERIM_APPROVED: "warn",
+    PPAPStatus.SUBMITTED: "neutral",
+    PPAPStatus.NOT_SUBMITTED: "neutral",
+    PPAPStatus.REJECTED: "bad",
+}
+
+
+@admin.register(Supplier)
+class SupplierAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "country", "is_active", "part_count"]
+    list_filter = ["is_active", "country"]
+    search_fields = ["code", "name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(part_count=Count("parts"))
+
+    @admin.display(description="parts", ordering="part_count")
+    def part_count(self, obj):
+        return obj.part_count
+
+
+@admin.register(SupplierUser)
+class SupplierUserAdmin(admin.ModelAdmin):
+    list_display = ["user", "supplier"]
+    list_select_related = ["user", "supplier"]
+    autocomplete_fields = ["user", "supplier"]
+    search_fields = ["user__username", "supplier__code"]
+
+
+class LateFilter(admin.SimpleListFilter):
+    title = "late"
+    parameter_name = "late"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Late"), ("no", "Not late")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(late=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Part)
+class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [PartResource]
+    list_display = [
+        "part_number",
+        "revision",
+        "name",
+        "supplier",
+        "effective_need",
+        "promised_date",
+        "ppap_badge",
+        "late_badge",
+    ]
+    list_display_links = ["part_number", "name"]
+    list_filter = ["program", "supplier", "ppap_status", "criticality", LateFilter]
+    list_select_related = ["program", "supplier"]
+    search_fields = ["part_number", "name", "supplier__code"]
+    autocomplete_fields = ["program", "supplier", "owner"]
+    readonly_fields = ["last_supplier_update_at", "created_at", "updated_at"]
+    actions = ["approve_ppap", "mark_received"]
+    list_per_page = 100
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "program",
+                    "part_number",
+                    "revision",
+                    "name",
+                    "supplier",
+                    "owner",
+                    "criticality",
+                    "qty_per_vehicle",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["need_date", "promised_date", "received_on"]}),
+        (
+            "PPAP and tooling",
+            {"fields": ["ppap_status", "ppap_level", "ppap_due_date", "interim_expires_on", "tooling_stage"]},
+        ),
+        ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return parts_with_status(super().get_queryset(request), today=timezone.localdate())
+
+    @admin.display(description="need date", ordering="effective_need_date")
+    def effective_need(self, obj):
+        return obj.effective_need_date
+
+    @admin.display(description="PPAP", ordering="ppap_status")
+    def ppap_badge(self, obj):
+        return badge(obj.get_ppap_status_display(), PPAP_TONES[obj.ppap_status])
+
+    @admin.display(description="late", ordering="late")
+    def late_badge(self, obj):
+        if obj.received_on:
+            return badge("Received", "good")
+        return badge("Late", "bad") if obj.late else badge("On time", "good")
+
+    @admin.action(description="Approve PPAP of selected parts")
+    def approve_ppap(self, request, queryset):
+        changed = services.parts_approve_ppap(actor=request.user, part_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"PPAP approved for {changed} part(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark selected parts received today")
+    def mark_received(self, request, queryset):
+        changed = services.parts_mark_received(actor=request.user, part_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{changed} part(s) marked received.", messages.SUCCESS)
+
+
+@admin.register(SupplierUpdate)
+class SupplierUpdateAdmin(admin.ModelAdmin):
+    """The update log is append-only: readable here, never edited."""
+
+    list_display = [
+        "reported_at",
+        "part",
+        "reported_by",
+        "promised_date",
+        "ppap_status",
+        "capacity_per_week",
+        "tooling_stage",
+    ]
+    list_select_related = ["part", "reported_by"]
+    list_filter = ["part__program", "ppap_status"]
+    search_fields = ["part__part_number", "note"]
+    date_hierarchy = "reported_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,149 @@
+"""Suppliers, the parts they deliver and the append-only log of what they reported."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
+
+CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
+
+
+def _alert_emails_validator(value) -> None:
+    from django.core.validators import validate_email
+
+    if not isinstance(value, list):
+        raise ValidationError("Enter a list of email addresses.")
+    for email in value:
+        if not isinstance(email, str):
+            raise ValidationError("Each alert contact must be an email address.")
+        validate_email(email)
+
+
+class Supplier(models.Model):
+    code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code, e.g. DE.")
+    alert_emails = models.JSONField(default=list, blank=True, validators=[_alert_emails_validator])
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SupplierUser(models.Model):
+    """Links a login to the one supplier it speaks for; a user belongs to at most one supplier."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="supplier_membership"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="members")
+
+    class Meta:
+        verbose_name = "supplier user"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.supplier.code}"
+
+
+class Part(models.Model):
+    program = models.ForeignKey("sopgate.Program", on_delete=models.CASCADE, related_name="parts")
+    part_number = models.CharField(max_length=64)
+    revision = models.CharField(max_length=16, default="A")
+    name = models.CharField(max_length=200)
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="parts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_parts"
+    )
+    criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.STANDARD)
+    qty_per_vehicle = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    need_date = models.DateField(null=True, blank=True, help_text="Empty = SOP minus the program's part lead days.")
+    promised_date = models.DateField(
+        null=True, blank=True, help_text="Supplier-committed arrival of PPAP-conform parts."
+    )
+    received_on = models.DateField(null=True, blank=True)
+    ppap_status = models.CharField(
+        "PPAP status", max_length=20, choices=PPAPStatus.choices, default=PPAPStatus.NOT_SUBMITTED
+    )
+    ppap_level = models.PositiveSmallIntegerField(
+        "PPAP level", default=DEFAULT_PPAP_LEVEL, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    ppap_due_date = models.DateField(
+        "PPAP due date", null=True, blank=True, help_text="Empty = need date minus the program's PPAP lead days."
+    )
+    interim_expires_on = models.DateField(null=True, blank=True)
+    tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, default=ToolingStage.NOT_STARTED)
+    capacity_per_week = models.PositiveIntegerField(null=True, blank=True, help_text="Supplier-confirmed run@rate.")
+    last_supplier_update_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program", "part_number", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "part_number", "revision"], name="part_unique_number_revision"),
+            models.CheckConstraint(condition=Q(qty_per_vehicle__gte=1), name="part_qty_per_vehicle_positive"),
+            models.CheckConstraint(condition=Q(ppap_level__gte=1, ppap_level__lte=5), name="part_ppap_level_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(capacity_per_week__isnull=True) | Q(capacity_per_week__gte=0),
+                name="part_capacity_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(ppap_status__in=PPAPStatus.values), name="part_ppap_status_valid"),
+            models.CheckConstraint(condition=Q(criticality__in=Criticality.values), name="part_criticality_valid"),
+            models.CheckConstraint(condition=Q(tooling_stage__in=ToolingStage.values), name="part_tooling_stage_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["program", "supplier"], name="part_program_supplier_idx"),
+            models.Index(fields=["program", "need_date"], name="part_program_need_idx"),
+            models.Index(fields=["supplier", "part_number"], name="part_supplier_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.part_number} rev {self.revision}"
+
+
+class SupplierUpdate(models.Model):
+    """What a supplier reported for one part, by whom and when. Rows are never changed or deleted."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="supplier_updates")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reported_at = models.DateTimeField()
+    promised_date = models.DateField(null=True, blank=True)
+    ppap_status = models.CharField(max_length=20, choices=PPAPStatus.choices, blank=True)
+    capacity_per_week = models.PositiveIntegerField(null=True, blank=True)
+    tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ppap_status="") | Q(ppap_status__in=PPAPStatus.values), name="update_ppap_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(tooling_stage="") | Q(tooling_stage__in=ToolingStage.values),
+                name="update_tooling_stage_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["part", "reported_at"], name="update_part_time_idx")]
+
+    def __str__(self) -> str:
+        return f"Update to {self.part_id} at {self.reported_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Supplier updates are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Supplier updates are append-only.")

@@ -1,0 +1,88 @@
+"""Reads about parts. "Late" is derived here, as of a date, and nowhere else."""
+
+from datetime import date, timedelta
+
+from django.db.models import BooleanField, Case, DateField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from .expressions import DateAddDays, date_minus_days
+from .models import Part, Supplier
+
+
+def part_late_q() -> Q:
+    """The `part_late` rule on a queryset annotated by `parts_with_status`:
+    open, and promised after the need date, or the need date has passed, or no promise although need is near."""
+    return Q(received_on__isnull=True) & (
+        Q(promised_date__gt=F("effective_need_date"))
+        | Q(effective_need_date__lt=F("status_date"))
+        | Q(promised_date__isnull=True, effective_need_date__lte=F("at_risk_horizon"))
+    )
+
+
+def parts_with_status(queryset: QuerySet[Part] | None = None, *, today: date) -> QuerySet[Part]:
+    """Annotate effective need date, effective PPAP due date and `late`, as of `today`, in SQL.
+
+    Works across programs: each row uses its own program's lead times.
+    """
+    queryset = Part.objects.all() if queryset is None else queryset
+    today_value = Value(today, output_field=DateField())
+    return (
+        queryset.annotate(
+            status_date=today_value,
+            effective_need_date=Coalesce(
+                F("need_date"),
+                date_minus_days(F("program__sop_date"), F("program__part_lead_days")),
+                output_field=DateField(),
+            ),
+            at_risk_horizon=DateAddDays(today_value, F("program__at_risk_days")),
+        )
+        .annotate(
+            effective_ppap_due_date=Coalesce(
+                F("ppap_due_date"),
+                date_minus_days(F("effective_need_date"), F("program__ppap_lead_days")),
+                output_field=DateField(),
+            ),
+        )
+        .annotate(late=Case(When(part_late_q(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    )
+
+
+def part_list_for_user(user, *, today: date) -> QuerySet[Part]:
+    """Parts a user may see: all for engineers, only their supplier's for supplier users, none otherwise."""
+    queryset = Part.objects.all()
+    supplier_id = supplier_id_for_user(user)
+    if supplier_id is not None:
+        queryset = queryset.filter(supplier_id=supplier_id)
+    elif not user_is_engineer(user):
+        queryset = queryset.none()
+    return parts_with_status(queryset, today=today)
+
+
+def supplier_id_for_user(user) -> int | None:
+    membership = getattr(user, "supplier_membership", None) if user.is_authenticated else None
+    return membership.supplier_id if membership is not None else None
+
+
+def user_is_engineer(user) -> bool:
+    """Engineers are staff users or members of the `engineers` group, and never supplier users."""
+    if not user.is_authenticated or supplier_id_for_user(user) is not None:
+        return False
+    if user.is_staff:
+        return True
+    cached = getattr(user, "_sopgate_is_engineer", None)
+    if cached is None:
+        cached = user.groups.filter(name="engineers").exists()
+        user._sopgate_is_engineer = cached
+    return cached
+
+
+def supplier_list_for_user(user) -> QuerySet[Supplier]:
+    supplier_id = supplier_id_for_user(user)
+    if supplier_id is not None:
+        return Supplier.objects.filter(pk=supplier_id)
+    return Supplier.objects.all() if user_is_engineer(user) else Supplier.objects.none()
+
+
+def effective_need_date(part: Part) -> date:
+    """Python mirror of the SQL annotation, for one part loaded with its program."""
+    return part.need_date or part.program.sop_date - timedelta(days=part.program.part_lead_days)

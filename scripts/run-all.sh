@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs web, Celery worker and Celery beat together in the foreground; Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PORT=${PORT:-8000}
+mkdir -p var
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping SOPGate..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+"$VENV/bin/python" manage.py collectstatic --noinput -v0
+"$VENV/bin/gunicorn" sopgate.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - &
+pids+=($!)
+"$VENV/bin/celery" -A sopgate worker --loglevel INFO --concurrency 2 --hostname "worker@%h" &
+pids+=($!)
+"$VENV/bin/celery" -A sopgate beat --loglevel INFO --schedule var/celerybeat-schedule &
+pids+=($!)
+
+sleep 2
+cat <<MSG
+
+  SOPGate is running (web, worker, beat). Ctrl-C stops all three.
+    Dashboard:  http://127.0.0.1:$PORT/
+    Admin:      http://127.0.0.1:$PORT/admin/
+    API docs:   http://127.0.0.1:$PORT/api/docs/
+    Health:     http://127.0.0.1:$PORT/health/
+  Logins are printed above by seed_demo (engineer / sopgate-demo).
+
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,122 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from simple_history.admin import SimpleHistoryAdmin
+
+from .admin_badges import badge
+from .choices import AlertStatus, Severity
+from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
+
+admin.site.site_header = "SOPGate"
+admin.site.site_title = "SOPGate admin"
+admin.site.index_title = "Supply-chain readiness"
+
+
+class RampStepInline(admin.TabularInline):
+    model = RampStep
+    extra = 0
+
+
+@admin.register(Program)
+class ProgramAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "sop_date", "owner", "decision_badge", "last_scanned_at"]
+    list_select_related = ["owner"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["last_scanned_at"]
+    inlines = [RampStepInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_blocking=Count(
+                    "blockers", filter=Q(blockers__resolved_at__isnull=True, blockers__severity=Severity.BLOCKING)
+                ),
+                open_warning=Count(
+                    "blockers", filter=Q(blockers__resolved_at__isnull=True, blockers__severity=Severity.WARNING)
+                ),
+            )
+        )
+
+    @admin.display(description="gate")
+    def decision_badge(self, obj):
+        if obj.open_blocking:
+            return badge(f"No go ({obj.open_blocking} blocking)", "bad")
+        if obj.open_warning:
+            return badge(f"Conditional ({obj.open_warning} warnings)", "warn")
+        return badge("Go", "good")
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "open"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Blocker)
+class BlockerAdmin(ReadOnlyAdmin):
+    list_display = ["object_label", "rule", "severity_badge", "owner", "opened_at", "resolved_at", "program"]
+    list_filter = [OpenFilter, "program", "severity", "rule"]
+    list_select_related = ["program", "owner"]
+    search_fields = ["object_label", "message"]
+    date_hierarchy = "opened_at"
+
+    @admin.display(description="severity", ordering="severity")
+    def severity_badge(self, obj):
+        return badge(obj.get_severity_display(), "bad" if obj.severity == Severity.BLOCKING else "warn")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "blocker", "status_badge", "attempts", "last_error", "sent_at"]
+    list_filter = ["status"]
+    list_select_related = ["blocker"]
+    search_fields = ["recipient", "blocker__object_label"]
+    actions = ["retry"]
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        tone = {AlertStatus.SENT: "good", AlertStatus.PENDING: "neutral", AlertStatus.FAILED: "bad"}[obj.status]
+        return badge(obj.get_status_display(), tone)
+
+    @admin.action(description="Retry sending selected failed alerts")
+    def retry(self, request, queryset):
+        from .services import dispatch_alerts
+
+        ids = list(queryset.filter(status=AlertStatus.FAILED).values_list("id", flat=True))
+        Alert.objects.filter(id__in=ids).update(
+            status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None
+        )
+        dispatch_alerts(ids)
+        self.message_user(request, f"{len(ids)} alert(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["date", "recipient", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "date"]
+
+
+@admin.register(ReadinessSnapshot)
+class ReadinessSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["date", "program", "decision", "readiness_pct", "blocking_count", "warning_count"]
+    list_filter = ["program", "decision"]
+    list_select_related = ["program"]

@@ -1,0 +1,69 @@
+"""Vocabularies of the gate. The values are the API contract: never rename them."""
+
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    BLOCKING = "blocking", "Blocking"
+    WARNING = "warning", "Warning"
+
+
+class Decision(models.TextChoices):
+    GO = "go", "Go"
+    CONDITIONAL = "conditional", "Conditional"
+    NO_GO = "no_go", "No go"
+
+
+class ObjectType(models.TextChoices):
+    PART = "part", "Part"
+    VALIDATION_TEST = "validation_test", "Validation test"
+    HANDOVER_ITEM = "handover_item", "Handover item"
+    HANDOVER_CHECKLIST = "handover_checklist", "Handover checklist"
+
+
+class Rule(models.TextChoices):
+    PART_UNSOURCED = "part_unsourced", "Part not sourced"
+    PART_LATE = "part_late", "Part late"
+    PART_AT_RISK = "part_at_risk", "Part at risk"
+    PPAP_REJECTED = "ppap_rejected", "PPAP rejected"
+    PPAP_OVERDUE = "ppap_overdue", "PPAP overdue"
+    PPAP_INTERIM_EXPIRING = "ppap_interim_expiring", "Interim PPAP expiring"
+    CAPACITY_SHORTFALL = "capacity_shortfall", "Capacity shortfall"
+    CAPACITY_UNCONFIRMED = "capacity_unconfirmed", "Capacity unconfirmed"
+    SUPPLIER_UPDATE_STALE = "supplier_update_stale", "Supplier update stale"
+    TEST_FAILED = "test_failed", "Test failed"
+    TEST_AFTER_SOP = "test_after_sop", "Test ends after SOP"
+    TEST_OVERDUE = "test_overdue", "Test overdue"
+    HANDOVER_ITEM_OVERDUE = "handover_item_overdue", "Handover item overdue"
+    HANDOVER_ITEM_AFTER_SOP = "handover_item_after_sop", "Handover item due after SOP"
+    HANDOVER_UNSIGNED = "handover_unsigned", "Handover not signed"
+
+
+RULE_SEVERITY = {
+    Rule.PART_UNSOURCED: Severity.BLOCKING,
+    Rule.PART_LATE: Severity.BLOCKING,
+    Rule.PART_AT_RISK: Severity.WARNING,
+    Rule.PPAP_REJECTED: Severity.BLOCKING,
+    Rule.PPAP_OVERDUE: Severity.BLOCKING,
+    Rule.PPAP_INTERIM_EXPIRING: Severity.WARNING,
+    Rule.CAPACITY_SHORTFALL: Severity.BLOCKING,
+    Rule.CAPACITY_UNCONFIRMED: Severity.WARNING,
+    Rule.SUPPLIER_UPDATE_STALE: Severity.WARNING,
+    Rule.TEST_FAILED: Severity.BLOCKING,
+    Rule.TEST_AFTER_SOP: Severity.BLOCKING,
+    Rule.TEST_OVERDUE: Severity.WARNING,
+    Rule.HANDOVER_ITEM_OVERDUE: Severity.BLOCKING,
+    Rule.HANDOVER_ITEM_AFTER_SOP: Severity.BLOCKING,
+    Rule.HANDOVER_UNSIGNED: Severity.BLOCKING,
+}
+
+# Rules caused by a supplier: their alerts also go to the supplier's alert contacts.
+SUPPLIER_RULES = frozenset(
+    {Rule.PART_LATE, Rule.PPAP_REJECTED, Rule.PPAP_OVERDUE, Rule.CAPACITY_SHORTFALL, Rule.SUPPLIER_UPDATE_STALE}
+)
+
+
+class AlertStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed permanently"

@@ -1,0 +1,608 @@
+"""The SU7 demo program: about 300 parts from 40 suppliers, 120 validation tests and 6 handover areas,
+with dates relative to today. Mostly on track, with some late parts, a failed crash test, a capacity
+shortfall and a silent supplier, so that the gate has something true to say.
+
+Deterministic: the same day gives the same data, and loading it twice changes nothing.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from parts.choices import Criticality, PPAPStatus, ToolingStage
+from parts.models import Part, Supplier, SupplierUser
+from validation.choices import TestPhase, TestStatus
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+from .models import Program, RampStep
+
+DEMO_PASSWORD = "sopgate-demo"  # noqa: S105 - a documented demo login, printed by seed_demo
+
+SUPPLIERS = [
+    ("CATL-NB", "Ningbo Cell & Module Co.", "CN"),
+    ("BOSCH-RT", "Reutlingen Power Electronics GmbH", "DE"),
+    ("LEAR-SF", "Seat Frames Lear Slovakia", "SK"),
+    ("FUYAO-FQ", "Fuqing Automotive Glass", "CN"),
+    ("YAZAKI-WH", "Wuhan Harness Systems", "CN"),
+    ("BREMBO-BG", "Bergamo Brake Systems", "IT"),
+    ("CONTI-RG", "Regensburg Chassis Electronics", "DE"),
+    ("VALEO-TH", "Thermal Systems Valeo Hubei", "CN"),
+    ("ZF-FN", "Friedrichshafen Axle Drives", "DE"),
+    ("MAGNA-GZ", "Graz Body Structures", "AT"),
+    ("APTIV-SZ", "Suzhou Connectivity", "CN"),
+    ("HELLA-LS", "Lippstadt Lighting", "DE"),
+    ("AUTOLIV-VG", "Vårgårda Restraint Systems", "SE"),
+    ("DENSO-KY", "Kariya HVAC Modules", "JP"),
+    ("NIDEC-DL", "Dalian Traction Motors", "CN"),
+    ("SCHAEF-HZ", "Herzogenaurach Bearings", "DE"),
+    ("MICHELIN-CF", "Clermont Tyres", "FR"),
+    ("PIRELLI-MI", "Milano Tyres", "IT"),
+    ("NOVELIS-GO", "Göttingen Aluminium Sheet", "DE"),
+    ("BAOSTEEL-SH", "Shanghai Press Hardened Steel", "CN"),
+    ("GENTHERM-NT", "Northville Seat Climate", "US"),
+    ("HUF-VE", "Velbert Access Systems", "DE"),
+    ("KOSTAL-LU", "Lüdenscheid Switches", "DE"),
+    ("MAHLE-ST", "Stuttgart Battery Cooling", "DE"),
+    ("SENSATA-AT", "Attleboro Sensors", "US"),
+    ("INFINEON-MU", "Munich Power Semiconductors", "DE"),
+    ("TE-SH", "Schaffhausen HV Connectors", "CH"),
+    ("LEONI-NU", "Nuremberg HV Cables", "DE"),
+    ("FORVIA-NA", "Nanterre Cockpit Modules", "FR"),
+    ("HYUNDAI-MB", "Mobis Steering Columns", "KR"),
+    ("NEXTEER-SG", "Saginaw Steering Gears", "US"),
+    ("SAINT-GO", "Aachen Sunroof Glass", "DE"),
+    ("WEBASTO-ST", "Stockdorf Roof Systems", "DE"),
+    ("GESTAMP-MD", "Madrid Hot Stamping", "ES"),
+    ("KIEKERT-HE", "Heiligenhaus Latches", "DE"),
+    ("TOYODA-AI", "Aichi Interior Trim", "JP"),
+    ("DRAXL-LZ", "Linz Sealing Systems", "AT"),
+    ("MANN-LB", "Ludwigsburg Cabin Filters", "DE"),
+    ("SIKA-ZU", "Zürich Structural Adhesives", "CH"),
+    ("BYD-SZ", "Shenzhen Charging Units", "CN"),
+]
+
+# (supplier code, family name, how many part numbers)
+FAMILIES = [
+    ("CATL-NB", "Battery module", 12),
+    ("BOSCH-RT", "Inverter", 4),
+    ("LEAR-SF", "Seat frame", 10),
+    ("FUYAO-FQ", "Windscreen glass", 4),
+    ("YAZAKI-WH", "Wiring harness", 16),
+    ("BREMBO-BG", "Brake caliper", 6),
+    ("CONTI-RG", "ESC control unit", 4),
+    ("VALEO-TH", "Heat pump module", 6),
+    ("ZF-FN", "Rear axle drive", 6),
+    ("MAGNA-GZ", "Side member", 12),
+    ("APTIV-SZ", "Telematics unit", 5),
+    ("HELLA-LS", "Headlamp", 6),
+    ("AUTOLIV-VG", "Airbag module", 8),
+    ("DENSO-KY", "HVAC module", 5),
+    ("NIDEC-DL", "Traction motor stator", 5),
+    ("SCHAEF-HZ", "Wheel bearing", 6),
+    ("MICHELIN-CF", "Tyre 245/45 R20", 3),
+    ("PIRELLI-MI", "Tyre 265/40 R21", 3),
+    ("NOVELIS-GO", "Aluminium closure panel", 10),
+    ("BAOSTEEL-SH", "B-pillar reinforcement", 8),
+    ("GENTHERM-NT", "Seat heater mat", 6),
+    ("HUF-VE", "Flush door handle", 8),
+    ("KOSTAL-LU", "Steering switch", 6),
+    ("MAHLE-ST", "Battery cold plate", 8),
+    ("SENSATA-AT", "Pressure sensor", 8),
+    ("INFINEON-MU", "SiC power module", 4),
+    ("TE-SH", "HV connector", 12),
+    ("LEONI-NU", "HV cable", 10),
+    ("FORVIA-NA", "Cockpit module", 4),
+    ("HYUNDAI-MB", "Steering column", 3),
+    ("NEXTEER-SG", "Steering gear", 3),
+    ("SAINT-GO", "Panoramic roof glass", 3),
+    ("WEBASTO-ST", "Roof frame", 3),
+    ("GESTAMP-MD", "Door ring", 6),
+    ("KIEKERT-HE", "Door latch", 8),
+    ("TOYODA-AI", "Door trim panel", 10),
+    ("DRAXL-LZ", "Door seal", 10),
+    ("MANN-LB", "Cabin filter", 2),
+    ("SIKA-ZU", "Structural adhesive", 4),
+    ("BYD-SZ", "On-board charger", 4),
+    (None, "Frunk liner", 1),
+]
+SAFETY = {
+    "Airbag module",
+    "Brake caliper",
+    "Seat frame",
+    "Steering column",
+    "Steering gear",
+    "B-pillar reinforcement",
+    "ESC control unit",
+    "Door ring",
+    "Door latch",
+}
+CRITICAL = {
+    "Battery module",
+    "Inverter",
+    "Traction motor stator",
+    "SiC power module",
+    "HV connector",
+    "HV cable",
+    "Battery cold plate",
+    "Wiring harness",
+    "On-board charger",
+    "Rear axle drive",
+}
+QTY = {
+    "Battery module": 8,
+    "Tyre 245/45 R20": 2,
+    "Tyre 265/40 R21": 2,
+    "Wheel bearing": 2,
+    "Door latch": 2,
+    "Flush door handle": 2,
+    "Door seal": 2,
+    "Door trim panel": 2,
+    "Headlamp": 1,
+    "Seat heater mat": 2,
+}
+
+ENGINEERS = [
+    ("li.wei", "Li", "Wei", "Launch manager"),
+    ("anna.schmidt", "Anna", "Schmidt", "Supplier quality"),
+    ("marco.rossi", "Marco", "Rossi", "Purchasing"),
+    ("priya.nair", "Priya", "Nair", "Validation"),
+    ("tomas.novak", "Tomas", "Novak", "Production"),
+    ("engineer", "Erin", "Engineer", "Demo engineer"),
+]
+
+HANDOVER = {
+    "Battery pack": [
+        "Cell-to-pack process FMEA released",
+        "End-of-line leak test validated",
+        "HV safety training done",
+        "Module stacking cycle time at rate",
+        "Thermal interface dispensing capable (Cpk ≥ 1.33)",
+        "Pack EOL test program frozen",
+        "Spare parts list released",
+        "Work instructions signed",
+        "Gauge R&R for torque tools",
+        "Isolation test limits approved",
+    ],
+    "Body in white": [
+        "Geometry station buy-off",
+        "Spot weld audit plan",
+        "Adhesive bead vision check validated",
+        "Hot-stamped parts capability",
+        "CMM programs released",
+        "Hemming quality gate passed",
+        "Rework standards approved",
+        "Robot offline programs frozen",
+        "Fixture maintenance plan",
+        "Dimensional report at 90%",
+    ],
+    "Paint": [
+        "E-coat thickness in spec",
+        "Colour harmony approved",
+        "Sealer robots validated",
+        "Oven curve approved",
+        "Paint defect catalogue released",
+        "Polish standards signed",
+        "VOC permit confirmed",
+        "Cavity wax coverage validated",
+        "Audit booth lighting approved",
+        "Paint shop run@rate",
+    ],
+    "General assembly": [
+        "Line balance at 60 JPH",
+        "Torque-critical joints error-proofed",
+        "Marriage station buy-off",
+        "Fluid fill validated",
+        "Glass bonding robot validated",
+        "Seat install ergonomics approved",
+        "Andon escalation plan",
+        "Sequence supply from suppliers proven",
+        "Work instructions signed",
+        "Pre-series build 2 evaluated",
+    ],
+    "E-drive": [
+        "Stator hairpin welding capable",
+        "Rotor balancing validated",
+        "Inverter EOL flashing station",
+        "NVH end-of-line limits frozen",
+        "Gearbox oil fill validated",
+        "E-drive traceability live",
+        "Insulation test validated",
+        "Spare parts list released",
+        "Work instructions signed",
+        "Run@rate 2,500 units/week",
+    ],
+    "Quality & end-of-line": [
+        "Wheel alignment station validated",
+        "Roll and brake test limits frozen",
+        "ADAS calibration station validated",
+        "Water test booth approved",
+        "Audit plan for first 1,000 vehicles",
+        "Homologation COP plan",
+        "Final buy-off checklist",
+        "Customer quality audit trained",
+        "Diagnostics flash sequence frozen",
+        "Warranty data flow tested",
+    ],
+}
+
+TEST_FAMILIES = [
+    (
+        TestPhase.DV,
+        "DV-DUR",
+        "Durability",
+        [
+            "Rough road durability",
+            "Corrosion cycle",
+            "Door slam 100k",
+            "Seat ingress/egress",
+            "Thermal shock battery",
+            "Vibration HV harness",
+            "Salt spray chassis",
+            "Hinge durability",
+            "Charging port cycling",
+            "Pedal box fatigue",
+        ],
+    ),
+    (
+        TestPhase.DV,
+        "DV-EMC",
+        "EMC",
+        [
+            "Radiated emissions",
+            "Conducted emissions",
+            "Immunity bulk current injection",
+            "ESD handling",
+            "Inverter EMC",
+            "Charger EMC",
+        ],
+    ),
+    (
+        TestPhase.DV,
+        "DV-BAT",
+        "Battery",
+        [
+            "Nail penetration",
+            "Overcharge",
+            "External short circuit",
+            "Crush",
+            "Immersion",
+            "Thermal propagation",
+            "Vibration SAE J2380",
+            "Mechanical shock",
+        ],
+    ),
+    (
+        TestPhase.PV,
+        "PV-CRASH",
+        "Crash",
+        [
+            "Frontal offset 64 km/h (ODB)",
+            "Full-width frontal 50 km/h",
+            "Side pole 32 km/h",
+            "Side barrier 60 km/h",
+            "Rear impact 80 km/h",
+            "Roof crush",
+            "Pedestrian head impact",
+            "Low-speed bumper",
+        ],
+    ),
+    (
+        TestPhase.PV,
+        "PV-CLIM",
+        "Climate",
+        ["Hot climate Death Valley", "Cold start -30 °C", "Heat pump COP at -10 °C", "Defrost time", "Cabin soak"],
+    ),
+    (
+        TestPhase.PV,
+        "PV-NVH",
+        "NVH",
+        ["Motor whine", "Wind noise at 130 km/h", "Road noise", "Squeak and rattle", "Door closing sound"],
+    ),
+    (
+        TestPhase.PV,
+        "PV-FUNC",
+        "Function",
+        [
+            "ADAS lane keep",
+            "AEB car-to-car",
+            "Park assist",
+            "OTA update",
+            "Charging 10-80% DC",
+            "Range WLTP",
+            "Key card",
+            "Infotainment boot time",
+            "HV interlock",
+            "Regenerative braking blend",
+        ],
+    ),
+    (
+        TestPhase.HOMOLOGATION,
+        "HOM",
+        "Homologation",
+        [
+            "UN R100 battery safety",
+            "UN R94 frontal",
+            "UN R95 lateral",
+            "UN R10 EMC",
+            "UN R13-H braking",
+            "UN R155 cyber security",
+            "UN R156 software update",
+            "UN R48 lighting",
+            "UN R79 steering",
+            "WLTP type approval",
+            "UN R51 noise",
+            "UN R127 pedestrian",
+        ],
+    ),
+]
+
+
+@dataclass
+class DemoResult:
+    program: Program
+    engineer_username: str
+    supplier_username: str
+    supplier_code: str
+    supplier_token: str
+    created: bool
+
+
+def _month_add(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _user(username: str, first: str, last: str, *, staff: bool, group: Group | None = None):
+    user, _ = get_user_model().objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@su7.example", "is_staff": staff},
+    )
+    if not user.has_usable_password():
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    if group is not None:
+        user.groups.add(group)
+    return user
+
+
+def engineers_group() -> Group:
+    group, _ = Group.objects.get_or_create(name="engineers")
+    perms = Permission.objects.filter(content_type__app_label__in=["sopgate", "parts", "validation"])
+    group.permissions.add(*perms, *Permission.objects.filter(codename="view_user"))
+    return group
+
+
+@transaction.atomic
+def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
+    today = today or timezone.localdate()
+    rng = random.Random(7)
+    group = engineers_group()
+    people = {
+        username: _user(username, first, last, staff=True, group=group) for username, first, last, _role in ENGINEERS
+    }
+    for user in people.values():
+        if not user.password or not user.has_usable_password():
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+    launch, sq, buyer, validation, production = (
+        people[n] for n in ["li.wei", "anna.schmidt", "marco.rossi", "priya.nair", "tomas.novak"]
+    )
+
+    sop = today + timedelta(days=60)
+    program, created = Program.objects.update_or_create(
+        code=code, defaults={"name": "SU7 electric sedan", "sop_date": sop, "owner": launch}
+    )
+    first_month = _month_add(sop, 1)
+    ramp = [2000, 4000, 6000, 8000, 9000, 10000]
+    RampStep.objects.filter(program=program).exclude(month__in=[_month_add(first_month, i) for i in range(6)]).delete()
+    for offset, vehicles in enumerate(ramp):
+        RampStep.objects.update_or_create(
+            program=program, month=_month_add(first_month, offset), defaults={"planned_vehicles": vehicles}
+        )
+    peak_days = 31  # capacities below are set generously against the peak month, whatever its length
+
+    suppliers = {}
+    for scode, name, country in SUPPLIERS:
+        suppliers[scode], _ = Supplier.objects.update_or_create(
+            code=scode,
+            defaults={
+                "name": name,
+                "country": country,
+                "alert_emails": [f"quality@{scode.lower()}.example"],
+                "is_active": True,
+            },
+        )
+
+    now = timezone.make_aware(datetime.combine(today, time(9, 0)))
+    default_need = sop - timedelta(days=program.part_lead_days)
+    silent = "DRAXL-LZ"  # stopped answering four weeks ago
+    owners = [sq, buyer, sq, buyer, launch]
+    part_rows = []
+    prefixes: set[str] = set()
+    for scode, family, count in FAMILIES:
+        prefix = base = "".join(word[0] for word in family.replace("/", " ").split()[:3]).upper()
+        while prefix in prefixes:
+            prefix = f"{base}{len(prefixes) % 10}{prefix[-1] if prefix != base else ''}"
+        prefixes.add(prefix)
+        for n in range(1, count + 1):
+            number = f"{prefix}-{100 + n * 7 if count > 1 else 100}"
+            need = None if rng.random() < 0.8 else default_need - timedelta(days=rng.randint(5, 25))
+            eff_need = need or default_need
+            qty = QTY.get(family, 1)
+            peak_weekly = -(-10000 * qty * 7 // peak_days)
+            part = {
+                "name": family if count == 1 else f"{family} {n}",
+                "supplier": suppliers.get(scode),
+                "owner": owners[(n + len(family)) % len(owners)],
+                "criticality": Criticality.SAFETY
+                if family in SAFETY
+                else Criticality.CRITICAL
+                if family in CRITICAL
+                else Criticality.STANDARD,
+                "qty_per_vehicle": qty,
+                "need_date": need,
+                "promised_date": eff_need - timedelta(days=rng.randint(8, 30)),
+                "received_on": None,
+                "ppap_status": rng.choice(
+                    [PPAPStatus.APPROVED] * 5 + [PPAPStatus.SUBMITTED] * 2 + [PPAPStatus.INTERIM_APPROVED]
+                ),
+                "ppap_level": 3,
+                "ppap_due_date": None,
+                "interim_expires_on": sop + timedelta(days=180),
+                "tooling_stage": rng.choice([ToolingStage.PRODUCTION_TOOL, ToolingStage.OFF_TOOL_SAMPLES]),
+                "capacity_per_week": int(peak_weekly * rng.uniform(1.15, 1.6)),
+                "last_supplier_update_at": now - timedelta(days=rng.randint(0, 9), hours=rng.randint(0, 8)),
+            }
+            if part["ppap_status"] != PPAPStatus.INTERIM_APPROVED:
+                part["interim_expires_on"] = None
+            if part["ppap_status"] == PPAPStatus.APPROVED and rng.random() < 0.3:
+                part["received_on"] = today - timedelta(days=rng.randint(1, 20))
+            if scode == silent:
+                part["last_supplier_update_at"] = now - timedelta(days=29)
+                part["received_on"] = None
+            if scode is None:
+                part.update(
+                    promised_date=None,
+                    capacity_per_week=None,
+                    last_supplier_update_at=None,
+                    ppap_status=PPAPStatus.NOT_SUBMITTED,
+                    tooling_stage=ToolingStage.NOT_STARTED,
+                )
+            part_rows.append((number, part))
+
+    story = {
+        # Late parts: the supplier's promise lands after the need date.
+        "BM-107": {"promised_date": default_need + timedelta(days=20), "ppap_status": PPAPStatus.SUBMITTED},
+        "BM-114": {"promised_date": default_need + timedelta(days=9), "ppap_status": PPAPStatus.SUBMITTED},
+        "WH-121": {"promised_date": default_need + timedelta(days=12)},
+        "HPM-107": {"promised_date": None, "need_date": today + timedelta(days=5)},
+        # Capacity shortfall: the battery module line runs at 1,800 packs' worth a week.
+        "BM-121": {"capacity_per_week": 1800 * 8, "ppap_status": PPAPStatus.APPROVED, "received_on": None},
+        # PPAP overdue and rejected.
+        "SPM-107": {"ppap_status": PPAPStatus.SUBMITTED, "ppap_due_date": today - timedelta(days=6)},
+        "DL-114": {"ppap_status": PPAPStatus.REJECTED},
+        # Capacity not yet confirmed.
+        "CF-107": {"capacity_per_week": None},
+    }
+    existing = {p.part_number: p for p in Part.objects.filter(program=program)}
+    for number, values in part_rows:
+        values.update(story.get(number, {}))
+        part = existing.get(number)
+        if part is None:
+            Part.objects.create(program=program, part_number=number, revision="A", **values)
+            continue
+        if any(getattr(part, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(part, k, v)
+            part.save()
+
+    _load_tests(program, today, sop, rng, validation, people)
+    _load_handover(program, today, sop, rng, launch, production, people)
+
+    supplier_code = "CATL-NB"
+    supplier_user = _user("supplier", "Sam", "Supplier", staff=False)
+    SupplierUser.objects.update_or_create(user=supplier_user, defaults={"supplier": suppliers[supplier_code]})
+    token, _ = Token.objects.get_or_create(user=supplier_user)
+    return DemoResult(program, "engineer", supplier_user.username, supplier_code, token.key, created)
+
+
+def _load_tests(program, today, sop, rng, owner, people):
+    existing = {t.code: t for t in ValidationTest.objects.filter(program=program)}
+    for phase, prefix, _family, names in TEST_FAMILIES:
+        for n, name in enumerate(names, start=1):
+            code = f"{prefix}-{n:02d}"
+            if phase == TestPhase.DV:
+                start, end, status = (
+                    today - timedelta(days=200 - n * 3),
+                    today - timedelta(days=90 - n * 2),
+                    TestStatus.PASSED,
+                )
+            elif phase == TestPhase.PV:
+                start = today - timedelta(days=40 - n)
+                end = today + timedelta(days=rng.randint(5, 35))
+                status = TestStatus.PASSED if n % 3 == 0 else TestStatus.IN_PROGRESS
+            else:
+                start, end = today + timedelta(days=rng.randint(0, 10)), sop - timedelta(days=rng.randint(5, 15))
+                status = TestStatus.PLANNED
+            values = {
+                "name": name,
+                "phase": phase,
+                "owner": owner,
+                "planned_start": start,
+                "planned_end": end,
+                "status": status,
+                "required_for_sop": True,
+                "result_note": "",
+                "completed_on": end if status == TestStatus.PASSED else None,
+            }
+            if code == "PV-CRASH-01":
+                values.update(
+                    status=TestStatus.FAILED,
+                    end=None,
+                    result_note="A-pillar intrusion 42 mm over target; B-pillar reinforcement redesign in progress",
+                    completed_on=today - timedelta(days=3),
+                )
+                values.pop("end")
+                values["planned_end"] = today - timedelta(days=3)
+            if code == "HOM-10":
+                values.update(planned_end=sop + timedelta(days=12))
+            test = existing.get(code)
+            if test is None:
+                ValidationTest.objects.create(program=program, code=code, **values)
+            elif any(getattr(test, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(test, k, v)
+                test.save()
+    extra = ValidationTest.objects.filter(program=program).count()
+    # Top up to about 120 tests with passed DV component tests.
+    for n in range(1, max(0, 120 - extra) + 1):
+        ValidationTest.objects.get_or_create(
+            program=program,
+            code=f"DV-COMP-{n:03d}",
+            defaults={
+                "name": f"Component DV test {n}",
+                "phase": TestPhase.DV,
+                "owner": owner,
+                "planned_start": today - timedelta(days=150),
+                "planned_end": today - timedelta(days=60),
+                "status": TestStatus.PASSED,
+                "completed_on": today - timedelta(days=60),
+            },
+        )
+
+
+def _load_handover(program, today, sop, rng, rd_owner, production_owner, people):
+    responsible = [people["tomas.novak"], people["priya.nair"], people["li.wei"], people["anna.schmidt"]]
+    for area_index, (area, titles) in enumerate(HANDOVER.items()):
+        checklist, _ = HandoverChecklist.objects.get_or_create(
+            program=program, area=area, defaults={"rd_owner": rd_owner, "production_owner": production_owner}
+        )
+        existing = {i.title: i for i in checklist.items.all()}
+        for n, title in enumerate(titles):
+            due = today + timedelta(days=(n - 4) * 6)
+            done = due <= today + timedelta(days=6) and not (area == "Battery pack" and n in (1, 3))
+            values = {
+                "responsible": responsible[(n + area_index) % len(responsible)],
+                "due_date": due,
+                "required": n != 8,
+            }
+            if area == "Battery pack" and n == 1:
+                values["due_date"] = today - timedelta(days=4)  # overdue
+            item = existing.get(title)
+            if item is None:
+                item = HandoverItem.objects.create(checklist=checklist, title=title, **values)
+                if done:
+                    item.done_at = timezone.make_aware(datetime.combine(min(due, today), time(12)))
+                    item.done_by = values["responsible"]
+                    item.evidence = f"Report {area[:3].upper()}-{n:03d}"
+                    item.save()
+            elif any(getattr(item, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(item, k, v)
+                item.save()

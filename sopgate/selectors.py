@@ -1,0 +1,157 @@
+"""Reads of the gate. `program_readiness` is the one answer to "can we start production?": the API, the
+dashboard, the command and the emails all call it, so they never disagree."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, DateField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from parts.choices import PPAPStatus
+from parts.models import Part
+from validation.choices import TEST_DONE
+from validation.models import HandoverItem, ValidationTest
+
+from .choices import Decision, Rule, Severity
+from .models import Blocker, Program
+from .rules import FORECAST_UNKNOWN_RULES
+
+
+@dataclass
+class Readiness:
+    program: Program
+    as_of: date
+    decision: str
+    readiness_pct: Decimal
+    done_items: int
+    total_items: int
+    forecast_sop_date: date | None
+    forecast_reason: str
+    blockers: list[Blocker]
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def blocking_count(self) -> int:
+        return self.counts["by_severity"].get(Severity.BLOCKING.value, 0)
+
+    @property
+    def warning_count(self) -> int:
+        return self.counts["by_severity"].get(Severity.WARNING.value, 0)
+
+    @property
+    def days_to_sop(self) -> int:
+        return (self.program.sop_date - self.as_of).days
+
+    @property
+    def decision_sentence(self) -> str:
+        code = self.program.code
+        if self.decision == Decision.GO:
+            return f"{code} can start production on {self.program.sop_date:%Y-%m-%d}: nothing stands in the way."
+        by_rule = self.counts["by_rule"]
+        if self.decision == Decision.CONDITIONAL:
+            parts = ", ".join(f"{n} {Rule(r).label.lower()}" for r, n in by_rule.items())
+            return f"{code} can start production with conditions: {self.warning_count} warnings open ({parts})."
+        blocking = [b for b in self.blockers if b.severity == Severity.BLOCKING]
+        rules = Counter(b.rule for b in blocking)
+        parts = ", ".join(f"{n} {Rule(r).label.lower()}" for r, n in rules.most_common())
+        return f"{code} cannot start production: {len(blocking)} blocking issues ({parts})."
+
+
+def open_blockers(program: Program | None = None) -> QuerySet[Blocker]:
+    queryset = Blocker.objects.filter(resolved_at__isnull=True).select_related("owner", "co_owner", "program")
+    if program is not None:
+        queryset = queryset.filter(program=program)
+    return queryset.order_by("severity", "rule", "opened_at", "id")
+
+
+def program_readiness(program: Program, *, today: date | None = None) -> Readiness:
+    """Decision, readiness percent, counts, open blockers and the forecast SOP date, in five queries."""
+    today = today or timezone.localdate()
+    blockers = list(open_blockers(program))
+    by_severity = Counter(b.severity for b in blockers)
+    by_rule = Counter(b.rule for b in blockers)
+    counts = {
+        "by_severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
+        "by_rule": {r.value: by_rule[r.value] for r in Rule if by_rule.get(r.value)},
+    }
+    if by_severity.get(Severity.BLOCKING):
+        decision = Decision.NO_GO
+    elif blockers:
+        decision = Decision.CONDITIONAL
+    else:
+        decision = Decision.GO
+
+    done, total, item_counts = _done_items(program)
+    counts["items"] = item_counts
+    pct = (Decimal(100 * done) / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else Decimal("100.0")
+    forecast, reason = _forecast(program, blockers)
+    return Readiness(
+        program=program,
+        as_of=today,
+        decision=decision.value,
+        readiness_pct=pct,
+        done_items=done,
+        total_items=total,
+        forecast_sop_date=forecast,
+        forecast_reason=reason,
+        blockers=blockers,
+        counts=counts,
+    )
+
+
+def _done_items(program: Program) -> tuple[int, int, dict]:
+    """Parts (PPAP approved and received or promised by need), required tests (passed/waived), required items."""
+    need = Coalesce(
+        F("need_date"), Value(program.sop_date - timedelta(days=program.part_lead_days)), output_field=DateField()
+    )
+    parts = (
+        Part.objects.filter(program=program)
+        .annotate(effective_need=need)
+        .aggregate(
+            total=Count("id"),
+            done=Count(
+                "id",
+                filter=Q(ppap_status=PPAPStatus.APPROVED)
+                & (Q(received_on__isnull=False) | Q(promised_date__lte=F("effective_need"))),
+            ),
+        )
+    )
+    tests = ValidationTest.objects.filter(program=program, required_for_sop=True).aggregate(
+        total=Count("id"), done=Count("id", filter=Q(status__in=TEST_DONE))
+    )
+    items = HandoverItem.objects.filter(checklist__program=program, required=True).aggregate(
+        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
+    )
+    counts = {"parts": parts, "tests": tests, "handover_items": items}
+    done = parts["done"] + tests["done"] + items["done"]
+    total = parts["total"] + tests["total"] + items["total"]
+    return done, total, counts
+
+
+def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, str]:
+    blocking = [b for b in blockers if b.severity == Severity.BLOCKING]
+    unknown = [
+        b for b in blocking if b.rule in FORECAST_UNKNOWN_RULES or (b.rule == Rule.PART_LATE and b.clear_by is None)
+    ]
+    if unknown:
+        first = unknown[0]
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        why = {
+            Rule.PART_UNSOURCED: "has no supplier",
+            Rule.TEST_FAILED: "failed a required test",
+            Rule.PART_LATE: "is late without a promised date",
+        }[Rule(first.rule)]
+        return None, f"Unknown: {first.object_label} {why}{more}, so there is no date it can clear by."
+    dated = [b for b in blockers if b.clear_by is not None and b.clear_by > program.sop_date]
+    if not dated:
+        return program.sop_date, "On plan: no known blocker clears after the SOP date."
+    latest = max(dated, key=lambda b: (b.clear_by, b.id))
+    if latest.rule == Rule.PART_LATE:
+        driver = f"{latest.object_label} arrives {latest.clear_by - timedelta(days=program.part_lead_days):%Y-%m-%d} + {program.part_lead_days} days lead"
+    else:
+        driver = f"{latest.object_label} ({Rule(latest.rule).label.lower()}) clears {latest.clear_by:%Y-%m-%d}"
+    slip = (latest.clear_by - program.sop_date).days
+    return latest.clear_by, f"{slip} days after plan: {driver}."

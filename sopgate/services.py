@@ -1,0 +1,214 @@
+"""Writes of the gate: the scan that reconciles blockers, the outbox of re-scans, snapshots."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from parts.models import Supplier
+
+from .choices import SUPPLIER_RULES, AlertStatus, Severity
+from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
+from .rules import Finding, evaluate_program
+
+logger = logging.getLogger(__name__)
+
+_REFRESHED_FIELDS = ("severity", "object_label", "message", "owner_id", "co_owner_id", "supplier_id", "clear_by")
+
+
+@dataclass
+class ScanResult:
+    program_code: str
+    opened: int = 0
+    refreshed: int = 0
+    resolved: int = 0
+    open_blocking: int = 0
+    open_warning: int = 0
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def program_scan(*, program_id: int, today: date | None = None, now: datetime | None = None) -> ScanResult:
+    """Evaluate every rule for one program and reconcile the stored blockers with the findings.
+
+    Opens blockers for new findings, refreshes those still true, resolves those no longer true, and records
+    the immediate alerts of newly opened blocking blockers, all in one transaction. The program row is
+    locked for the duration, so two scans of one program run one after the other and the second changes
+    nothing; the partial unique index on open blockers backs that up.
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    with transaction.atomic():
+        program = Program.objects.select_for_update(of=("self",)).select_related("owner").get(pk=program_id)
+        ScanRequest.objects.filter(program_id=program_id).delete()
+        findings = {finding.key: finding for finding in evaluate_program(program, today)}
+        open_rows = {
+            (row.rule, row.object_type, row.object_id): row
+            for row in Blocker.objects.filter(program=program, resolved_at__isnull=True).only(
+                "id", "rule", "object_type", "object_id", *_REFRESHED_FIELDS
+            )
+        }
+        result = ScanResult(program.code)
+
+        resolved_ids = [row.id for key, row in open_rows.items() if key not in findings]
+        if resolved_ids:
+            result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
+
+        changed = []
+        for key, row in open_rows.items():
+            finding = findings.get(key)
+            if finding is None:
+                continue
+            fresh = _blocker_fields(finding)
+            if any(getattr(row, name) != fresh[name] for name in _REFRESHED_FIELDS):
+                for name in _REFRESHED_FIELDS:
+                    setattr(row, name, fresh[name])
+                changed.append(row)
+        if changed:
+            Blocker.objects.bulk_update(changed, _REFRESHED_FIELDS, batch_size=1000)
+        result.refreshed = len(open_rows) - len(resolved_ids)
+
+        new = [
+            Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding))
+            for key, finding in findings.items()
+            if key not in open_rows
+        ]
+        created = Blocker.objects.bulk_create(new, batch_size=1000)
+        result.opened = len(created)
+        Program.objects.filter(pk=program.pk).update(last_scanned_at=now)
+
+        result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
+        for finding in findings.values():
+            if finding.severity == Severity.BLOCKING:
+                result.open_blocking += 1
+            else:
+                result.open_warning += 1
+        if result.alert_ids:
+            transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
+    logger.info(
+        "scan %s: %d opened, %d still open, %d resolved", program.code, result.opened, result.refreshed, result.resolved
+    )
+    return result
+
+
+def _blocker_fields(finding: Finding) -> dict:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "object_type": finding.object_type,
+        "object_id": finding.object_id,
+        "object_label": finding.object_label[:300],
+        "message": finding.message,
+        "owner_id": finding.owner_id,
+        "co_owner_id": finding.co_owner_id,
+        "supplier_id": finding.supplier_id,
+        "clear_by": finding.clear_by,
+    }
+
+
+def _record_alerts(program: Program, blockers: list[Blocker]) -> list[int]:
+    """One pending Alert row per (blocker, recipient), stored with the blocker: the outbox of immediate emails."""
+    if not blockers:
+        return []
+    from django.contrib.auth import get_user_model
+
+    user_ids = {uid for b in blockers for uid in (b.owner_id, b.co_owner_id) if uid}
+    emails = dict(get_user_model().objects.filter(id__in=user_ids).exclude(email="").values_list("id", "email"))
+    supplier_ids = {b.supplier_id for b in blockers if b.supplier_id and b.rule in SUPPLIER_RULES}
+    contacts = dict(Supplier.objects.filter(id__in=supplier_ids).values_list("id", "alert_emails"))
+    alerts = []
+    for blocker in blockers:
+        recipients = {emails[uid] for uid in (blocker.owner_id, blocker.co_owner_id) if uid in emails}
+        if blocker.rule in SUPPLIER_RULES and blocker.supplier_id in contacts:
+            recipients.update(e for e in contacts[blocker.supplier_id] if isinstance(e, str) and e)
+        alerts.extend(Alert(blocker=blocker, recipient=r.lower()) for r in sorted(recipients))
+    Alert.objects.bulk_create(alerts, batch_size=1000, ignore_conflicts=True)
+    return list(Alert.objects.filter(blocker__in=blockers, status=AlertStatus.PENDING).values_list("id", flat=True))
+
+
+def dispatch_alerts(alert_ids: list[int]) -> None:
+    """Queue the sending of stored alerts. A broker failure leaves them pending for `dispatch_outbox`."""
+    from .tasks import send_alert
+
+    for alert_id in alert_ids:
+        try:
+            send_alert.apply_async(args=[alert_id], retry=False)
+        except Exception:  # broker down: the alert stays in the outbox and goes out later
+            logger.warning("could not queue alert %s; it stays pending in the outbox", alert_id, exc_info=True)
+            return
+        Alert.objects.filter(pk=alert_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+
+
+# --- Re-scan outbox -----------------------------------------------------------------------------------
+
+
+def scan_request(*, program_id: int | None, now: datetime | None = None) -> None:
+    """Record that a program's data changed: a scan follows shortly after the transaction commits.
+
+    The request row is written in the caller's transaction (it is lost only if the change is), and at most
+    one row exists per program, so 500 changes in a minute lead to one scan.
+    """
+    if program_id is None:
+        return
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            request, created = ScanRequest.objects.get_or_create(program_id=program_id)
+    except IntegrityError:  # the program is being deleted
+        return
+    stuck = request.dispatched_at is None and request.requested_at < now - timezone.timedelta(minutes=2)
+    if created or stuck:
+        transaction.on_commit(lambda: _dispatch_scan(program_id))
+
+
+def _dispatch_scan(program_id: int) -> None:
+    from .tasks import scan_program
+
+    try:
+        scan_program.apply_async(args=[program_id], countdown=settings.SOPGATE_SCAN_DEBOUNCE_SECONDS, retry=False)
+    except Exception:
+        logger.warning("could not queue scan of program %s; it stays in the outbox", program_id, exc_info=True)
+        return
+    ScanRequest.objects.filter(program_id=program_id).update(dispatched_at=timezone.now())
+
+
+def outbox_dispatch(*, now: datetime | None = None, redispatch_after_s: int = 300) -> tuple[int, int]:
+    """Queue every re-scan and alert that is still waiting: never queued, or queued long ago and not done."""
+    now = now or timezone.now()
+    stale = now - timezone.timedelta(seconds=redispatch_after_s)
+    scans = list(ScanRequest.objects.filter(dispatched_at__isnull=True).values_list("program_id", flat=True)) + list(
+        ScanRequest.objects.filter(dispatched_at__lt=stale).values_list("program_id", flat=True)
+    )
+    for program_id in scans:
+        _dispatch_scan(program_id)
+    alerts = list(
+        Alert.objects.filter(status=AlertStatus.PENDING)
+        .exclude(dispatched_at__gte=stale)
+        .exclude(next_attempt_at__gt=now)
+        .values_list("id", flat=True)[:1000]
+    )
+    Alert.objects.filter(id__in=alerts).update(dispatched_at=None)
+    dispatch_alerts(alerts)
+    return len(scans), len(alerts)
+
+
+def program_snapshot(*, program_id: int, today: date | None = None) -> ReadinessSnapshot:
+    from .selectors import program_readiness
+
+    program = Program.objects.get(pk=program_id)
+    readiness = program_readiness(program, today=today)
+    snapshot, _ = ReadinessSnapshot.objects.update_or_create(
+        program=program,
+        date=readiness.as_of,
+        defaults={
+            "decision": readiness.decision,
+            "readiness_pct": readiness.readiness_pct,
+            "blocking_count": readiness.blocking_count,
+            "warning_count": readiness.warning_count,
+            "counts": readiness.counts,
+            "forecast_sop_date": readiness.forecast_sop_date,
+        },
+    )
+    return snapshot

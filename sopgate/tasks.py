@@ -1,0 +1,74 @@
+"""Celery tasks: thin wrappers that take ids and ISO dates, call a service and log."""
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import alerts, services
+from .models import Program
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def scan_program(program_id: int) -> dict:
+    if not Program.objects.filter(pk=program_id).exists():
+        return {"program_id": program_id, "skipped": "missing"}
+    result = services.program_scan(program_id=program_id)
+    return {"program": result.program_code, "opened": result.opened, "resolved": result.resolved}
+
+
+@shared_task
+def scan_all_programs() -> int:
+    program_ids = list(Program.objects.values_list("id", flat=True))
+    for program_id in program_ids:
+        scan_program.delay(program_id)
+    return len(program_ids)
+
+
+@shared_task
+def dispatch_outbox() -> dict:
+    scans, sends = services.outbox_dispatch()
+    return {"scans": scans, "alerts": sends}
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(alerts.TemporaryDeliveryError,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=alerts.MAX_ATTEMPTS,
+)
+def send_alert(alert_id: int) -> str:
+    return alerts.alert_send(alert_id=alert_id)
+
+
+@shared_task
+def snapshot_all_programs(day: str | None = None) -> int:
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    for program_id in Program.objects.values_list("id", flat=True):
+        services.program_snapshot(program_id=program_id, today=today)
+    return Program.objects.count()
+
+
+@shared_task
+def send_daily_digests(day: str | None = None) -> int:
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    recipients = alerts.digest_recipients(today)
+    for recipient in recipients:
+        send_digest.delay(recipient, today.isoformat())
+    return len(recipients)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(alerts.TemporaryDeliveryError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=alerts.MAX_ATTEMPTS,
+)
+def send_digest(recipient: str, day: str) -> str:
+    return alerts.digest_send(recipient=recipient, day=date.fromisoformat(day))

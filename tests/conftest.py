@@ -1,0 +1,25 @@
+import pytest
+from django.utils import timezone
+
+from tests.factories import TODAY
+
+
+@pytest.fixture
+def today():
+    return TODAY
+
+
+@pytest.fixture
+def at_today(time_machine):
+    """Pin the clock to TODAY at 09:00 in the project's time zone."""
+    from datetime import datetime, time
+
+    time_machine.move_to(timezone.make_aware(datetime.combine(TODAY, time(9, 0))), tick=False)
+    return TODAY
+
+
+@pytest.fixture
+def engineer(db):
+    from tests.factories import EngineerFactory
+
+    return EngineerFactory(username="eng")

@@ -1,0 +1,114 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from simple_history.admin import SimpleHistoryAdmin
+
+from sopgate.admin_badges import badge
+
+from . import services
+from .choices import SignOffSide, TestStatus
+from .models import HandoverChecklist, HandoverItem, ValidationTest
+
+TEST_TONES = {
+    TestStatus.PASSED: "good",
+    TestStatus.WAIVED: "good",
+    TestStatus.PLANNED: "neutral",
+    TestStatus.IN_PROGRESS: "neutral",
+    TestStatus.FAILED: "bad",
+}
+
+
+@admin.register(ValidationTest)
+class ValidationTestAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "phase", "status_badge", "owner", "planned_end", "required_for_sop", "program"]
+    list_display_links = ["code", "name"]
+    list_filter = ["program", "phase", "status", "required_for_sop"]
+    list_select_related = ["program", "owner"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["program", "part", "owner"]
+    list_per_page = 100
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), TEST_TONES[obj.status])
+
+
+class HandoverItemInline(admin.TabularInline):
+    model = HandoverItem
+    fields = ["title", "responsible", "due_date", "required", "done_at", "done_by", "evidence"]
+    readonly_fields = ["done_at", "done_by"]
+    autocomplete_fields = ["responsible"]
+    extra = 0
+
+
+@admin.register(HandoverChecklist)
+class HandoverChecklistAdmin(SimpleHistoryAdmin):
+    list_display = ["area", "program", "rd_owner", "production_owner", "open_items", "rd_badge", "production_badge"]
+    list_filter = ["program"]
+    list_select_related = ["program", "rd_owner", "production_owner"]
+    search_fields = ["area"]
+    autocomplete_fields = ["program", "rd_owner", "production_owner"]
+    readonly_fields = ["rd_signed_off_by", "rd_signed_off_at", "production_signed_off_by", "production_signed_off_at"]
+    inlines = [HandoverItemInline]
+    actions = ["sign_off_rd", "sign_off_production"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(open_required=Count("items", filter=Q(items__required=True, items__done_at__isnull=True)))
+        )
+
+    @admin.display(description="open required items", ordering="open_required")
+    def open_items(self, obj):
+        return obj.open_required
+
+    @admin.display(description="R&D sign-off")
+    def rd_badge(self, obj):
+        return badge("Signed", "good") if obj.rd_signed_off_at else badge("Unsigned", "warn")
+
+    @admin.display(description="production sign-off")
+    def production_badge(self, obj):
+        return badge("Signed", "good") if obj.production_signed_off_at else badge("Unsigned", "warn")
+
+    def _sign_off(self, request, queryset, side):
+        signed = 0
+        for checklist in queryset:
+            try:
+                services.checklist_sign_off(checklist=checklist, side=side, actor=request.user)
+                signed += 1
+            except ValidationError as exc:
+                for errors in exc.message_dict.values():
+                    for error in errors:
+                        self.message_user(request, error, messages.ERROR)
+        if signed:
+            self.message_user(request, f"{signed} checklist(s) signed off.", messages.SUCCESS)
+
+    @admin.action(description="Sign off R&D side")
+    def sign_off_rd(self, request, queryset):
+        self._sign_off(request, queryset, SignOffSide.RD)
+
+    @admin.action(description="Sign off production side")
+    def sign_off_production(self, request, queryset):
+        self._sign_off(request, queryset, SignOffSide.PRODUCTION)
+
+
+@admin.register(HandoverItem)
+class HandoverItemAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "checklist", "responsible", "due_date", "required", "done_badge"]
+    list_filter = ["checklist__program", "checklist", "required"]
+    list_select_related = ["checklist", "responsible"]
+    search_fields = ["title", "checklist__area"]
+    autocomplete_fields = ["checklist", "responsible"]
+    readonly_fields = ["done_at", "done_by"]
+    actions = ["mark_done"]
+
+    @admin.display(description="done", ordering="done_at")
+    def done_badge(self, obj):
+        return badge("Done", "good") if obj.done_at else badge("Open", "warn")
+
+    @admin.action(description="Mark selected items done")
+    def mark_done(self, request, queryset):
+        for item in queryset:
+            services.item_mark_done(item=item, actor=request.user)
+        self.message_user(request, "Items marked done.", messages.SUCCESS)

@@ -1,0 +1,124 @@
+"""Validation tests and the R&D-to-production handover checklists."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from .choices import TestPhase, TestStatus
+
+
+class ValidationTest(models.Model):
+    program = models.ForeignKey("sopgate.Program", on_delete=models.CASCADE, related_name="validation_tests")
+    part = models.ForeignKey(
+        "parts.Part", null=True, blank=True, on_delete=models.SET_NULL, related_name="validation_tests"
+    )
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    phase = models.CharField(max_length=16, choices=TestPhase.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_tests"
+    )
+    planned_start = models.DateField(null=True, blank=True)
+    planned_end = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=TestStatus.choices, default=TestStatus.PLANNED)
+    required_for_sop = models.BooleanField(default=True)
+    result_note = models.TextField(blank=True, help_text="Required for a waiver: why the test is waived.")
+    completed_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="test_unique_code"),
+            models.CheckConstraint(condition=Q(phase__in=TestPhase.values), name="test_phase_valid"),
+            models.CheckConstraint(condition=Q(status__in=TestStatus.values), name="test_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=TestStatus.WAIVED) | ~Q(result_note=""), name="test_waiver_needs_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="test_planned_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "status"], name="test_program_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class HandoverChecklist(models.Model):
+    program = models.ForeignKey("sopgate.Program", on_delete=models.CASCADE, related_name="handover_checklists")
+    area = models.CharField(max_length=120)
+    rd_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="R&D owner",
+    )
+    production_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rd_signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="R&D signed off by",
+    )
+    rd_signed_off_at = models.DateTimeField("R&D signed off at", null=True, blank=True)
+    production_signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    production_signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program", "area"]
+        constraints = [models.UniqueConstraint(fields=["program", "area"], name="checklist_unique_area")]
+
+    def __str__(self) -> str:
+        return f"Handover {self.area}"
+
+    @property
+    def rd_signed_off(self) -> bool:
+        return self.rd_signed_off_at is not None
+
+    @property
+    def production_signed_off(self) -> bool:
+        return self.production_signed_off_at is not None
+
+
+class HandoverItem(models.Model):
+    checklist = models.ForeignKey(HandoverChecklist, on_delete=models.CASCADE, related_name="items")
+    title = models.CharField(max_length=200)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    required = models.BooleanField(default=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.TextField(blank=True, help_text="Link or reference proving the item is done.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["checklist", "due_date", "id"]
+        indexes = [models.Index(fields=["checklist", "required", "done_at"], name="item_checklist_open_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
