@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 # Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
-	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=locmemmail:// SCAN_DEBOUNCE_SECONDS=1
+	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1
 
 .PHONY: help venv run test lint format check bench bench-oem clean
 
