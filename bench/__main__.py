@@ -1,0 +1,61 @@
+"""SOPGate benchmarks: `python -m bench --size program|oem` (or `make bench` / `make bench-oem`).
+
+Every figure is a ratio against a baseline measured in the same run on the same data, because these machines
+are shared and noisy. Each case: a warm-up, then the median of at least 7 timed runs of the case and of its
+baseline, and the case's query count. Prints a table and writes bench/results.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sopgate.settings")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--size", choices=["program", "oem"], default="program")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the benchmark database")
+    parser.add_argument("--load-seconds", type=float, default=15.0, help="HTTP load duration (max 30)")
+    parser.add_argument("--output", default=str(Path(__file__).with_name("results.json")))
+    args = parser.parse_args()
+    args.runs = max(args.runs, 7)
+    args.load_seconds = min(max(args.load_seconds, 1.0), 30.0)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("The benchmarks run on PostgreSQL: set DATABASE_URL=postgres://... (targets are for PostgreSQL).")
+        return 2
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"sopgate_bench_{args.size}"
+
+    from bench.runner import run
+
+    with connection.cursor() as cursor:
+        server_version = cursor.connection.info.server_version
+    results = run(args)
+    results["meta"] = {
+        "size": args.size,
+        "runs": args.runs,
+        "python": sys.version.split()[0],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "postgres": server_version,
+    }
+    Path(args.output).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {args.output}")
+    failed = [k for k, v in results["cases"].items() if v.get("target") and v["ratio"] > v["target"]]
+    if failed:
+        print(f"targets missed: {', '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Hand-written SQL baselines (PostgreSQL), computing the same results as the ORM code being measured."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from sopgate.rules import peak_demand
+
+# Every rule's violations for one program in one statement: one row per violating object with a flag per rule.
+SCAN_SQL = """
+WITH p AS (
+    SELECT pt.id, pt.supplier_id, pt.received_on, pt.promised_date, pt.ppap_status, pt.interim_expires_on,
+           pt.capacity_per_week, pt.qty_per_vehicle,
+           COALESCE(pt.need_date, %(default_need)s::date) AS need,
+           COALESCE(pt.ppap_due_date, COALESCE(pt.need_date, %(default_need)s::date) - %(ppap_lead)s) AS ppap_due,
+           COALESCE(pt.last_supplier_update_at, pt.created_at) AS last_update
+    FROM parts_part pt WHERE pt.program_id = %(program)s
+), pf AS (
+    SELECT id,
+        supplier_id IS NULL AS unsourced,
+        received_on IS NULL AND (promised_date > need OR need < %(today)s
+            OR (promised_date IS NULL AND need <= %(horizon)s)) AS late,
+        ppap_status = 'rejected' AS ppap_rejected,
+        ppap_status NOT IN ('approved', 'interim_approved') AND ppap_due < %(today)s AS ppap_overdue,
+        ppap_status = 'interim_approved' AND (interim_expires_on IS NULL OR interim_expires_on < %(interim_limit)s)
+            AS interim_expiring,
+        capacity_per_week IS NOT NULL AND %(has_peak)s
+            AND capacity_per_week * %(peak_days)s < qty_per_vehicle * %(peak_vehicles7)s AS shortfall,
+        capacity_per_week IS NULL AND %(has_peak)s AS unconfirmed,
+        received_on IS NULL AND supplier_id IS NOT NULL AND last_update < %(stale_cutoff)s AS stale,
+        received_on, promised_date, need
+    FROM p
+), pf2 AS (
+    SELECT *, received_on IS NULL AND NOT late AND promised_date IS NOT NULL
+              AND promised_date >= need - %(at_risk)s AS at_risk
+    FROM pf
+)
+SELECT 'part', id, unsourced, late, at_risk, ppap_rejected, ppap_overdue, interim_expiring, shortfall, unconfirmed, stale
+FROM pf2
+WHERE unsourced OR late OR at_risk OR ppap_rejected OR ppap_overdue OR interim_expiring OR shortfall OR unconfirmed OR stale
+UNION ALL
+SELECT 'test', id, status = 'failed', status NOT IN ('passed', 'waived') AND planned_end > %(sop)s,
+       status IN ('planned', 'in_progress') AND planned_end < %(today)s, NULL, NULL, NULL, NULL, NULL, NULL
+FROM validation_validationtest
+WHERE program_id = %(program)s AND required_for_sop
+  AND (status = 'failed' OR (status NOT IN ('passed', 'waived') AND planned_end > %(sop)s)
+       OR (status IN ('planned', 'in_progress') AND planned_end < %(today)s))
+UNION ALL
+SELECT 'item', i.id, i.due_date < %(today)s, i.due_date > %(sop)s, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM validation_handoveritem i JOIN validation_handoverchecklist c ON c.id = i.checklist_id
+WHERE c.program_id = %(program)s AND i.required AND i.done_at IS NULL AND (i.due_date < %(today)s OR i.due_date > %(sop)s)
+UNION ALL
+SELECT 'checklist', id, TRUE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM validation_handoverchecklist
+WHERE program_id = %(program)s AND %(signoff_due)s AND (rd_signed_off_at IS NULL OR production_signed_off_at IS NULL)
+"""
+
+
+def scan_params(program, today: date) -> dict:
+    peak = peak_demand(program)
+    return {
+        "program": program.pk,
+        "today": today,
+        "sop": program.sop_date,
+        "default_need": program.sop_date - timedelta(days=program.part_lead_days),
+        "ppap_lead": program.ppap_lead_days,
+        "horizon": today + timedelta(days=program.at_risk_days),
+        "at_risk": program.at_risk_days,
+        "interim_limit": program.sop_date + timedelta(days=90),
+        "has_peak": peak is not None,
+        "peak_days": peak.days_in_month if peak else 1,
+        "peak_vehicles7": peak.planned_vehicles * 7 if peak else 0,
+        "stale_cutoff": timezone.make_aware(
+            datetime.combine(today - timedelta(days=program.stale_update_days), time.min)
+        ),
+        "signoff_due": program.sop_date - timedelta(days=program.signoff_days) <= today,
+    }
+
+
+def scan_raw(params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(SCAN_SQL, params)
+        return cursor.fetchall()
+
+
+def count_violations(rows: list[tuple]) -> int:
+    return sum(1 for row in rows for flag in row[2:] if flag)
+
+
+def bulk_update_raw(rows: list[tuple[int, date]], now: datetime) -> int:
+    """One UPDATE ... FROM (VALUES ...) setting promised date and update time of the given parts."""
+    values = ", ".join(["(%s, %s::date)"] * len(rows))
+    params = [v for row in rows for v in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE parts_part AS p SET promised_date = v.promised, last_supplier_update_at = %s, updated_at = %s "
+            f"FROM (VALUES {values}) AS v(id, promised) WHERE p.id = v.id",
+            [now, now, *params],
+        )
+        return cursor.rowcount

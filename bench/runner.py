@@ -1,0 +1,319 @@
+"""The benchmark cases. Each pairs the code under test with a baseline that computes the same answer."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.db import connection
+from django.http import JsonResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from bench import raw_sql
+from bench.generate import SIZES, generate
+
+TARGETS = {
+    "scan": 1.5,
+    "scan_reconcile": 1.3,
+    "part_list_100": 2.5,
+    "part_list_1000": 3.5,
+    "bulk_update_500": 3.0,
+    "dashboard": 1.5,
+}
+PART_FIELDS = (
+    "id",
+    "program__code",
+    "part_number",
+    "revision",
+    "name",
+    "supplier__code",
+    "owner__username",
+    "criticality",
+    "qty_per_vehicle",
+    "need_date",
+    "promised_date",
+    "received_on",
+    "ppap_status",
+    "ppap_level",
+    "ppap_due_date",
+    "interim_expires_on",
+    "tooling_stage",
+    "capacity_per_week",
+    "last_supplier_update_at",
+    "late",
+)
+
+
+def timed_pair(case, baseline, runs: int) -> tuple[float, float]:
+    """Warm both up, then alternate them so that drift in machine load hits both alike; return the medians."""
+    case()
+    baseline()
+    case_times, base_times = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        case()
+        case_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        baseline()
+        base_times.append(time.perf_counter() - start)
+    return statistics.median(case_times), statistics.median(base_times)
+
+
+def count_queries(fn) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        value = fn()
+    return len(ctx.captured_queries), value
+
+
+def record(results, name, case, baseline, runs, rows):
+    queries, _ = count_queries(case)
+    median, base = timed_pair(case, baseline, runs)
+    results[name] = {
+        "median_s": round(median, 6),
+        "baseline_median_s": round(base, 6),
+        "ratio": round(median / base, 3) if base else None,
+        "queries": queries,
+        "rows": rows,
+        "target": TARGETS.get(name),
+    }
+    entry = results[name]
+    print(
+        f"{name:<16} {entry['median_s'] * 1000:>10.1f} {entry['baseline_median_s'] * 1000:>10.1f} "
+        f"{entry['ratio']:>7.2f} {('≤ ' + str(entry['target'])) if entry['target'] else '':>7} "
+        f"{queries:>8} {rows:>8}  {'ok' if not entry['target'] or entry['ratio'] <= entry['target'] else 'MISSED'}",
+        flush=True,
+    )
+
+
+def run(args) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from parts.models import Part
+    from sopgate.models import Program
+    from sopgate.rules import evaluate_program
+    from sopgate.services import program_scan
+
+    creation = connection.creation
+    db_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keep, serialize=False)
+    print(f"database {db_name}", flush=True)
+    today = timezone.localdate()
+    try:
+        if not Program.objects.filter(code="BENCH00").exists():
+            started = time.perf_counter()
+            generate(args.size, today=today)
+            print(f"generated {args.size} data in {time.perf_counter() - started:.1f} s", flush=True)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        programs = list(Program.objects.order_by("code"))
+        program = programs[0]
+        size = SIZES[args.size]
+        print(
+            f"{len(programs)} programs, {Part.objects.count():,} parts, program {program.code} has "
+            f"{Part.objects.filter(program=program).count():,} parts",
+            flush=True,
+        )
+
+        engineer, _ = get_user_model().objects.get_or_create(username="bench-engineer", defaults={"is_staff": True})
+        engineer.is_staff = True
+        engineer.save()
+        token, _ = Token.objects.get_or_create(user=engineer)
+        client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        browser = Client()
+        browser.force_login(engineer)
+
+        results: dict = {"cases": {}}
+        cases = results["cases"]
+        print(f"\n{'case':<16} {'median ms':>10} {'base ms':>10} {'ratio':>7} {'target':>7} {'queries':>8} {'rows':>8}")
+
+        # --- scan: every rule for one program vs one hand-written statement ---------------------------
+        params = raw_sql.scan_params(program, today)
+        findings = evaluate_program(program, today)
+        raw_rows = raw_sql.scan_raw(params)
+        if raw_sql.count_violations(raw_rows) != len(findings):
+            print(f"WARNING: ORM found {len(findings)} violations, raw SQL {raw_sql.count_violations(raw_rows)}")
+        results["scan_matches_raw_sql"] = raw_sql.count_violations(raw_rows) == len(findings)
+        record(
+            cases,
+            "scan",
+            lambda: evaluate_program(program, today),
+            lambda: raw_sql.scan_raw(params),
+            args.runs,
+            len(findings),
+        )
+
+        # --- scan_reconcile: full scan with reconcile, nothing changed since the last -----------------
+        program_scan(program_id=program.pk, today=today)
+        record(
+            cases,
+            "scan_reconcile",
+            lambda: program_scan(program_id=program.pk, today=today),
+            lambda: evaluate_program(program, today),
+            args.runs,
+            len(findings),
+        )
+
+        # --- part lists through the API vs .values() + JsonResponse ----------------------------------
+        try:
+            reverse("parts-api:part-list")
+            api_available = True
+        except NoReverseMatch:
+            api_available = False
+            print("part_list_*, bulk_update_500: the API is not there yet; skipped")
+        if api_available:
+            from parts.selectors import parts_with_status
+
+            for page_size in (100, 1000):
+                url = f"/api/parts/?program={program.code}&late=true&page_size={page_size}"
+
+                def api_list(url=url):
+                    response = client.get(url)
+                    assert response.status_code == 200, response.content[:300]
+                    return response
+
+                def values_list(page_size=page_size):
+                    queryset = (
+                        parts_with_status(Part.objects.filter(program__code=program.code), today=today)
+                        .filter(late=True)
+                        .order_by("program", "part_number", "revision")
+                    )
+                    return JsonResponse(
+                        {"count": queryset.count(), "results": list(queryset.values(*PART_FIELDS)[:page_size])}
+                    )
+
+                rows = json.loads(api_list().content)["count"]
+                record(cases, f"part_list_{page_size}", api_list, values_list, args.runs, min(rows, page_size))
+
+            # --- bulk supplier update of 500 parts vs one UPDATE ... FROM (VALUES ...) ---------------
+            part_ids = list(Part.objects.filter(program=program).order_by("id").values_list("id", flat=True)[:500])
+            base_date = program.sop_date - timedelta(days=60)
+            flip = {"n": 0}
+
+            def api_bulk():
+                flip["n"] += 1
+                day = base_date + timedelta(days=flip["n"] % 2)
+                body = [{"part": pk, "promised_date": day.isoformat(), "note": "bench"} for pk in part_ids]
+                response = client.post("/api/supplier-updates/", body, content_type="application/json")
+                assert response.status_code == 201, response.content[:500]
+                return response
+
+            def raw_bulk():
+                flip["n"] += 1
+                day = base_date + timedelta(days=flip["n"] % 2)
+                return raw_sql.bulk_update_raw([(pk, day) for pk in part_ids], timezone.now())
+
+            record(cases, "bulk_update_500", api_bulk, raw_bulk, args.runs, len(part_ids))
+
+        # --- dashboard: the program page vs its own SQL run raw -------------------------------------
+        dashboard_url = f"/programs/{program.code}/"
+        response = browser.get(dashboard_url)
+        if response.status_code == 200 and b"placeholder" not in response.content:
+            with CaptureQueriesContext(connection) as ctx:
+                browser.get(dashboard_url)
+            statements = [q["sql"] for q in ctx.captured_queries]
+
+            def raw_dashboard():
+                with connection.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+
+            def page():
+                page_response = browser.get(dashboard_url)
+                assert page_response.status_code == 200
+                return page_response
+
+            record(cases, "dashboard", page, raw_dashboard, args.runs, len(statements))
+        else:
+            print("dashboard: the program page is not there yet; skipped")
+
+        if api_available:
+            results["http"] = http_load(connection.settings_dict, token.key, program.code, args.load_seconds)
+        if args.size == "oem":
+            results["oem_scan_memory"] = scan_memory(connection.settings_dict)
+        results["data"] = {"size": args.size, **size.__dict__}
+        return results
+    finally:
+        if not args.keep:
+            creation.destroy_test_db(db_name, verbosity=0)
+
+
+def _database_url(settings_dict) -> str:
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+def http_load(settings_dict, token: str, program_code: str, seconds: float) -> dict:
+    """gunicorn on loopback, a bounded closed-loop load from a second process on the part list."""
+    port = 18765
+    env = {**os.environ, "DATABASE_URL": _database_url(settings_dict)}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "sopgate.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        loader = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                f"http://127.0.0.1:{port}/api/parts/?program={program_code}&late=true&page_size=100",
+                token,
+                str(seconds),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+        if loader.returncode != 0:
+            print(loader.stderr)
+            return {"error": loader.stderr[-500:]}
+        result = json.loads(loader.stdout)
+        print(
+            f"\nHTTP load ({result['seconds']:.0f} s, {result['concurrency']} clients, gunicorn 2 workers): "
+            f"{result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+            f"errors {result['errors']}",
+            flush=True,
+        )
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def scan_memory(settings_dict) -> dict:
+    env = {**os.environ, "DATABASE_URL": _database_url(settings_dict)}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.memory"], env=env, capture_output=True, text=True, check=True, timeout=1800
+    )
+    result = json.loads(out.stdout)
+    print(
+        f"OEM scan of every program: {result['seconds']:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB "
+        f"({result['growth_mb']:.0f} MB above the idle process)",
+        flush=True,
+    )
+    return result
+
+
+__all__ = ["run", "datetime"]
