@@ -1,0 +1,193 @@
+import re
+
+from rest_framework import serializers
+
+from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, UsernameField
+
+from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
+from ..models import Part, Supplier, SupplierUpdate
+
+# Supplier updates accepted in one request; the whole batch is one transaction.
+MAX_BATCH = 1000
+SUPPLIER_UPDATE_CHANGES = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class SupplierSerializer(BoundedModelSerializer):
+    alert_emails = serializers.ListField(
+        child=serializers.EmailField(), max_length=50, required=False, help_text="Alert contacts."
+    )
+
+    class Meta:
+        model = Supplier
+        fields = ["id", "code", "name", "country", "alert_emails", "is_active"]
+
+    def validate_country(self, value: str) -> str:
+        if value and not _COUNTRY.match(value):
+            raise serializers.ValidationError("Use an ISO 3166 alpha-2 code in capitals, e.g. DE.")
+        return value
+
+
+class PartSerializer(BoundedModelSerializer):
+    program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
+    supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
+    owner = UsernameField(allow_null=True, required=False)
+    late = serializers.BooleanField(read_only=True, help_text="Late as of today (the `part_late` rule).")
+    open_blockers = serializers.IntegerField(read_only=True, help_text="Open gate blockers about this part.")
+
+    class Meta:
+        model = Part
+        fields = [
+            "id",
+            "program",
+            "part_number",
+            "revision",
+            "name",
+            "supplier",
+            "owner",
+            "criticality",
+            "qty_per_vehicle",
+            "need_date",
+            "promised_date",
+            "received_on",
+            "ppap_status",
+            "ppap_level",
+            "ppap_due_date",
+            "interim_expires_on",
+            "tooling_stage",
+            "capacity_per_week",
+            "last_supplier_update_at",
+            "late",
+            "open_blockers",
+        ]
+        read_only_fields = ["last_supplier_update_at"]
+
+
+class SupplierUpdateSerializer(serializers.ModelSerializer):
+    """A stored supplier update, as it is read back."""
+
+    program = serializers.CharField(source="part.program.code", read_only=True)
+    part_number = serializers.CharField(source="part.part_number", read_only=True)
+    revision = serializers.CharField(source="part.revision", read_only=True)
+    reported_by = UsernameField(read_only=True)
+
+    class Meta:
+        model = SupplierUpdate
+        fields = [
+            "id",
+            "part",
+            "program",
+            "part_number",
+            "revision",
+            "reported_by",
+            "reported_at",
+            "promised_date",
+            "ppap_status",
+            "capacity_per_week",
+            "tooling_stage",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class SupplierUpdateWriteSerializer(serializers.Serializer):
+    """One reported change. The part is named by `part` (id) or by `program` + `part_number` (+ `revision`)."""
+
+    part = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Part id.")
+    program = serializers.CharField(required=False, max_length=32, help_text="Program code, with `part_number`.")
+    part_number = serializers.CharField(required=False, max_length=64)
+    revision = serializers.CharField(
+        required=False, max_length=16, help_text="Needed only when the part number has several revisions."
+    )
+    promised_date = BoundedDateField(required=False)
+    ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, required=False)
+    capacity_per_week = serializers.IntegerField(required=False, min_value=0, max_value=2147483647)
+    tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+    def validate_ppap_status(self, value: str) -> str:
+        if self.context.get("is_supplier") and value in PPAP_CUSTOMER_DECISIONS:
+            raise serializers.ValidationError(
+                f"Suppliers may not set '{value}': approving or rejecting a PPAP is the customer's decision. "
+                "Report 'submitted' when the PPAP is handed in."
+            )
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if "part" in attrs:
+            extra = [name for name in ("program", "part_number", "revision") if name in attrs]
+            if extra:
+                raise serializers.ValidationError(
+                    {extra[0]: ["Name the part either by `part` (id) or by `program` + `part_number`, not both."]}
+                )
+        else:
+            missing = [name for name in ("program", "part_number") if name not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["Required unless the part is named by `part` (id)."] for name in missing}
+                )
+        if not any(name in attrs for name in SUPPLIER_UPDATE_CHANGES):
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Report at least one of: {', '.join(SUPPLIER_UPDATE_CHANGES)}."]}
+            )
+        return attrs
+
+
+def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict], object]:
+    """Validate one update (an object) or a batch (a list), and resolve the named parts within `parts`.
+
+    Returns the items for `parts.services.supplier_updates_apply` (each with `part_id`) and the errors, shaped
+    like the input: a dict for one object, a list with one dict per item index for a batch (empty where fine).
+    A part outside `parts` (missing, or another supplier's) is "not found", exactly like a missing one.
+    Costs at most two queries, however many items.
+    """
+    from ..selectors import parts_by_reference
+
+    many = isinstance(data, list)
+    if many and not data:
+        return [], {"non_field_errors": ["Send at least one update."]}
+    if many and len(data) > MAX_BATCH:
+        return [], {"non_field_errors": [f"Send at most {MAX_BATCH} updates at once; got {len(data)}."]}
+    raw_items = data if many else [data]
+    errors: list[dict] = []
+    items: list[dict] = []
+    for raw in raw_items:
+        serializer = SupplierUpdateWriteSerializer(data=raw, context={"is_supplier": is_supplier})
+        if serializer.is_valid():
+            items.append(dict(serializer.validated_data))
+            errors.append({})
+        else:
+            items.append({})
+            errors.append(dict(serializer.errors))
+
+    ids = {item["part"] for item in items if "part" in item}
+    numbers = {(item["program"], item["part_number"]) for item in items if "part_number" in item}
+    found_ids, revisions = parts_by_reference(parts, ids=ids, numbers=numbers)
+    for item, item_errors in zip(items, errors, strict=True):
+        if item_errors:
+            continue
+        if "part" in item:
+            if item["part"] in found_ids:
+                item["part_id"] = item.pop("part")
+            else:
+                item_errors["part"] = [f"No part with id {item['part']}."]
+            continue
+        code, number = item.pop("program"), item.pop("part_number")
+        by_revision = revisions.get((code, number), {})
+        revision = item.pop("revision", None)
+        if revision is not None:
+            if revision in by_revision:
+                item["part_id"] = by_revision[revision]
+            else:
+                item_errors["revision"] = [f"No revision {revision} of part {number} in program {code}."]
+        elif len(by_revision) == 1:
+            item["part_id"] = next(iter(by_revision.values()))
+        elif not by_revision:
+            item_errors["part_number"] = [f"No part {number} in program {code}."]
+        else:
+            item_errors["revision"] = [
+                f"Part {number} in program {code} has several revisions ({', '.join(sorted(by_revision))}); name one."
+            ]
+    if any(errors):
+        return [], (errors if many else errors[0])
+    return items, None

@@ -1,0 +1,130 @@
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
+from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
+
+from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
+from ..models import Part, SupplierUpdate
+from ..selectors import part_list_for_api, supplier_id_for_user, supplier_list_for_user
+from ..services import supplier_updates_apply
+from .serializers import (
+    PartSerializer,
+    SupplierSerializer,
+    SupplierUpdateSerializer,
+    SupplierUpdateWriteSerializer,
+    supplier_update_items,
+)
+
+
+class SupplierViewSet(ModelViewSet):
+    serializer_class = SupplierSerializer
+    permission_classes = [IsEngineerOrSupplierReading]
+    filterset_class = SupplierFilterSet
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "country"]
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return supplier_list_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+
+class PartViewSet(ModelViewSet):
+    serializer_class = PartSerializer
+    permission_classes = [IsEngineerOrSupplierReading]
+    filterset_class = PartFilterSet
+    search_fields = ["part_number", "name"]
+    ordering_fields = [
+        "id",
+        "part_number",
+        "revision",
+        "name",
+        "criticality",
+        "need_date",
+        "promised_date",
+        "received_on",
+        "ppap_status",
+        "ppap_due_date",
+        "capacity_per_week",
+        "last_supplier_update_at",
+        "late",
+        "open_blockers",
+    ]
+
+    def get_queryset(self):
+        return part_list_for_api(self.request.user, today=timezone.localdate())
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+
+_ONE_OR_MANY_IN = PolymorphicProxySerializer(
+    component_name="SupplierUpdateWriteOneOrMany",
+    serializers=[SupplierUpdateWriteSerializer, SupplierUpdateWriteSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+_ONE_OR_MANY_OUT = PolymorphicProxySerializer(
+    component_name="SupplierUpdateOneOrMany",
+    serializers=[SupplierUpdateSerializer, SupplierUpdateSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
+class SupplierUpdateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """What suppliers reported. POST one object, or a list of up to 1,000 applied all or nothing."""
+
+    serializer_class = SupplierUpdateSerializer
+    permission_classes = [IsEngineerOrSupplier]
+    filter_backends = FILTER_BACKENDS
+    parser_classes = PARSERS
+    filterset_class = SupplierUpdateFilterSet
+    search_fields = ["note", "part__part_number"]
+    ordering_fields = ["reported_at", "id"]
+
+    def get_queryset(self):
+        queryset = SupplierUpdate.objects.select_related("part__program", "reported_by")
+        supplier_id = supplier_id_for_user(self.request.user)
+        if supplier_id is not None:
+            queryset = queryset.filter(part__supplier_id=supplier_id)
+        return queryset
+
+    def writable_parts(self):
+        supplier_id = supplier_id_for_user(self.request.user)
+        return Part.objects.filter(supplier_id=supplier_id) if supplier_id is not None else Part.objects.all()
+
+    @extend_schema(request=_ONE_OR_MANY_IN, responses={201: _ONE_OR_MANY_OUT})
+    def create(self, request, *args, **kwargs):
+        data = request.data
+        if not isinstance(data, dict | list):
+            raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
+        is_supplier = supplier_id_for_user(request.user) is not None
+        items, errors = supplier_update_items(data, parts=self.writable_parts(), is_supplier=is_supplier)
+        if errors:
+            raise ValidationError(errors)
+        created = supplier_updates_apply(actor=request.user, items=items)
+        stored = list(self.get_queryset().filter(pk__in=[u.pk for u in created]).order_by("id"))
+        body = SupplierUpdateSerializer(stored, many=True).data
+        return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

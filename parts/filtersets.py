@@ -1,0 +1,69 @@
+"""Filters of the parts API lists. Codes that match nothing give an empty list (never another supplier's hint)."""
+
+import django_filters
+from django import forms
+
+from .choices import Criticality, PPAPStatus, ToolingStage
+from .models import Part, Supplier, SupplierUpdate
+
+ID_MAX = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: whole numbers only, in the column's range."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class SupplierFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Supplier
+        fields = ["is_active", "country"]
+
+
+class PartFilterSet(django_filters.FilterSet):
+    program = django_filters.CharFilter(field_name="program__code", help_text="Program code.")
+    supplier = django_filters.CharFilter(field_name="supplier__code", help_text="Supplier code.")
+    ppap_status = django_filters.ChoiceFilter(choices=PPAPStatus.choices)
+    criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
+    tooling_stage = django_filters.ChoiceFilter(choices=ToolingStage.choices)
+    late = django_filters.BooleanFilter(help_text="Late as of today (the `part_late` rule).")
+    has_blocker = django_filters.BooleanFilter(method="filter_has_blocker", help_text="Has an open gate blocker.")
+    need_date_before = django_filters.DateFilter(
+        field_name="effective_need_date", lookup_expr="lte", help_text="Effective need date on or before."
+    )
+    need_date_after = django_filters.DateFilter(
+        field_name="effective_need_date", lookup_expr="gte", help_text="Effective need date on or after."
+    )
+
+    class Meta:
+        model = Part
+        fields = [
+            "program",
+            "supplier",
+            "ppap_status",
+            "criticality",
+            "tooling_stage",
+            "late",
+            "has_blocker",
+            "need_date_before",
+            "need_date_after",
+        ]
+
+    def filter_has_blocker(self, queryset, name, value):
+        # `open_blockers` is annotated by parts.selectors.part_list_for_api.
+        return queryset.filter(open_blockers__gt=0) if value else queryset.filter(open_blockers=0)
+
+
+class SupplierUpdateFilterSet(django_filters.FilterSet):
+    part = IdFilter(field_name="part_id", help_text="Part id.")
+    program = django_filters.CharFilter(field_name="part__program__code", help_text="Program code.")
+
+    class Meta:
+        model = SupplierUpdate
+        fields = ["part", "program"]

@@ -1,0 +1,40 @@
+"""The base every API viewset builds on: the filter backends, and answers that show SQL-computed fields."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import status, viewsets
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from .filters import SearchFilter
+
+FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+# The API speaks JSON only (API.md); form encodings would only widen what can go wrong.
+PARSERS = [JSONParser]
+
+
+class ModelViewSet(viewsets.ModelViewSet):
+    """A model viewset without PUT (partial updates only) whose write answers are read back through
+    `get_queryset()`, so annotated fields (`late`, `open_blockers`, ...) appear in them too."""
+
+    filter_backends = FILTER_BACKENDS
+    parser_classes = PARSERS
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def reloaded(self, instance):
+        return self.get_queryset().get(pk=instance.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        answer = self.get_serializer(self.reloaded(serializer.instance))
+        headers = self.get_success_headers(answer.data)
+        return Response(answer.data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(self.get_serializer(self.reloaded(serializer.instance)).data)

@@ -1,0 +1,80 @@
+"""Serializer pieces shared by the apps' APIs: bounded dates and integers, people by username."""
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from rest_framework import serializers
+
+# The gate adds and subtracts lead times to dates in SQL; a year-1 or year-9999 date would overflow the
+# database's or Python's date range there, so dates outside a plausible planning horizon are refused up front.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+# Column ranges of the integer fields, so an oversized number is a 400 naming the field, not a database error.
+INTEGER_MAX = {
+    models.PositiveSmallIntegerField: 32767,
+    models.SmallIntegerField: 32767,
+    models.PositiveIntegerField: 2147483647,
+    models.IntegerField: 2147483647,
+    models.BigIntegerField: 9223372036854775807,
+    models.PositiveBigIntegerField: 9223372036854775807,
+}
+
+
+class BoundedDateField(serializers.DateField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(MinValueValidator(MIN_DATE, message=f"Enter a date on or after {MIN_DATE}."))
+        self.validators.append(MaxValueValidator(MAX_DATE, message=f"Enter a date on or before {MAX_DATE}."))
+
+
+class BoundedModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose date fields are bounded and whose integer fields stop at the column's range."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: BoundedDateField,
+    }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if not issubclass(field_class, serializers.IntegerField):
+            return field_class, field_kwargs
+        for model_class in type(model_field).__mro__:
+            if model_class in INTEGER_MAX:
+                limit = INTEGER_MAX[model_class]
+                if field_kwargs.get("max_value") is None or field_kwargs["max_value"] > limit:
+                    field_kwargs["max_value"] = limit
+                if model_class.__name__.startswith("Positive"):
+                    field_kwargs.setdefault("min_value", 0)
+                break
+        return field_class, field_kwargs
+
+
+class NamedRelatedField(serializers.SlugRelatedField):
+    """A related object named by a string key; text the database cannot store (NUL) is simply not found."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
+class UsernameField(NamedRelatedField):
+    """A person named by username; unknown names are a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", get_user_model().objects.all())
+        super().__init__(**kwargs)
+
+
+class CodeField(NamedRelatedField):
+    """A program or supplier named by its code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)

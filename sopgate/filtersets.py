@@ -1,0 +1,23 @@
+"""Filters of the gate's API lists."""
+
+import django_filters
+
+from .choices import Rule, Severity
+from .models import Blocker, Program
+
+
+class ProgramFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Program
+        fields = {"sop_date": ["exact", "gte", "lte"]}
+
+
+class BlockerFilterSet(django_filters.FilterSet):
+    program = django_filters.CharFilter(field_name="program__code", help_text="Program code.")
+    rule = django_filters.ChoiceFilter(choices=Rule.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Still open?")
+
+    class Meta:
+        model = Blocker
+        fields = ["program", "rule", "severity", "open"]

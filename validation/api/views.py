@@ -1,0 +1,97 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+
+from sopgate.api.base import ModelViewSet
+from sopgate.api.permissions import IsEngineer
+
+from ..choices import SignOffSide
+from ..filtersets import HandoverChecklistFilterSet, HandoverItemFilterSet, ValidationTestFilterSet
+from ..models import HandoverChecklist, HandoverItem, ValidationTest
+from ..services import checklist_sign_off, checklist_withdraw_sign_off, item_mark_done, item_reopen
+from .serializers import HandoverChecklistSerializer, HandoverItemSerializer, ValidationTestSerializer
+
+_WRITE_METHODS = ["get", "post", "patch", "head", "options"]
+
+
+class ValidationTestViewSet(ModelViewSet):
+    queryset = ValidationTest.objects.select_related("program", "owner")
+    serializer_class = ValidationTestSerializer
+    permission_classes = [IsEngineer]
+    filterset_class = ValidationTestFilterSet
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "planned_start", "planned_end", "status", "phase"]
+    http_method_names = _WRITE_METHODS
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+
+class HandoverChecklistViewSet(ModelViewSet):
+    """Sign a side off with `PATCH {"rd_signed_off": true}` or `{"production_signed_off": true}`."""
+
+    queryset = HandoverChecklist.objects.select_related(
+        "program", "rd_owner", "production_owner", "rd_signed_off_by", "production_signed_off_by"
+    ).prefetch_related(
+        Prefetch(
+            "items",
+            queryset=HandoverItem.objects.select_related("responsible", "done_by").order_by("due_date", "id"),
+        )
+    )
+    serializer_class = HandoverChecklistSerializer
+    permission_classes = [IsEngineer]
+    filterset_class = HandoverChecklistFilterSet
+    search_fields = ["area"]
+    ordering_fields = ["area", "id"]
+    http_method_names = _WRITE_METHODS
+
+    def _save(self, serializer):
+        wanted = {
+            SignOffSide.RD: serializer.validated_data.pop("rd_signed_off", None),
+            SignOffSide.PRODUCTION: serializer.validated_data.pop("production_signed_off", None),
+        }
+        with transaction.atomic():
+            checklist = serializer.save()
+            errors = {}
+            for side, signed in wanted.items():
+                try:
+                    if signed is True:
+                        checklist_sign_off(checklist=checklist, side=side, actor=self.request.user)
+                    elif signed is False:
+                        checklist_withdraw_sign_off(checklist=checklist, side=side, actor=self.request.user)
+                except DjangoValidationError as refused:
+                    errors.update(refused.message_dict)
+            if errors:
+                raise DjangoValidationError(errors)
+
+    perform_create = _save
+    perform_update = _save
+
+
+class HandoverItemViewSet(ModelViewSet):
+    """Mark an item done with `PATCH {"done": true}`: done by you, now."""
+
+    queryset = HandoverItem.objects.select_related("checklist", "responsible", "done_by")
+    serializer_class = HandoverItemSerializer
+    permission_classes = [IsEngineer]
+    filterset_class = HandoverItemFilterSet
+    search_fields = ["title", "evidence"]
+    ordering_fields = ["due_date", "id", "title"]
+    http_method_names = _WRITE_METHODS
+
+    def _save(self, serializer):
+        done = serializer.validated_data.pop("done", None)
+        with transaction.atomic():
+            item = serializer.save()
+            if done is True and item.done_at is None:
+                item_mark_done(item=item, actor=self.request.user)
+            elif done is False and item.done_at is not None:
+                item_reopen(item=item, actor=self.request.user)
+
+    perform_create = _save
+    perform_update = _save
