@@ -8,7 +8,7 @@ with backoff; permanent ones are recorded on the row and shown in the admin.
 import logging
 import smtplib
 import socket
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,17 +38,13 @@ def classify_smtp_error(exc: Exception) -> str:
         return "temporary" if codes and all(400 <= c < 500 for c in codes) else "permanent"
     if isinstance(exc, smtplib.SMTPResponseException):
         return "temporary" if 400 <= exc.smtp_code < 500 else "permanent"
-    if isinstance(
-        exc,
-        (
-            smtplib.SMTPServerDisconnected,
-            smtplib.SMTPConnectError,
-            ConnectionError,
-            socket.timeout,
-            TimeoutError,
-            OSError,
-        ),
-    ):
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "temporary"
+    if isinstance(exc, smtplib.SMTPException):
+        # e.g. STARTTLS or AUTH not supported: a configuration problem that retrying will not fix.
+        # (Checked before OSError because SMTPException is an OSError subclass.)
+        return "permanent"
+    if isinstance(exc, (ConnectionError, socket.timeout, TimeoutError, OSError)):
         return "temporary"
     return "permanent"
 
@@ -61,13 +57,24 @@ def program_url(program_code: str) -> str:
     return settings.SITE_URL + reverse("dashboard:program", args=[program_code])
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    # Labels come from user input; a newline in a header would make Django refuse the whole message.
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _subject_for(blocker: Blocker) -> str:
-    return f"[SOPGate {blocker.program.code}] {blocker.get_rule_display()}: {blocker.object_label}"
+    return _one_line(f"[SOPGate {blocker.program.code}] {blocker.get_rule_display()}: {blocker.object_label}")
 
 
 def build_alert_message(alert: Alert) -> EmailMultiAlternatives:
     blocker = alert.blocker
-    context = {"blocker": blocker, "program": blocker.program, "url": program_url(blocker.program.code)}
+    context = {
+        "blocker": blocker,
+        "program": blocker.program,
+        "url": program_url(blocker.program.code),
+        "recipient": alert.recipient,
+    }
     message = EmailMultiAlternatives(
         subject=_subject_for(blocker),
         body=render_to_string("emails/blocker_opened.txt", context),
@@ -80,17 +87,29 @@ def build_alert_message(alert: Alert) -> EmailMultiAlternatives:
 
 
 def alert_send(*, alert_id: int, now: datetime | None = None) -> str:
-    """Send one pending alert. Returns its status afterwards; raises TemporaryDeliveryError to ask for a retry."""
+    """Send one pending alert. Returns its status afterwards; raises TemporaryDeliveryError to ask for a retry.
+
+    The row stays locked while the message goes out, so two workers holding the same alert (a retry and
+    an outbox re-dispatch) send it once. The error is raised only after the commit, so the attempt count,
+    last error and next attempt time are kept.
+    """
     with transaction.atomic():
         alert = (
-            Alert.objects.select_for_update(of=("self",)).select_related("blocker__program").filter(pk=alert_id).first()
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("blocker__program", "blocker__owner", "blocker__co_owner", "blocker__supplier")
+            .filter(pk=alert_id)
+            .first()
         )
         if alert is None or alert.status != AlertStatus.PENDING:
             return alert.status if alert else "missing"
-        return _deliver(alert, build_alert_message(alert), now=now)
+        status, temporary_error = _deliver(alert, build_alert_message(alert), now=now)
+    if temporary_error:
+        raise TemporaryDeliveryError(temporary_error)
+    return status
 
 
-def _deliver(row, message: EmailMultiAlternatives, *, now: datetime | None) -> str:
+def _deliver(row, message: EmailMultiAlternatives, *, now: datetime | None) -> tuple[str, str]:
+    """Send and record the outcome on the row. Returns (status, error if the failure is temporary)."""
     now = now or timezone.now()
     row.attempts += 1
     try:
@@ -103,35 +122,39 @@ def _deliver(row, message: EmailMultiAlternatives, *, now: datetime | None) -> s
                 row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
             row.save()
             logger.warning("temporary failure sending to %s: %s", row.recipient, row.last_error)
-            raise TemporaryDeliveryError(row.last_error) from exc
+            return row.status, row.last_error
         row.status = AlertStatus.FAILED
         row.save()
         logger.error("permanent failure sending to %s: %s", row.recipient, row.last_error)
-        return row.status
+        return row.status, ""
     row.status = AlertStatus.SENT
     row.sent_at = now
     row.last_error = ""
+    if hasattr(row, "next_attempt_at"):
+        row.next_attempt_at = None
     row.save()
-    return row.status
+    return row.status, ""
+
+
+def _digest_window(day: date) -> tuple[datetime, datetime]:
+    """The 24 hours the digest of `day` reports on: the whole previous day, in the project's time zone."""
+    until = timezone.make_aware(datetime.combine(day, time.min))
+    return until - timedelta(days=1), until
 
 
 def digest_recipients(day: date) -> list[str]:
-    """Everyone who owns a blocker that is open, or was opened or resolved in the 24 hours before `day`."""
-    since = timezone.make_aware(datetime.combine(day - timedelta(days=1), datetime.min.time()))
-    owner_ids = (
-        Blocker.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since))
-        .values_list("owner_id", "co_owner_id")
-        .distinct()
-    )
-    ids = {uid for pair in owner_ids for uid in pair if uid}
-    program_owner_ids = (
-        Blocker.objects.filter(resolved_at__isnull=True).values_list("program__owner_id", flat=True).distinct()
-    )
-    ids.update(uid for uid in program_owner_ids if uid)
+    """Everyone with something in their digest: owners (and program owners) of blockers that are open,
+    or were opened or resolved in the digest's window."""
+    since, until = _digest_window(day)
+    relevant = Blocker.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since, resolved_at__lt=until))
+    ids = {
+        uid for row in relevant.values_list("owner_id", "co_owner_id", "program__owner_id").distinct() for uid in row
+    }
+    ids.discard(None)
     emails = (
         get_user_model().objects.filter(id__in=ids, is_active=True).exclude(email="").values_list("email", flat=True)
     )
-    return sorted({e.lower() for e in emails})
+    return sorted({e.strip().lower() for e in emails})
 
 
 def digest_send(*, recipient: str, day: date, now: datetime | None = None) -> str:
@@ -147,26 +170,37 @@ def digest_send(*, recipient: str, day: date, now: datetime | None = None) -> st
             row.last_error = "nothing to report"
             row.save()
             return row.status
-        return _deliver(row, message, now=now)
+        status, temporary_error = _deliver(row, message, now=now)
+    if temporary_error:
+        raise TemporaryDeliveryError(temporary_error)
+    return status
 
 
 def build_digest_message(recipient: str, day: date) -> EmailMultiAlternatives | None:
     user_ids = list(get_user_model().objects.filter(email__iexact=recipient).values_list("id", flat=True))
-    since = timezone.make_aware(datetime.combine(day - timedelta(days=1), datetime.min.time()))
+    since, until = _digest_window(day)
     mine = Q(owner_id__in=user_ids) | Q(co_owner_id__in=user_ids) | Q(program__owner_id__in=user_ids)
-    base = Blocker.objects.filter(mine).select_related("program").order_by("program__code", "severity", "rule", "id")
-    opened = list(base.filter(opened_at__gte=since))
-    still_open = list(base.filter(resolved_at__isnull=True, opened_at__lt=since))
-    resolved = list(base.filter(resolved_at__gte=since))
+    base = (
+        Blocker.objects.filter(mine)
+        .select_related("program", "owner")
+        .order_by("program__code", "severity", "rule", "opened_at", "id")
+    )
+    opened = list(base.filter(opened_at__gte=since, opened_at__lt=until))
+    opened_ids = {b.pk for b in opened}
+    still_open = [b for b in base.filter(resolved_at__isnull=True) if b.pk not in opened_ids]
+    resolved = list(base.filter(resolved_at__gte=since, resolved_at__lt=until))
     if not (opened or still_open or resolved):
         return None
     programs = sorted({b.program.code for b in opened + still_open + resolved})
     context = {
         "day": day,
+        "since": since,
+        "until": until,
+        "recipient": recipient,
         "opened": opened,
         "still_open": still_open,
         "resolved": resolved,
-        "blocking_open": sum(1 for b in opened + still_open if b.severity == Severity.BLOCKING),
+        "blocking_open": sum(1 for b in opened + still_open if b.severity == Severity.BLOCKING and b.is_open),
         "links": [(code, program_url(code)) for code in programs],
     }
     message = EmailMultiAlternatives(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
@@ -143,7 +144,10 @@ class ScanRequest(models.Model):
     """Outbox of pending re-scans: one row per program with unscanned changes, written with the change."""
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, primary_key=True, related_name="scan_request")
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(default=timezone.now, help_text="Time of the latest change.")
+    changes = models.PositiveIntegerField(
+        default=1, help_text="Changes since the last scan; a scan deletes the row only if none came in meanwhile."
+    )
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -11,11 +11,12 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Case, DateTimeField, F, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, BooleanField, Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from parts.choices import PPAP_ACCEPTED, PPAPStatus
+from parts.expressions import DateAddDays
 from parts.models import Part
 from parts.selectors import parts_with_status
 from validation.choices import TEST_DONE, TEST_RUNNING, TestStatus
@@ -74,7 +75,7 @@ def _d(value: date | None) -> str:
     return value.isoformat() if value else "none"
 
 
-def _days(n: int) -> str:
+def days_text(n: int) -> str:
     return f"{n} day" if abs(n) == 1 else f"{n} days"
 
 
@@ -119,15 +120,13 @@ def part_conditions(program: Program, today: date, peak: PeakDemand | None) -> d
         # capacity < ceil(demand) <=> capacity < demand for whole units; compared without division:
         # capacity * days_in_month < planned_vehicles * qty_per_vehicle * 7.
         conditions[Rule.CAPACITY_SHORTFALL] = Q(capacity_per_week__isnull=False) & Q(
-            capacity_times_days__lt=F("qty_per_vehicle") * (peak.planned_vehicles * 7)
+            capacity_times_days__lt=Cast("qty_per_vehicle", BigIntegerField()) * (peak.planned_vehicles * 7)
         )
         conditions[Rule.CAPACITY_UNCONFIRMED] = Q(capacity_per_week__isnull=True)
     return conditions
 
 
-def _minus_days(expression, days: int):
-    from parts.expressions import DateAddDays
-
+def _minus_days(expression, days: int) -> DateAddDays:
     return DateAddDays(expression, Value(-days))
 
 
@@ -142,7 +141,9 @@ def part_findings(program: Program, today: date) -> list[Finding]:
         parts_with_status(Part.objects.filter(program=program), today=today)
         .annotate(
             last_update_or_creation=Coalesce("last_supplier_update_at", "created_at", output_field=DateTimeField()),
-            capacity_times_days=F("capacity_per_week") * (peak.days_in_month if peak else 1),
+            # In 64 bits: a capacity of a few million a week times 31 days would overflow a 32-bit integer
+            # and make PostgreSQL refuse the whole scan.
+            capacity_times_days=Cast("capacity_per_week", BigIntegerField()) * (peak.days_in_month if peak else 1),
         )
         .filter(_any_of(conditions))
         .annotate(**_flagged(conditions))
@@ -196,21 +197,21 @@ def _part_message(rule: str, row: dict, program: Program, today: date, peak: Pea
     if rule == Rule.PART_LATE:
         clear_by = promised + timedelta(days=program.part_lead_days) if promised else None
         if promised and promised > need:
-            return f"promised {_d(promised)}, needed {_d(need)} ({_days((promised - need).days)} late)", clear_by
+            return f"promised {_d(promised)}, needed {_d(need)} ({days_text((promised - need).days)} late)", clear_by
         if promised:
             overdue = (today - need).days
-            return f"promised {_d(promised)}, needed {_d(need)}, not received ({_days(overdue)} overdue)", clear_by
+            return f"promised {_d(promised)}, needed {_d(need)}, not received ({days_text(overdue)} overdue)", clear_by
         if need < today:
-            return f"no promised date, needed {_d(need)} ({_days((today - need).days)} overdue)", None
-        return f"no promised date, needed {_d(need)} (in {_days((need - today).days)})", None
+            return f"no promised date, needed {_d(need)} ({days_text((today - need).days)} overdue)", None
+        return f"no promised date, needed {_d(need)} (in {days_text((need - today).days)})", None
     if rule == Rule.PART_AT_RISK:
-        return f"promised {_d(promised)}, needed {_d(need)} (only {_days((need - promised).days)} of margin)", None
+        return f"promised {_d(promised)}, needed {_d(need)} (only {days_text((need - promised).days)} of margin)", None
     if rule == Rule.PPAP_REJECTED:
         return "PPAP rejected", None
     if rule == Rule.PPAP_OVERDUE:
         due = row["effective_ppap_due_date"]
         status = PPAPStatus(row["ppap_status"]).label.lower()
-        return f"PPAP {status}, due {_d(due)} ({_days((today - due).days)} overdue)", None
+        return f"PPAP {status}, due {_d(due)} ({days_text((today - due).days)} overdue)", None
     if rule == Rule.PPAP_INTERIM_EXPIRING:
         limit = program.sop_date + timedelta(days=90)
         if row["interim_expires_on"] is None:
@@ -232,7 +233,7 @@ def _part_message(rule: str, row: dict, program: Program, today: date, peak: Pea
     if rule == Rule.SUPPLIER_UPDATE_STALE:
         last = timezone.localdate(row["last_update_or_creation"])
         return (
-            f"no supplier update since {_d(last)} ({_days((today - last).days)}, limit {program.stale_update_days})",
+            f"no supplier update since {_d(last)} ({days_text((today - last).days)} ago, limit {days_text(program.stale_update_days)})",
             None,
         )
     raise ValueError(rule)
@@ -279,13 +280,11 @@ def test_findings(program: Program, today: date) -> list[Finding]:
                 note = f" ({row['result_note']})" if row["result_note"] else ""
                 message, clear_by = f"failed{note}; required for SOP", None
             elif rule == Rule.TEST_AFTER_SOP:
-                message = (
-                    f"planned to end {_d(end)}, {_days((end - program.sop_date).days)} after SOP {_d(program.sop_date)}"
-                )
+                message = f"planned to end {_d(end)}, {days_text((end - program.sop_date).days)} after SOP {_d(program.sop_date)}"
                 clear_by = end
             else:
                 message, clear_by = (
-                    f"planned to end {_d(end)} ({_days((today - end).days)} overdue), still {row['status'].replace('_', ' ')}",
+                    f"planned to end {_d(end)} ({days_text((today - end).days)} overdue), still {row['status'].replace('_', ' ')}",
                     end,
                 )
             findings.append(
@@ -324,9 +323,9 @@ def item_findings(program: Program, today: date) -> list[Finding]:
             if not row[f"is_{rule}"]:
                 continue
             if rule == Rule.HANDOVER_ITEM_OVERDUE:
-                message = f"due {_d(due)} ({_days((today - due).days)} overdue), not done"
+                message = f"due {_d(due)} ({days_text((today - due).days)} overdue), not done"
             else:
-                message = f"due {_d(due)}, {_days((due - program.sop_date).days)} after SOP {_d(program.sop_date)}"
+                message = f"due {_d(due)}, {days_text((due - program.sop_date).days)} after SOP {_d(program.sop_date)}"
             findings.append(
                 Finding(rule, ObjectType.HANDOVER_ITEM, row["id"], label, f"{label}: {message}", owner, clear_by=due)
             )

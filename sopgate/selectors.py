@@ -17,7 +17,7 @@ from validation.models import HandoverItem, ValidationTest
 
 from .choices import Decision, Rule, Severity
 from .models import Blocker, Program
-from .rules import FORECAST_UNKNOWN_RULES
+from .rules import FORECAST_UNKNOWN_RULES, days_text
 
 
 @dataclass
@@ -154,4 +154,4 @@ def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, s
     else:
         driver = f"{latest.object_label} ({Rule(latest.rule).label.lower()}) clears {latest.clear_by:%Y-%m-%d}"
     slip = (latest.clear_by - program.sop_date).days
-    return latest.clear_by, f"{slip} days after plan: {driver}."
+    return latest.clear_by, f"{days_text(slip)} after plan: {driver}."

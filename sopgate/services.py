@@ -2,15 +2,17 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from parts.models import Supplier
 
-from .choices import SUPPLIER_RULES, AlertStatus, Severity
+from .choices import SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .rules import Finding, evaluate_program
 
@@ -36,13 +38,18 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     Opens blockers for new findings, refreshes those still true, resolves those no longer true, and records
     the immediate alerts of newly opened blocking blockers, all in one transaction. The program row is
     locked for the duration, so two scans of one program run one after the other and the second changes
-    nothing; the partial unique index on open blockers backs that up.
+    nothing; the partial unique index on open blockers backs that up. The number of queries does not
+    depend on the program's size.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     with transaction.atomic():
-        program = Program.objects.select_for_update(of=("self",)).select_related("owner").get(pk=program_id)
-        ScanRequest.objects.filter(program_id=program_id).delete()
+        # NO KEY UPDATE: serialises scans of one program without blocking inserts of parts, tests or
+        # checklists that reference it (their foreign-key check takes KEY SHARE, which FOR UPDATE would block).
+        program = (
+            Program.objects.select_for_update(no_key=True, of=("self",)).select_related("owner").get(pk=program_id)
+        )
+        pending_changes = ScanRequest.objects.filter(program_id=program_id).values_list("changes", flat=True).first()
         findings = {finding.key: finding for finding in evaluate_program(program, today)}
         open_rows = {
             (row.rule, row.object_type, row.object_id): row
@@ -75,6 +82,8 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
             for key, finding in findings.items()
             if key not in open_rows
         ]
+        if new:
+            _resolve_moved_objects(program, now)
         created = Blocker.objects.bulk_create(new, batch_size=1000)
         result.opened = len(created)
         Program.objects.filter(pk=program.pk).update(last_scanned_at=now)
@@ -87,10 +96,53 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
                 result.open_warning += 1
         if result.alert_ids:
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
+        if pending_changes is not None and not _consume_scan_request(program_id, pending_changes):
+            # Data changed while this scan ran and the writer saw a pending request, so it queued nothing:
+            # the follow-up scan is ours to queue.
+            transaction.on_commit(lambda: _dispatch_scan(program_id))
     logger.info(
         "scan %s: %d opened, %d still open, %d resolved", program.code, result.opened, result.refreshed, result.resolved
     )
     return result
+
+
+def _consume_scan_request(program_id: int, seen_changes: int) -> bool:
+    """Delete the re-scan request this scan has served. False if newer changes arrived meanwhile.
+
+    A writer that changes data during the scan bumps `changes` (holding the row until it commits), so the
+    delete skips the row and the change is not lost.
+    """
+    deleted, _ = ScanRequest.objects.filter(program_id=program_id, changes__lte=seen_changes).delete()
+    return bool(deleted)
+
+
+def _resolve_moved_objects(program: Program, now: datetime) -> None:
+    """Resolve open blockers that another program holds for objects now in this one (e.g. a part moved).
+
+    The open-blocker index is unique per (rule, object) across programs, so without this the new blocker
+    of the moved object would be refused until the old program happened to be scanned first.
+    """
+    from parts.models import Part
+    from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+    mine = (
+        Q(object_type=ObjectType.PART, object_id__in=Part.objects.filter(program=program).values("pk"))
+        | Q(
+            object_type=ObjectType.VALIDATION_TEST,
+            object_id__in=ValidationTest.objects.filter(program=program).values("pk"),
+        )
+        | Q(
+            object_type=ObjectType.HANDOVER_ITEM,
+            object_id__in=HandoverItem.objects.filter(checklist__program=program).values("pk"),
+        )
+        | Q(
+            object_type=ObjectType.HANDOVER_CHECKLIST,
+            object_id__in=HandoverChecklist.objects.filter(program=program).values("pk"),
+        )
+    )
+    Blocker.objects.filter(mine, resolved_at__isnull=True).exclude(program=program).update(
+        resolved_at=now, last_seen_at=now
+    )
 
 
 def _blocker_fields(finding: Finding) -> dict:
@@ -108,37 +160,51 @@ def _blocker_fields(finding: Finding) -> dict:
     }
 
 
-def _record_alerts(program: Program, blockers: list[Blocker]) -> list[int]:
-    """One pending Alert row per (blocker, recipient), stored with the blocker: the outbox of immediate emails."""
-    if not blockers:
-        return []
-    from django.contrib.auth import get_user_model
-
+def alert_recipients(blockers: list[Blocker]) -> dict[int, list[str]]:
+    """Who gets the immediate alert of each blocker: its active owners with an email address, plus the
+    supplier's alert contacts for supplier-caused rules. Two queries, whatever the number of blockers."""
     user_ids = {uid for b in blockers for uid in (b.owner_id, b.co_owner_id) if uid}
-    emails = dict(get_user_model().objects.filter(id__in=user_ids).exclude(email="").values_list("id", "email"))
+    emails = dict(
+        get_user_model().objects.filter(id__in=user_ids, is_active=True).exclude(email="").values_list("id", "email")
+    )
     supplier_ids = {b.supplier_id for b in blockers if b.supplier_id and b.rule in SUPPLIER_RULES}
     contacts = dict(Supplier.objects.filter(id__in=supplier_ids).values_list("id", "alert_emails"))
-    alerts = []
+    recipients = {}
     for blocker in blockers:
-        recipients = {emails[uid] for uid in (blocker.owner_id, blocker.co_owner_id) if uid in emails}
-        if blocker.rule in SUPPLIER_RULES and blocker.supplier_id in contacts:
-            recipients.update(e for e in contacts[blocker.supplier_id] if isinstance(e, str) and e)
-        alerts.extend(Alert(blocker=blocker, recipient=r.lower()) for r in sorted(recipients))
-    Alert.objects.bulk_create(alerts, batch_size=1000, ignore_conflicts=True)
-    return list(Alert.objects.filter(blocker__in=blockers, status=AlertStatus.PENDING).values_list("id", flat=True))
+        people = {emails[uid].strip().lower() for uid in (blocker.owner_id, blocker.co_owner_id) if uid in emails}
+        if blocker.rule in SUPPLIER_RULES and isinstance(contacts.get(blocker.supplier_id), list):
+            people.update(e.strip().lower() for e in contacts[blocker.supplier_id] if isinstance(e, str) and e.strip())
+        recipients[blocker.pk] = sorted(people)
+    return recipients
+
+
+def _record_alerts(program: Program, blockers: list[Blocker]) -> list[int]:
+    """One pending Alert row per (blocker, recipient), stored with the blocker: the outbox of immediate emails.
+
+    Only called for blockers created in this transaction, so no alert row can exist for them yet; the
+    unique (blocker, recipient) constraint still makes a second row impossible.
+    """
+    if not blockers:
+        return []
+    recipients = alert_recipients(blockers)
+    alerts = [Alert(blocker=blocker, recipient=r) for blocker in blockers for r in recipients[blocker.pk]]
+    return [alert.pk for alert in Alert.objects.bulk_create(alerts, batch_size=1000)]
 
 
 def dispatch_alerts(alert_ids: list[int]) -> None:
-    """Queue the sending of stored alerts. A broker failure leaves them pending for `dispatch_outbox`."""
+    """Queue the sending of stored alerts. A broker failure leaves them pending for `outbox_dispatch`."""
     from .tasks import send_alert
 
+    queued = []
     for alert_id in alert_ids:
         try:
             send_alert.apply_async(args=[alert_id], retry=False)
         except Exception:  # broker down: the alert stays in the outbox and goes out later
             logger.warning("could not queue alert %s; it stays pending in the outbox", alert_id, exc_info=True)
-            return
-        Alert.objects.filter(pk=alert_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+            break
+        queued.append(alert_id)
+    if queued:
+        Alert.objects.filter(pk__in=queued, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
 
 
 # --- Re-scan outbox -----------------------------------------------------------------------------------
@@ -148,18 +214,22 @@ def scan_request(*, program_id: int | None, now: datetime | None = None) -> None
     """Record that a program's data changed: a scan follows shortly after the transaction commits.
 
     The request row is written in the caller's transaction (it is lost only if the change is), and at most
-    one row exists per program, so 500 changes in a minute lead to one scan.
+    one row exists per program, so 500 changes in a minute lead to one queued scan. Only the change that
+    creates the row queues the scan; later changes bump `changes`, which tells a scan already running that
+    it must queue a follow-up (see `program_scan`). A row whose queueing failed is picked up by
+    `outbox_dispatch`.
     """
     if program_id is None:
         return
     now = now or timezone.now()
+    if ScanRequest.objects.filter(program_id=program_id).update(changes=F("changes") + 1, requested_at=now):
+        return
     try:
         with transaction.atomic():
-            request, created = ScanRequest.objects.get_or_create(program_id=program_id)
+            _, created = ScanRequest.objects.get_or_create(program_id=program_id, defaults={"requested_at": now})
     except IntegrityError:  # the program is being deleted
         return
-    stuck = request.dispatched_at is None and request.requested_at < now - timezone.timedelta(minutes=2)
-    if created or stuck:
+    if created:
         transaction.on_commit(lambda: _dispatch_scan(program_id))
 
 
@@ -177,9 +247,11 @@ def _dispatch_scan(program_id: int) -> None:
 def outbox_dispatch(*, now: datetime | None = None, redispatch_after_s: int = 300) -> tuple[int, int]:
     """Queue every re-scan and alert that is still waiting: never queued, or queued long ago and not done."""
     now = now or timezone.now()
-    stale = now - timezone.timedelta(seconds=redispatch_after_s)
-    scans = list(ScanRequest.objects.filter(dispatched_at__isnull=True).values_list("program_id", flat=True)) + list(
-        ScanRequest.objects.filter(dispatched_at__lt=stale).values_list("program_id", flat=True)
+    stale = now - timedelta(seconds=redispatch_after_s)
+    scans = list(
+        ScanRequest.objects.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale)).values_list(
+            "program_id", flat=True
+        )
     )
     for program_id in scans:
         _dispatch_scan(program_id)
