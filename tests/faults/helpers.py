@@ -1,0 +1,79 @@
+"""Shared set-up for fault tests: a program with a part of supplier A, an engineer and a supplier token."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rest_framework.authtoken.models import Token
+
+from parts.models import Part
+from sopgate.models import Program
+from tests.factories import (
+    EngineerFactory,
+    PartFactory,
+    ProgramFactory,
+    SupplierFactory,
+    SupplierUserFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class World:
+    program: Program
+    part: Part
+    engineer_token: str
+    supplier_token: str
+    owner_email: str
+    supplier_contact: str
+
+
+def make_world(code: str = "FLT") -> World:
+    owner = EngineerFactory(username=f"owner-{code.lower()}", email=f"owner-{code.lower()}@example.com")
+    program = ProgramFactory(code=code, owner=owner)
+    supplier = SupplierFactory(code=f"{code}-SUP", alert_emails=[f"quality@{code.lower()}-sup.example"])
+    part = PartFactory(
+        program=program, supplier=supplier, owner=owner, part_number=f"{code}-BM-100", name="Battery module"
+    )
+    engineer = EngineerFactory(username=f"eng-{code.lower()}")
+    supplier_user = SupplierUserFactory(user=UserFactory(username=f"sup-{code.lower()}"), supplier=supplier).user
+    return World(
+        program=program,
+        part=part,
+        engineer_token=Token.objects.create(user=engineer).key,
+        supplier_token=Token.objects.create(user=supplier_user).key,
+        owner_email=owner.email,
+        supplier_contact=supplier.alert_emails[0],
+    )
+
+
+def slip_body(world: World, days_late: int = 20, **extra) -> dict:
+    need = world.program.sop_date - timedelta(days=world.program.part_lead_days)
+    return {"part": world.part.pk, "promised_date": (need + timedelta(days=days_late)).isoformat(), **extra}
+
+
+def http(method: str, url: str, *, token: str | None = None, body=None, headers: dict | None = None, timeout=30):
+    """One HTTP request; returns (status, parsed JSON or text, seconds, response headers)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw, response_headers = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        status, raw, response_headers = error.code, error.read(), dict(error.headers)
+    elapsed = time.monotonic() - started
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    return status, payload, elapsed, response_headers
