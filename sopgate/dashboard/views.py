@@ -1,18 +1,142 @@
-from django.contrib.auth.decorators import login_required
+"""The readiness dashboard: server-rendered pages and the gate report. Views only translate: the numbers come
+from `sopgate.selectors.program_readiness` and `sopgate.dashboard.selectors`."""
+
+from functools import wraps
+from itertools import groupby
+
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
-from sopgate.models import Program
-from sopgate.selectors import program_readiness
+from parts.selectors import user_is_engineer
+
+from ..admin_badges import badge
+from ..choices import Decision, ObjectType, Rule, Severity
+from ..models import Program
+from ..selectors import program_readiness
+from . import report
+from .charts_page import program_charts
+from .selectors import program_summaries
+
+# No inline script or style anywhere in the dashboard; charts are inline SVG with presentation attributes only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+DECISION_TONES = {Decision.GO: "good", Decision.CONDITIONAL: "warn", Decision.NO_GO: "bad"}
+ADMIN_CHANGE_URLS = {
+    ObjectType.PART: "admin:parts_part_change",
+    ObjectType.VALIDATION_TEST: "admin:validation_validationtest_change",
+    ObjectType.HANDOVER_ITEM: "admin:validation_handoveritem_change",
+    ObjectType.HANDOVER_CHECKLIST: "admin:validation_handoverchecklist_change",
+}
 
 
-@login_required
+def engineer_required(view):
+    """Anonymous users go to the admin login; logged-in users who are not engineers (suppliers) get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_is_engineer(request.user):
+            response = render(request, "dashboard/forbidden.html", status=403)
+        else:
+            response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+    return wrapper
+
+
+def decision_badge(decision: str, detail: str = ""):
+    label = Decision(decision).label
+    return badge(f"{label}{detail}", DECISION_TONES[Decision(decision)])
+
+
+@require_GET
+@engineer_required
 def program_list(request):
-    return HttpResponse("SOPGate dashboard (placeholder)")
+    today = timezone.localdate()
+    rows = [(summary, decision_badge(summary.decision)) for summary in program_summaries(today=today)]
+    return render(request, "dashboard/index.html", {"rows": rows, "today": today})
 
 
-@login_required
+def blocker_groups(readiness) -> list[dict]:
+    """Open blockers grouped by rule, blocking rules first (the order `open_blockers` returns)."""
+    groups = []
+    for rule, blockers in groupby(readiness.blockers, key=lambda b: b.rule):
+        blockers = list(blockers)
+        severity = blockers[0].severity
+        groups.append(
+            {
+                "rule": rule,
+                "label": Rule(rule).label,
+                "severity_badge": badge(Severity(severity).label, "bad" if severity == Severity.BLOCKING else "warn"),
+                "rows": [
+                    {
+                        "blocker": b,
+                        "url": reverse(ADMIN_CHANGE_URLS[ObjectType(b.object_type)], args=[b.object_id]),
+                        "owners": report.blocker_owners(b),
+                        "age": report.blocker_age_days(b, readiness.as_of),
+                    }
+                    for b in blockers
+                ],
+            }
+        )
+    return groups
+
+
+@require_GET
+@engineer_required
 def program_detail(request, code):
-    program = get_object_or_404(Program, code=code)
-    readiness = program_readiness(program)
-    return HttpResponse(f"{program.code}: {readiness.decision}")
+    program = get_object_or_404(Program.objects.select_related("owner"), code=code)
+    today = timezone.localdate()
+    readiness = program_readiness(program, today=today)
+    forecast_slip = (
+        (readiness.forecast_sop_date - program.sop_date).days if readiness.forecast_sop_date is not None else None
+    )
+    context = {
+        "program": program,
+        "readiness": readiness,
+        "decision_badge": decision_badge(readiness.decision),
+        "forecast_slip": forecast_slip,
+        "groups": blocker_groups(readiness),
+        "charts": program_charts(program, today=today),
+        "today": today,
+    }
+    return render(request, "dashboard/program.html", context)
+
+
+def _report(code: str):
+    program = get_object_or_404(Program.objects.select_related("owner"), code=code)
+    readiness = program_readiness(program, today=timezone.localdate())
+    return readiness, report.gate_report(readiness)
+
+
+def _filename(readiness, extension: str) -> str:
+    return f"{readiness.program.code}-gate-report-{readiness.as_of:%Y-%m-%d}.{extension}"
+
+
+@require_GET
+@engineer_required
+def report_csv(request, code):
+    readiness, gate_report = _report(code)
+    response = HttpResponse(report.render_csv(gate_report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(readiness, "csv")}"'
+    return response
+
+
+@require_GET
+@engineer_required
+def report_xlsx(request, code):
+    readiness, gate_report = _report(code)
+    response = HttpResponse(
+        report.render_xlsx(gate_report),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(readiness, "xlsx")}"'
+    return response

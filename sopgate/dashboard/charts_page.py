@@ -1,0 +1,178 @@
+"""Turns the dashboard selectors' numbers into the program page's charts, each with the table it is drawn from."""
+
+from datetime import date
+
+from parts.choices import PPAPStatus
+from validation.choices import TestStatus
+
+from ..models import Program
+from . import selectors
+from .charts import BarRow, LineSeries, Segment, bar_chart, line_chart
+
+PPAP_TONES = {
+    PPAPStatus.APPROVED: "good",
+    PPAPStatus.INTERIM_APPROVED: "warn",
+    PPAPStatus.SUBMITTED: "info",
+    PPAPStatus.NOT_SUBMITTED: "neutral",
+    PPAPStatus.REJECTED: "bad",
+}
+TEST_TONES = {
+    TestStatus.PASSED: "good",
+    TestStatus.WAIVED: "muted",
+    TestStatus.IN_PROGRESS: "info",
+    TestStatus.PLANNED: "neutral",
+    TestStatus.FAILED: "bad",
+}
+SUPPLIERS_IN_CHART = 12
+
+
+def program_charts(program: Program, *, today: date) -> dict:
+    """Every chart of the program page plus its data, in a fixed number of queries (see the selectors)."""
+    return {
+        "trend": _trend(program),
+        "ppap": _ppap(program),
+        "capacity": _capacity(program),
+        "tests": _tests(program),
+        "handover": _handover(program, today),
+        "suppliers": _suppliers(program, today),
+    }
+
+
+def _trend(program: Program) -> dict:
+    snapshots = selectors.readiness_trend(program)
+    svg = line_chart(
+        title=f"Readiness of {program.code} over time, percent of items done",
+        x_labels=[f"{s.date:%d %b}" for s in snapshots],
+        series=[LineSeries("Readiness %", [float(s.readiness_pct) for s in snapshots], "good")],
+        unit="%",
+        y_max=100,
+    )
+    return {"svg": svg, "rows": snapshots}
+
+
+def _ppap(program: Program) -> dict:
+    counts = selectors.parts_by_ppap_status(program)
+    total = sum(counts.values())
+    rows = [
+        {
+            "status": PPAPStatus(value),
+            "count": n,
+            "pct": selectors.readiness_percent(n, total) if total else 0,
+        }
+        for value, n in counts.items()
+    ]
+    svg = bar_chart(
+        title=f"Parts of {program.code} by PPAP status",
+        rows=[
+            BarRow(
+                r["status"].label,
+                [Segment(r["status"].label, r["count"], PPAP_TONES[r["status"]])],
+                f"{r['count']:,} ({r['pct']} %)",
+            )
+            for r in rows
+        ],
+        unit="parts",
+    )
+    return {"svg": svg, "rows": rows, "total": total}
+
+
+def _capacity(program: Program) -> dict:
+    coverage = selectors.capacity_coverage(program)
+    months = coverage.months
+    bars = bar_chart(
+        title=f"Parts of {program.code} whose confirmed weekly capacity covers each ramp month",
+        rows=[
+            BarRow(
+                f"{m.month:%b %Y}",
+                [
+                    Segment("Capacity covers demand", m.covered, "good"),
+                    Segment("Capacity short", m.short, "bad"),
+                    Segment("Capacity unconfirmed", m.unconfirmed, "neutral"),
+                ],
+                f"{m.covered_pct} % covered",
+            )
+            for m in months
+        ],
+        unit="parts",
+        label_width=110,
+    )
+    lines = line_chart(
+        title=f"{program.code} weekly vehicle demand against the tightest confirmed part capacity",
+        x_labels=[f"{m.month:%b %y}" for m in months],
+        series=[
+            LineSeries("Demand, vehicles/week", [m.weekly_vehicles for m in months], "info"),
+            LineSeries(
+                "Bottleneck capacity, vehicles/week",
+                [m.bottleneck_vehicles for m in months],
+                "warn",
+                dashed=True,
+            ),
+        ],
+        unit="vehicles/week",
+    )
+    return {"svg": bars, "line_svg": lines, "months": months, "bottleneck": coverage.bottleneck}
+
+
+def _tests(program: Program) -> dict:
+    phases = selectors.tests_by_phase_and_status(program)
+    statuses = list(TestStatus)
+    svg = bar_chart(
+        title=f"Required validation tests of {program.code} by phase and status",
+        rows=[
+            BarRow(p.label, [Segment(s.label, p.by_status[s.value], TEST_TONES[s]) for s in statuses]) for p in phases
+        ],
+        unit="tests",
+        label_width=170,
+    )
+    table = [{"phase": p, "cells": [p.by_status[s.value] for s in statuses]} for p in phases]
+    return {"svg": svg, "statuses": statuses, "rows": table}
+
+
+def _handover(program: Program, today: date) -> dict:
+    areas = selectors.handover_progress(program, today=today)
+    svg = bar_chart(
+        title=f"Required handover items of {program.code} per area",
+        rows=[
+            BarRow(
+                a.checklist.area,
+                [
+                    Segment("Done", a.done_items, "good"),
+                    Segment("Open", a.open_items - a.overdue_items, "neutral"),
+                    Segment("Overdue", a.overdue_items, "bad"),
+                ],
+                f"{a.done_pct} % done",
+            )
+            for a in areas
+        ],
+        unit="items",
+    )
+    return {"svg": svg, "rows": areas}
+
+
+def _suppliers(program: Program, today: date) -> dict:
+    scores = selectors.supplier_scorecard(program, today=today)
+    with_issues = [s for s in scores if s.has_issues]
+    charted = [s for s in with_issues if s.late or s.promises_broken or s.stale][:SUPPLIERS_IN_CHART]
+    svg = bar_chart(
+        title=f"Suppliers of {program.code} with late parts, broken promises or stale updates",
+        rows=[
+            BarRow(
+                s.code,
+                [
+                    Segment("Late parts", s.late, "bad"),
+                    Segment("Promises broken", s.promises_broken, "warn"),
+                    Segment("Stale updates", s.stale, "neutral"),
+                ],
+            )
+            for s in charted
+        ],
+        unit="parts",
+        label_width=130,
+    )
+    return {
+        "svg": svg,
+        "rows": with_issues,
+        "clean": len(scores) - len(with_issues),
+        "suppliers": len(scores),
+        "in_chart": len(charted),
+    }

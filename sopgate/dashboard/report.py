@@ -1,0 +1,120 @@
+"""The gate report for the review meeting, as CSV and XLSX: the verdict first, then every open blocker."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from ..choices import Decision, ObjectType, Rule, Severity
+from ..models import Blocker
+from ..selectors import Readiness
+
+BLOCKER_COLUMNS = ["Rule", "Rule code", "Severity", "Object type", "Object", "Owner", "Age (days)", "Message"]
+
+
+def person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def blocker_owners(blocker: Blocker) -> str:
+    return " & ".join(name for name in (person(blocker.owner), person(blocker.co_owner)) if name) or "unassigned"
+
+
+def blocker_age_days(blocker: Blocker, today: date) -> int:
+    return max(0, (today - timezone.localdate(blocker.opened_at)).days)
+
+
+@dataclass(frozen=True)
+class GateReport:
+    title: str
+    summary: list[tuple[str, object]]
+    blockers: list[list[object]]
+
+
+def gate_report(readiness: Readiness) -> GateReport:
+    program = readiness.program
+    summary = [
+        ("Program", f"{program.code} {program.name}"),
+        ("As of", readiness.as_of),
+        ("SOP date", program.sop_date),
+        ("Days to SOP", readiness.days_to_sop),
+        ("Decision", Decision(readiness.decision).label),
+        ("Decision sentence", readiness.decision_sentence),
+        ("Readiness %", float(readiness.readiness_pct)),
+        ("Items done", f"{readiness.done_items} of {readiness.total_items}"),
+        ("Open blocking", readiness.blocking_count),
+        ("Open warnings", readiness.warning_count),
+        ("Forecast SOP date", readiness.forecast_sop_date or "unknown"),
+        ("Forecast reason", readiness.forecast_reason),
+    ]
+    rows = [
+        [
+            Rule(b.rule).label,
+            b.rule,
+            Severity(b.severity).label,
+            ObjectType(b.object_type).label,
+            b.object_label,
+            blocker_owners(b),
+            blocker_age_days(b, readiness.as_of),
+            b.message,
+        ]
+        for b in readiness.blockers
+    ]
+    return GateReport(f"{program.code} gate report {readiness.as_of:%Y-%m-%d}", summary, rows)
+
+
+def _cell(value):
+    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV/formula injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def render_csv(report: GateReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([report.title])
+    for label, value in report.summary:
+        writer.writerow([label, _cell(value.isoformat() if isinstance(value, date) else value)])
+    writer.writerow([])
+    writer.writerow(BLOCKER_COLUMNS)
+    for row in report.blockers:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def render_xlsx(report: GateReport) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Gate report"
+    bold = Font(bold=True)
+    sheet.append([report.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in report.summary:
+        sheet.append([label, _cell(value)])
+        sheet.cell(row=sheet.max_row, column=1).font = bold
+        if isinstance(value, date):
+            sheet.cell(row=sheet.max_row, column=2).number_format = "yyyy-mm-dd"
+    sheet.append([])
+    sheet.append(BLOCKER_COLUMNS)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = bold
+    for row in report.blockers:
+        sheet.append([_cell(v) for v in row])
+    if report.blockers:
+        sheet.auto_filter.ref = f"A{header_row}:{chr(64 + len(BLOCKER_COLUMNS))}{sheet.max_row}"
+    sheet.freeze_panes = f"A{header_row + 1}"
+    for column, width in zip("ABCDEFGH", (26, 22, 11, 18, 42, 28, 11, 90), strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2, max_row=header_row - 2, min_col=2, max_col=2):
+        row[0].alignment = Alignment(wrap_text=True, horizontal="left")
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

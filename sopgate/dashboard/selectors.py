@@ -1,0 +1,343 @@
+"""Reads behind the dashboard. Every function runs a fixed number of GROUP BY queries, whatever the number of
+programs, parts, tests or items; decision, readiness and forecast follow `sopgate.selectors` exactly."""
+
+import math
+from calendar import monthrange
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, DateField, DateTimeField, F, Min, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from parts.choices import PPAPStatus
+from parts.expressions import date_minus_days
+from parts.models import Part
+from parts.selectors import part_late_q, parts_with_status
+from validation.choices import TEST_DONE, TestPhase, TestStatus
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+from ..choices import Decision, Rule, Severity
+from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+from ..rules import FORECAST_UNKNOWN_RULES
+from ..selectors import _forecast
+
+# --- All programs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    program: Program
+    as_of: date
+    decision: str
+    readiness_pct: Decimal
+    blocking_count: int
+    warning_count: int
+    forecast_sop_date: date | None
+    forecast_reason: str
+
+    @property
+    def days_to_sop(self) -> int:
+        return (self.program.sop_date - self.as_of).days
+
+
+def readiness_percent(done: int, total: int) -> Decimal:
+    """The same rounding as `program_readiness`: one decimal, half up, 100 % when there is nothing to do."""
+    return (Decimal(100 * done) / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else Decimal("100.0")
+
+
+def decision_for(blocking: int, warnings: int) -> str:
+    if blocking:
+        return Decision.NO_GO.value
+    return Decision.CONDITIONAL.value if warnings else Decision.GO.value
+
+
+def program_summaries(*, today: date) -> list[ProgramSummary]:
+    """Decision, readiness and forecast of every program in six queries (program_readiness takes five per program)."""
+    programs = list(Program.objects.select_related("owner").order_by("sop_date", "code"))
+    severities = defaultdict(dict)
+    for row in (
+        Blocker.objects.filter(resolved_at__isnull=True)
+        .values("program_id", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        severities[row["program_id"]][row["severity"]] = row["n"]
+
+    effective_need = Coalesce(
+        F("need_date"), date_minus_days(F("program__sop_date"), F("program__part_lead_days")), output_field=DateField()
+    )
+    part_done = Q(ppap_status=PPAPStatus.APPROVED) & (
+        Q(received_on__isnull=False) | Q(promised_date__lte=effective_need)
+    )
+    done_total = defaultdict(lambda: [0, 0])
+    for queryset, key, done in (
+        (Part.objects.all(), "program_id", part_done),
+        (ValidationTest.objects.filter(required_for_sop=True), "program_id", Q(status__in=TEST_DONE)),
+        (HandoverItem.objects.filter(required=True), "checklist__program_id", Q(done_at__isnull=False)),
+    ):
+        for row in queryset.values(key).annotate(total=Count("id"), done=Count("id", filter=done)).order_by():
+            done_total[row[key]][0] += row["done"]
+            done_total[row[key]][1] += row["total"]
+
+    # Only the blockers `_forecast` can look at: blocking ones without a date, and those clearing after SOP.
+    forecast_blockers = defaultdict(list)
+    for blocker in (
+        Blocker.objects.filter(resolved_at__isnull=True)
+        .filter(
+            Q(severity=Severity.BLOCKING, rule__in=FORECAST_UNKNOWN_RULES)
+            | Q(severity=Severity.BLOCKING, rule=Rule.PART_LATE, clear_by__isnull=True)
+            | Q(clear_by__gt=F("program__sop_date"))
+        )
+        .only("id", "program_id", "rule", "severity", "clear_by", "object_label")
+        .order_by("severity", "rule", "opened_at", "id")
+    ):
+        forecast_blockers[blocker.program_id].append(blocker)
+
+    summaries = []
+    for program in programs:
+        counts = severities.get(program.pk, {})
+        blocking, warnings = counts.get(Severity.BLOCKING, 0), counts.get(Severity.WARNING, 0)
+        done, total = done_total[program.pk]
+        forecast, reason = _forecast(program, forecast_blockers.get(program.pk, []))
+        summaries.append(
+            ProgramSummary(
+                program=program,
+                as_of=today,
+                decision=decision_for(blocking, warnings),
+                readiness_pct=readiness_percent(done, total),
+                blocking_count=blocking,
+                warning_count=warnings,
+                forecast_sop_date=forecast,
+                forecast_reason=reason,
+            )
+        )
+    return summaries
+
+
+# --- One program: chart data -----------------------------------------------------------------------------
+
+
+def readiness_trend(program: Program, *, days: int = 90) -> list[ReadinessSnapshot]:
+    rows = ReadinessSnapshot.objects.filter(program=program).order_by("-date")[:days]
+    return list(reversed(rows))
+
+
+def parts_by_ppap_status(program: Program) -> dict[str, int]:
+    counts = dict(Part.objects.filter(program=program).values_list("ppap_status").annotate(n=Count("id")).order_by())
+    return {status.value: counts.get(status.value, 0) for status in PPAPStatus}
+
+
+@dataclass(frozen=True)
+class RampCoverage:
+    month: date
+    planned_vehicles: int
+    weekly_vehicles: int  # vehicles per week that month, rounded up
+    covered: int  # parts whose confirmed weekly capacity meets that month's weekly demand
+    short: int
+    unconfirmed: int
+    bottleneck_vehicles: int | None  # vehicles per week the tightest confirmed part supports
+
+    @property
+    def total(self) -> int:
+        return self.covered + self.short + self.unconfirmed
+
+    @property
+    def covered_pct(self) -> Decimal:
+        return readiness_percent(self.covered, self.total) if self.total else Decimal("0.0")
+
+    @property
+    def gap_vehicles(self) -> int | None:
+        if self.bottleneck_vehicles is None:
+            return None
+        return self.bottleneck_vehicles - self.weekly_vehicles
+
+
+@dataclass(frozen=True)
+class CapacityCoverage:
+    months: list[RampCoverage]
+    bottleneck: Part | None
+
+
+def capacity_coverage(program: Program) -> CapacityCoverage:
+    """For each ramp month: which parts' confirmed capacity meets that month's weekly demand, in three queries.
+
+    Same arithmetic as the capacity_shortfall rule, month by month instead of at the peak only:
+    capacity_per_week × days_in_month ≥ planned_vehicles × qty_per_vehicle × 7, compared without division.
+    """
+    steps = list(RampStep.objects.filter(program=program).order_by("month").values_list("month", "planned_vehicles"))
+    if not steps:
+        return CapacityCoverage([], None)
+    parts = Part.objects.filter(program=program)
+    confirmed = Q(capacity_per_week__isnull=False)
+    aggregates = {
+        "parts": Count("id"),
+        "unconfirmed": Count("id", filter=~confirmed),
+        "bottleneck": Min(F("capacity_per_week") / F("qty_per_vehicle")),
+    }
+    for i, (month, vehicles) in enumerate(steps):
+        days = monthrange(month.year, month.month)[1]
+        aggregates[f"covered_{i}"] = Count(
+            "id", filter=confirmed & Q(**{f"cap_days_{i}__gte": F("qty_per_vehicle") * (vehicles * 7)})
+        )
+        parts = parts.annotate(**{f"cap_days_{i}": F("capacity_per_week") * days})
+    totals = parts.aggregate(**aggregates)
+    months = []
+    for i, (month, vehicles) in enumerate(steps):
+        days = monthrange(month.year, month.month)[1]
+        covered = totals[f"covered_{i}"]
+        months.append(
+            RampCoverage(
+                month=month,
+                planned_vehicles=vehicles,
+                weekly_vehicles=math.ceil(vehicles * 7 / days),
+                covered=covered,
+                short=totals["parts"] - totals["unconfirmed"] - covered,
+                unconfirmed=totals["unconfirmed"],
+                bottleneck_vehicles=totals["bottleneck"],
+            )
+        )
+    bottleneck = (
+        Part.objects.filter(program=program, capacity_per_week__isnull=False)
+        .select_related("supplier")
+        .annotate(vehicles_per_week=F("capacity_per_week") / F("qty_per_vehicle"))
+        .order_by("vehicles_per_week", "part_number", "id")
+        .first()
+    )
+    return CapacityCoverage(months, bottleneck)
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    phase: str
+    label: str
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def tests_by_phase_and_status(program: Program) -> list[PhaseRow]:
+    """Required validation tests (the ones that count for SOP) per phase and status."""
+    counts = defaultdict(dict)
+    for phase, status, n in (
+        ValidationTest.objects.filter(program=program, required_for_sop=True)
+        .values_list("phase", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[phase][status] = n
+    return [
+        PhaseRow(phase.value, phase.label, {s.value: counts[phase.value].get(s.value, 0) for s in TestStatus})
+        for phase in TestPhase
+    ]
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    checklist: HandoverChecklist
+    required_items: int
+    done_items: int
+    overdue_items: int
+
+    @property
+    def open_items(self) -> int:
+        return self.required_items - self.done_items
+
+    @property
+    def done_pct(self) -> Decimal:
+        return readiness_percent(self.done_items, self.required_items)
+
+
+def handover_progress(program: Program, *, today: date) -> list[AreaProgress]:
+    required = Q(items__required=True)
+    checklists = (
+        HandoverChecklist.objects.filter(program=program)
+        .select_related("rd_owner", "production_owner")
+        .annotate(
+            n_required=Count("items", filter=required),
+            n_done=Count("items", filter=required & Q(items__done_at__isnull=False)),
+            n_overdue=Count("items", filter=required & Q(items__done_at__isnull=True, items__due_date__lt=today)),
+        )
+        .order_by("area")
+    )
+    return [AreaProgress(c, c.n_required, c.n_done, c.n_overdue) for c in checklists]
+
+
+@dataclass(frozen=True)
+class SupplierScore:
+    supplier_id: int
+    code: str
+    name: str
+    parts: int
+    late: int
+    stale: int
+    promises_due: int  # settled promises: part received, or promised date passed without it
+    promises_kept: int  # ... of which the part arrived on or before the promised date
+    blocking: int
+    warnings: int
+
+    @property
+    def kept_pct(self) -> Decimal | None:
+        return readiness_percent(self.promises_kept, self.promises_due) if self.promises_due else None
+
+    @property
+    def promises_broken(self) -> int:
+        return self.promises_due - self.promises_kept
+
+    @property
+    def has_issues(self) -> bool:
+        return bool(self.late or self.stale or self.blocking or self.warnings or self.promises_broken)
+
+
+def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
+    """Per supplier of the program: late parts, stale updates, promises kept and open blockers, in two queries.
+
+    A promise is settled when the part has arrived or its promised date has passed; it is kept when the part
+    arrived on or before the promised date on record. Open parts whose promised date is still ahead don't count.
+    """
+    stale_before = timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
+    is_open = Q(received_on__isnull=True)
+    due = Q(promised_date__isnull=False) & (Q(received_on__isnull=False) | Q(promised_date__lt=today))
+    rows = (
+        parts_with_status(Part.objects.filter(program=program, supplier__isnull=False), today=today)
+        .annotate(last_heard=Coalesce("last_supplier_update_at", "created_at", output_field=DateTimeField()))
+        .values("supplier_id", "supplier__code", "supplier__name")
+        .annotate(
+            n_parts=Count("id"),
+            n_late=Count("id", filter=part_late_q()),
+            n_stale=Count("id", filter=is_open & Q(last_heard__lt=stale_before)),
+            n_due=Count("id", filter=due),
+            n_kept=Count("id", filter=due & Q(received_on__lte=F("promised_date"))),
+        )
+        .order_by()
+    )
+    blockers = defaultdict(dict)
+    for supplier_id, severity, n in (
+        Blocker.objects.filter(program=program, resolved_at__isnull=True, supplier__isnull=False)
+        .values_list("supplier_id", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        blockers[supplier_id][severity] = n
+    scores = [
+        SupplierScore(
+            supplier_id=row["supplier_id"],
+            code=row["supplier__code"],
+            name=row["supplier__name"],
+            parts=row["n_parts"],
+            late=row["n_late"],
+            stale=row["n_stale"],
+            promises_due=row["n_due"],
+            promises_kept=row["n_kept"],
+            blocking=blockers[row["supplier_id"]].get(Severity.BLOCKING, 0),
+            warnings=blockers[row["supplier_id"]].get(Severity.WARNING, 0),
+        )
+        for row in rows
+    ]
+    # Worst first: late parts stop the line, then broken promises, then silence, then other open blockers.
+    scores.sort(key=lambda s: (-s.late, -s.promises_broken, -s.stale, -s.blocking, -s.warnings, s.code))
+    return scores
