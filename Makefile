@@ -40,6 +40,7 @@ check: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 test: lint check
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 format: $(STAMP)
