@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,7 +29,14 @@ class SupplierAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(part_count=Count("parts"))
+        # A correlated subquery rather than a join + GROUP BY: the changelist's COUNT(*) and the country
+        # filter then never touch the parts table, and only the rows on the page are counted.
+        parts = Part.objects.filter(supplier=OuterRef("pk")).order_by().values("supplier").annotate(n=Count("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(part_count=Coalesce(Subquery(parts.values("n"), output_field=IntegerField()), 0))
+        )
 
     @admin.display(description="parts", ordering="part_count")
     def part_count(self, obj):

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge
@@ -53,10 +54,17 @@ class HandoverChecklistAdmin(SimpleHistoryAdmin):
     actions = ["sign_off_rd", "sign_off_production"]
 
     def get_queryset(self, request):
+        # A correlated subquery, so the changelist's COUNT(*) does not join and group every item.
+        open_items = (
+            HandoverItem.objects.filter(checklist=OuterRef("pk"), required=True, done_at__isnull=True)
+            .order_by()
+            .values("checklist")
+            .annotate(n=Count("pk"))
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(open_required=Count("items", filter=Q(items__required=True, items__done_at__isnull=True)))
+            .annotate(open_required=Coalesce(Subquery(open_items.values("n"), output_field=IntegerField()), 0))
         )
 
     @admin.display(description="open required items", ordering="open_required")
