@@ -1,0 +1,456 @@
+"""Every gate rule of DOMAIN.md at its boundaries: the day before, at and after each threshold.
+
+TODAY is 2027-01-04, SOP 2027-03-01; default need date = SOP - 14 = 2027-02-15, default PPAP due = need - 28.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from parts.choices import PPAPStatus
+from sopgate.models import Blocker
+from tests.factories import (
+    SOP,
+    TODAY,
+    ChecklistFactory,
+    ItemFactory,
+    PartFactory,
+    ProgramFactory,
+    RampStepFactory,
+    SupplierFactory,
+    ValidationTestFactory,
+)
+from validation.choices import TestStatus as Status
+
+pytestmark = pytest.mark.django_db
+
+NEED = SOP - timedelta(days=14)  # 2027-02-15
+
+
+@pytest.fixture
+def program(at_today):
+    return ProgramFactory(code="SU7")
+
+
+def part(program, **kwargs):
+    defaults = {"name": "Battery module", "part_number": "BM-100", "revision": "B"}
+    return PartFactory(program=program, **{**defaults, **kwargs})
+
+
+# --- part_unsourced -------------------------------------------------------------------------------
+
+
+def test_part_unsourced_fires_only_without_supplier(program, scan):
+    unsourced = part(program, supplier=None, promised_date=None, part_number="FL-100", name="Frunk liner")
+    part(program)
+    assert scan(program, rule="part_unsourced") == {
+        unsourced.pk: "Frunk liner FL-100 rev B: no supplier yet, needed 2027-02-15"
+    }
+    # No supplier, so no supplier to be silent: never "stale".
+    assert scan(program, rule="supplier_update_stale") == {}
+
+
+# --- part_late ------------------------------------------------------------------------------------
+
+
+def test_part_late_promised_after_need(program, scan):
+    late = part(program, promised_date=NEED + timedelta(days=1))
+    on_time = part(program, part_number="BM-101", promised_date=NEED)
+    assert scan(program, rule="part_late") == {
+        late.pk: "Battery module BM-100 rev B: promised 2027-02-16, needed 2027-02-15 (1 day late)"
+    }
+    assert on_time.pk in scan(program, rule="part_at_risk")  # promised on the need date: 0 days of margin
+
+
+def test_part_late_received_part_is_never_late(program, scan):
+    part(program, promised_date=NEED + timedelta(days=30), received_on=TODAY)
+    assert scan(program, rule="part_late") == {}
+
+
+@pytest.mark.parametrize(
+    ("need", "late"),
+    [(TODAY - timedelta(days=1), True), (TODAY, False), (TODAY + timedelta(days=1), False)],
+)
+def test_part_late_need_date_passed(program, scan, need, late):
+    p = part(program, need_date=need, promised_date=TODAY - timedelta(days=20))
+    found = scan(program, rule="part_late")
+    if late:
+        assert found == {
+            p.pk: "Battery module BM-100 rev B: promised 2026-12-15, needed 2027-01-03, not received (1 day overdue)"
+        }
+    else:
+        assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("days_from_today", "message"),
+    [
+        (-1, "no promised date, needed 2027-01-03 (1 day overdue)"),
+        (0, "no promised date, needed 2027-01-04 (in 0 days)"),
+        (7, "no promised date, needed 2027-01-11 (in 7 days)"),  # today + at_risk_days: still late
+        (8, None),
+    ],
+)
+def test_part_late_without_promise_near_need(program, scan, days_from_today, message):
+    p = part(program, need_date=TODAY + timedelta(days=days_from_today), promised_date=None)
+    found = scan(program, rule="part_late")
+    assert found == ({p.pk: f"Battery module BM-100 rev B: {message}"} if message else {})
+
+
+def test_part_late_uses_the_programs_lead_and_risk_days(at_today, scan):
+    program = ProgramFactory(code="X1", part_lead_days=30, at_risk_days=3)
+    # need = SOP - 30 = 2027-01-30; promised 2027-01-31 is a day late.
+    p = part(program, promised_date=date(2027, 1, 31))
+    assert "needed 2027-01-30 (1 day late)" in scan(program, rule="part_late")[p.pk]
+    near = part(program, part_number="BM-2", need_date=TODAY + timedelta(days=4), promised_date=None)
+    assert near.pk not in scan(program, rule="part_late")  # 4 days away, risk window is 3
+
+
+# --- part_at_risk ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("margin", "at_risk"),
+    [(8, False), (7, True), (6, True), (0, True), (-1, False)],  # -1 = promised after need: late instead
+)
+def test_part_at_risk_margin(program, scan, margin, at_risk):
+    p = part(program, promised_date=NEED - timedelta(days=margin))
+    found = scan(program, rule="part_at_risk")
+    if at_risk:
+        assert found == {
+            p.pk: f"Battery module BM-100 rev B: promised {NEED - timedelta(days=margin)}, needed 2027-02-15 "
+            f"(only {margin} day{'' if margin == 1 else 's'} of margin)"
+        }
+    else:
+        assert found == {}
+
+
+def test_part_at_risk_not_for_received_or_unpromised_parts(program, scan):
+    part(program, promised_date=NEED, received_on=TODAY)
+    part(program, part_number="BM-2", promised_date=None, need_date=TODAY + timedelta(days=30))
+    assert scan(program, rule="part_at_risk") == {}
+
+
+# --- PPAP -----------------------------------------------------------------------------------------
+
+
+def test_ppap_rejected(program, scan):
+    rejected = part(program, ppap_status=PPAPStatus.REJECTED)
+    part(program, part_number="BM-2", ppap_status=PPAPStatus.SUBMITTED)
+    assert scan(program, rule="ppap_rejected") == {rejected.pk: "Battery module BM-100 rev B: PPAP rejected"}
+
+
+@pytest.mark.parametrize(
+    ("due", "status", "overdue"),
+    [
+        (TODAY - timedelta(days=1), PPAPStatus.SUBMITTED, True),
+        (TODAY, PPAPStatus.SUBMITTED, False),
+        (TODAY + timedelta(days=1), PPAPStatus.NOT_SUBMITTED, False),
+        (TODAY - timedelta(days=1), PPAPStatus.NOT_SUBMITTED, True),
+        (TODAY - timedelta(days=1), PPAPStatus.REJECTED, True),
+        (TODAY - timedelta(days=30), PPAPStatus.INTERIM_APPROVED, False),
+        (TODAY - timedelta(days=30), PPAPStatus.APPROVED, False),
+    ],
+)
+def test_ppap_overdue_explicit_due_date(program, scan, due, status, overdue):
+    p = part(program, ppap_status=status, ppap_due_date=due, interim_expires_on=SOP + timedelta(days=365))
+    found = scan(program, rule="ppap_overdue")
+    if overdue:
+        label = PPAPStatus(status).label.lower()
+        assert found == {p.pk: f"Battery module BM-100 rev B: PPAP {label}, due {due} (1 day overdue)"}
+    else:
+        assert found == {}
+
+
+@pytest.mark.parametrize(("need_in_days", "overdue"), [(27, True), (28, False)])
+def test_ppap_overdue_default_due_is_need_minus_ppap_lead_days(program, scan, need_in_days, overdue):
+    p = part(program, ppap_status=PPAPStatus.SUBMITTED, need_date=TODAY + timedelta(days=need_in_days))
+    assert (p.pk in scan(program, rule="ppap_overdue")) is overdue
+
+
+@pytest.mark.parametrize(
+    ("expires", "expiring"),
+    [
+        (SOP + timedelta(days=89), True),
+        (SOP + timedelta(days=90), False),
+        (SOP + timedelta(days=91), False),
+        (None, True),
+    ],
+)
+def test_ppap_interim_expiring(program, scan, expires, expiring):
+    p = part(program, ppap_status=PPAPStatus.INTERIM_APPROVED, interim_expires_on=expires)
+    found = scan(program, rule="ppap_interim_expiring")
+    if expires is None:
+        assert found == {
+            p.pk: "Battery module BM-100 rev B: interim PPAP approval has no expiry date (must hold past 2027-05-30)"
+        }
+    elif expiring:
+        assert found == {
+            p.pk: "Battery module BM-100 rev B: interim PPAP approval expires 2027-05-29, before 2027-05-30 "
+            "(SOP + 90 days)"
+        }
+    else:
+        assert found == {}
+
+
+def test_ppap_interim_expiry_ignored_once_approved(program, scan):
+    part(program, ppap_status=PPAPStatus.APPROVED, interim_expires_on=TODAY)
+    assert scan(program, rule="ppap_interim_expiring") == {}
+
+
+# --- capacity -------------------------------------------------------------------------------------
+
+
+def test_capacity_shortfall_domain_example(program, scan):
+    """DOMAIN.md: 10,000 vehicles in July, 1 per vehicle -> ceil(10,000 × 7 / 31) = 2,259 a week."""
+    RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=2000)
+    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
+    short = part(program, capacity_per_week=1800)
+    one_short = part(program, part_number="BM-2", capacity_per_week=2258)
+    enough = part(program, part_number="BM-3", capacity_per_week=2259)
+    found = scan(program, rule="capacity_shortfall")
+    assert found == {
+        short.pk: "Battery module BM-100 rev B: capacity 1,800/week below July 2027 demand of 2,259/week "
+        "(10,000 vehicles × 1 per vehicle)",
+        one_short.pk: "Battery module BM-2 rev B: capacity 2,258/week below July 2027 demand of 2,259/week "
+        "(10,000 vehicles × 1 per vehicle)",
+    }
+    assert enough.pk not in found
+
+
+@pytest.mark.parametrize(("capacity", "short"), [(4516, True), (4517, False)])
+def test_capacity_shortfall_multiplies_qty_per_vehicle(program, scan, capacity, short):
+    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
+    p = part(program, qty_per_vehicle=2, capacity_per_week=capacity)  # ceil(20,000 × 7 / 31) = 4,517
+    found = scan(program, rule="capacity_shortfall")
+    assert (p.pk in found) is short
+    if short:
+        assert found[p.pk].endswith("demand of 4,517/week (10,000 vehicles × 2 per vehicle)")
+
+
+def test_capacity_shortfall_checks_every_ramp_step_not_just_the_biggest(program, scan):
+    # February (28 days) at 9,100 vehicles needs 2,275/week; July at 10,000 needs only 2,259/week.
+    RampStepFactory(program=program, month=date(2027, 2, 1), planned_vehicles=9100)
+    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
+    p = part(program, capacity_per_week=2260)
+    ok = part(program, part_number="BM-2", capacity_per_week=2275)
+    found = scan(program, rule="capacity_shortfall")
+    assert found == {
+        p.pk: "Battery module BM-100 rev B: capacity 2,260/week below February 2027 demand of 2,275/week "
+        "(9,100 vehicles × 1 per vehicle)"
+    }
+    assert ok.pk not in found
+
+
+def test_capacity_shortfall_handles_capacities_that_overflow_32_bits(program, scan):
+    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
+    part(program, capacity_per_week=2_000_000_000)
+    part(program, part_number="BM-2", qty_per_vehicle=40_000, capacity_per_week=1)
+    assert len(scan(program, rule="capacity_shortfall")) == 1
+
+
+def test_capacity_unconfirmed_only_with_a_ramp_plan(program, scan):
+    p = part(program, capacity_per_week=None)
+    assert scan(program, rule="capacity_unconfirmed") == {}
+    assert scan(program, rule="capacity_shortfall") == {}
+    RampStepFactory(program=program)
+    assert scan(program, rule="capacity_unconfirmed") == {
+        p.pk: "Battery module BM-100 rev B: supplier has not confirmed a weekly capacity for the ramp plan"
+    }
+    assert scan(program, rule="capacity_shortfall") == {}
+
+
+# --- supplier_update_stale ------------------------------------------------------------------------
+
+
+def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@pytest.mark.parametrize(
+    ("last_update", "stale"),
+    [
+        (_at(TODAY - timedelta(days=14)), False),  # exactly 14 days ago: not older than the limit
+        (_at(TODAY - timedelta(days=15), 23, 59), True),
+        (_at(TODAY - timedelta(days=13), 8), False),
+    ],
+)
+def test_supplier_update_stale(program, scan, last_update, stale):
+    p = part(program, last_supplier_update_at=last_update)
+    found = scan(program, rule="supplier_update_stale")
+    if stale:
+        assert found == {
+            p.pk: "Battery module BM-100 rev B: no supplier update since 2026-12-20 (15 days ago, limit 14 days)"
+        }
+    else:
+        assert found == {}
+
+
+def test_supplier_update_stale_falls_back_to_creation_and_skips_received(program, scan):
+    never_updated = part(program)
+    received = part(program, part_number="BM-2", received_on=TODAY)
+    from parts.models import Part
+
+    Part.objects.filter(pk__in=[never_updated.pk, received.pk]).update(created_at=_at(date(2026, 12, 1)))
+    assert set(scan(program, rule="supplier_update_stale")) == {never_updated.pk}
+
+
+def test_supplier_update_stale_uses_program_setting(at_today, scan):
+    program = ProgramFactory(code="X2", stale_update_days=3)
+    p = part(program, last_supplier_update_at=_at(TODAY - timedelta(days=4)))
+    assert "limit 3 days" in scan(program, rule="supplier_update_stale")[p.pk]
+
+
+# --- validation tests -----------------------------------------------------------------------------
+
+
+def test_test_failed_only_when_required(program, scan):
+    failed = ValidationTestFactory(
+        program=program, code="PV-CRASH-01", status=Status.FAILED, result_note="A-pillar intrusion"
+    )
+    ValidationTestFactory(program=program, status=Status.FAILED, required_for_sop=False)
+    ValidationTestFactory(program=program, status=Status.PASSED)
+    assert scan(program, rule="test_failed") == {
+        failed.pk: "Test PV-CRASH-01 Frontal crash: failed (A-pillar intrusion); required for SOP"
+    }
+
+
+@pytest.mark.parametrize(
+    ("end", "status", "after_sop"),
+    [
+        (SOP, Status.IN_PROGRESS, False),
+        (SOP + timedelta(days=1), Status.IN_PROGRESS, True),
+        (SOP + timedelta(days=1), Status.PLANNED, True),
+        (SOP + timedelta(days=1), Status.FAILED, True),
+        (SOP + timedelta(days=1), Status.PASSED, False),
+        (SOP + timedelta(days=1), Status.WAIVED, False),
+    ],
+)
+def test_test_after_sop(program, scan, end, status, after_sop):
+    t = ValidationTestFactory(
+        program=program, code="HOM-10", planned_end=end, status=status, result_note="waiver reason"
+    )
+    found = scan(program, rule="test_after_sop")
+    if after_sop:
+        assert found == {t.pk: "Test HOM-10 Frontal crash: planned to end 2027-03-02, 1 day after SOP 2027-03-01"}
+    else:
+        assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("end", "status", "overdue"),
+    [
+        (TODAY - timedelta(days=1), Status.IN_PROGRESS, True),
+        (TODAY - timedelta(days=1), Status.PLANNED, True),
+        (TODAY, Status.IN_PROGRESS, False),
+        (TODAY - timedelta(days=1), Status.FAILED, False),
+        (TODAY - timedelta(days=1), Status.PASSED, False),
+    ],
+)
+def test_test_overdue(program, scan, end, status, overdue):
+    t = ValidationTestFactory(program=program, code="PV-NVH-01", planned_end=end, status=status)
+    found = scan(program, rule="test_overdue")
+    if overdue:
+        assert found == {
+            t.pk: f"Test PV-NVH-01 Frontal crash: planned to end 2027-01-03 (1 day overdue), still "
+            f"{status.replace('_', ' ')}"
+        }
+    else:
+        assert found == {}
+
+
+def test_not_required_tests_never_block(program, scan):
+    ValidationTestFactory(program=program, planned_end=SOP + timedelta(days=30), required_for_sop=False)
+    ValidationTestFactory(program=program, planned_end=TODAY - timedelta(days=5), required_for_sop=False)
+    assert scan(program) == {}
+
+
+# --- handover -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("due_in_days", "overdue"), [(-1, True), (0, False), (1, False)])
+def test_handover_item_overdue(program, scan, due_in_days, overdue):
+    checklist = ChecklistFactory(program=program, area="Battery pack")
+    item = ItemFactory(checklist=checklist, title="Leak test validated", due_date=TODAY + timedelta(days=due_in_days))
+    found = scan(program, rule="handover_item_overdue")
+    if overdue:
+        assert found == {item.pk: "Battery pack: Leak test validated: due 2027-01-03 (1 day overdue), not done"}
+    else:
+        assert found == {}
+
+
+def test_handover_item_overdue_ignores_done_and_optional_items(program, scan):
+    checklist = ChecklistFactory(program=program)
+    ItemFactory(checklist=checklist, due_date=TODAY - timedelta(days=3), done_at=_at(TODAY))
+    ItemFactory(checklist=checklist, due_date=TODAY - timedelta(days=3), required=False)
+    assert scan(program) == {}
+
+
+@pytest.mark.parametrize(
+    ("due", "after"), [(SOP - timedelta(days=1), False), (SOP, False), (SOP + timedelta(days=1), True)]
+)
+def test_handover_item_after_sop(program, scan, due, after):
+    checklist = ChecklistFactory(program=program, area="Paint")
+    item = ItemFactory(checklist=checklist, title="Oven curve approved", due_date=due)
+    found = scan(program, rule="handover_item_after_sop")
+    if after:
+        assert found == {item.pk: "Paint: Oven curve approved: due 2027-03-02, 1 day after SOP 2027-03-01"}
+    else:
+        assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("today", "fires"),
+    [(SOP - timedelta(days=8), False), (SOP - timedelta(days=7), True), (SOP - timedelta(days=6), True)],
+)
+def test_handover_unsigned_from_sop_minus_signoff_days(program, scan, today, fires):
+    checklist = ChecklistFactory(program=program, area="Paint")
+    found = scan(program, rule="handover_unsigned", today=today)
+    if fires:
+        assert found == {
+            checklist.pk: "Handover Paint: R&D and production sign-off missing, due 2027-02-22 (SOP − 7 days)"
+        }
+    else:
+        assert found == {}
+
+
+def test_handover_unsigned_names_the_missing_side_and_both_owners(program, scan):
+    day = SOP - timedelta(days=7)
+    rd_only = ChecklistFactory(program=program, area="Paint", rd_signed_off_at=_at(TODAY))
+    prod_only = ChecklistFactory(program=program, area="Body", production_signed_off_at=_at(TODAY))
+    ChecklistFactory(program=program, area="Done", rd_signed_off_at=_at(TODAY), production_signed_off_at=_at(TODAY))
+    found = scan(program, rule="handover_unsigned", today=day)
+    assert found == {
+        rd_only.pk: "Handover Paint: production sign-off missing, due 2027-02-22 (SOP − 7 days)",
+        prod_only.pk: "Handover Body: R&D sign-off missing, due 2027-02-22 (SOP − 7 days)",
+    }
+    blocker = Blocker.objects.get(object_id=rd_only.pk, rule="handover_unsigned")
+    assert {blocker.owner_id, blocker.co_owner_id} == {rd_only.rd_owner_id, rd_only.production_owner_id}
+
+
+def test_handover_unsigned_uses_program_signoff_days(at_today, scan):
+    program = ProgramFactory(code="X3", signoff_days=60)  # due 2026-12-31, already passed on TODAY
+    checklist = ChecklistFactory(program=program, area="Paint")
+    assert checklist.pk in scan(program, rule="handover_unsigned")
+
+
+# --- owners and severities ------------------------------------------------------------------------
+
+
+def test_owner_falls_back_to_program_owner_and_severity_follows_the_rule(program, scan):
+    p = part(program, owner=None, supplier=SupplierFactory(code="ACME"), promised_date=NEED + timedelta(days=3))
+    scan(program)
+    blocker = Blocker.objects.get(rule="part_late", object_id=p.pk)
+    assert blocker.owner_id == program.owner_id
+    assert blocker.severity == "blocking"
+    assert blocker.supplier.code == "ACME"
+    assert blocker.clear_by == NEED + timedelta(days=3 + 14)
+
+
+def test_healthy_program_has_no_findings(program, scan):
+    RampStepFactory(program=program)
+    part(program)
+    ValidationTestFactory(program=program)
+    ItemFactory(checklist=ChecklistFactory(program=program))
+    assert scan(program) == {}

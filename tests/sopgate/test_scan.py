@@ -1,0 +1,185 @@
+"""The scan's reconcile: idempotent, resolves what is fixed, reopens as a new blocker, constant query count."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from parts.models import Part, Supplier
+from sopgate.models import Alert, Blocker, Program
+from sopgate.services import program_scan
+from tests.factories import (
+    SOP,
+    TODAY,
+    ChecklistFactory,
+    ItemFactory,
+    PartFactory,
+    ProgramFactory,
+    RampStepFactory,
+    ValidationTestFactory,
+)
+from validation.choices import TestStatus as Status
+
+pytestmark = pytest.mark.django_db
+
+NEED = SOP - timedelta(days=14)
+
+
+def _state(program):
+    return list(
+        Blocker.objects.filter(program=program)
+        .order_by("id")
+        .values("id", "rule", "object_id", "message", "opened_at", "resolved_at", "owner_id", "clear_by")
+    )
+
+
+def test_second_scan_changes_nothing(at_today):
+    program = ProgramFactory(code="SU7")
+    RampStepFactory(program=program)
+    PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    PartFactory(program=program, capacity_per_week=None)
+    ValidationTestFactory(program=program, status=Status.FAILED)
+    first = program_scan(program_id=program.pk)
+    before, alerts_before = _state(program), list(Alert.objects.values_list("id", flat=True))
+    second = program_scan(program_id=program.pk)
+    assert (first.opened, first.resolved) == (3, 0)
+    assert (second.opened, second.resolved, second.refreshed) == (0, 0, 3)
+    assert _state(program) == before
+    assert list(Alert.objects.values_list("id", flat=True)) == alerts_before
+
+
+def test_fixed_finding_is_resolved_and_a_relapse_opens_a_new_blocker(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk)
+    first = Blocker.objects.get(rule="part_late")
+
+    Part.objects.filter(pk=part.pk).update(promised_date=NEED - timedelta(days=20))
+    result = program_scan(program_id=program.pk)
+    first.refresh_from_db()
+    assert result.resolved == 1
+    assert first.resolved_at is not None
+    assert not Blocker.objects.filter(resolved_at__isnull=True).exists()
+
+    Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=9))
+    program_scan(program_id=program.pk)
+    reopened = Blocker.objects.get(rule="part_late", resolved_at__isnull=True)
+    assert reopened.pk != first.pk
+    assert "(9 days late)" in reopened.message
+    first.refresh_from_db()
+    assert first.resolved_at is not None and "(5 days late)" in first.message  # history kept as it was
+
+
+def test_still_true_finding_is_refreshed_in_place(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk)
+    blocker = Blocker.objects.get()
+    Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=12))
+    program_scan(program_id=program.pk)
+    refreshed = Blocker.objects.get()
+    assert refreshed.pk == blocker.pk and refreshed.opened_at == blocker.opened_at
+    assert "(12 days late)" in refreshed.message
+    assert refreshed.clear_by == NEED + timedelta(days=12 + 14)
+    assert Alert.objects.filter(blocker=blocker).count() == 2  # owner + supplier contact, not re-sent
+
+
+def test_partial_unique_index_refuses_a_second_open_blocker(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk)
+    existing = Blocker.objects.get()
+    now = timezone.now()
+    duplicate = {
+        "program": program,
+        "rule": "part_late",
+        "severity": "blocking",
+        "object_type": "part",
+        "object_id": part.pk,
+        "object_label": "dup",
+        "message": "dup",
+        "opened_at": now,
+        "last_seen_at": now,
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Blocker.objects.create(**duplicate)
+    # A resolved one may coexist: history.
+    Blocker.objects.filter(pk=existing.pk).update(resolved_at=now)
+    Blocker.objects.create(**duplicate)
+    assert Blocker.objects.filter(object_id=part.pk).count() == 2
+
+
+def test_part_moved_to_another_program_does_not_break_the_scan(at_today):
+    old, new = ProgramFactory(code="OLD"), ProgramFactory(code="NEW")
+    part = PartFactory(program=old, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=old.pk)
+    Part.objects.filter(pk=part.pk).update(program=new)
+    program_scan(program_id=new.pk)
+    assert Blocker.objects.get(resolved_at__isnull=True).program_id == new.pk
+    assert Blocker.objects.get(resolved_at__isnull=False).program_id == old.pk
+
+
+def test_scan_records_last_scanned_at(at_today):
+    program = ProgramFactory(code="SU7")
+    program_scan(program_id=program.pk)
+    program.refresh_from_db()
+    assert program.last_scanned_at == timezone.make_aware(datetime.combine(TODAY, time(9)))
+
+
+# --- query count ----------------------------------------------------------------------------------
+
+
+def _program_with(code: str, *, parts: int, tests: int, items: int) -> Program:
+    """A program where every fifth part is late, every fifth test failed and every fifth item overdue."""
+    program = ProgramFactory(code=code)
+    RampStepFactory(program=program)
+    owner = program.owner
+    supplier = Supplier.objects.create(code=f"S-{code}", name="S", alert_emails=["q@s.example"])
+    for n in range(parts):
+        late = n % 5 == 0
+        PartFactory(
+            program=program,
+            supplier=supplier,
+            owner=owner,
+            promised_date=NEED + timedelta(days=3) if late else NEED - timedelta(days=30),
+        )
+    for n in range(tests):
+        ValidationTestFactory(program=program, owner=owner, status=Status.FAILED if n % 5 == 0 else Status.PASSED)
+    checklist = ChecklistFactory(program=program, rd_owner=owner, production_owner=owner)
+    for n in range(items):
+        ItemFactory(
+            checklist=checklist,
+            responsible=owner,
+            due_date=TODAY - timedelta(days=1) if n % 5 == 0 else SOP - timedelta(days=10),
+        )
+    return program
+
+
+def _count(program) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        program_scan(program_id=program.pk)
+    return len(ctx.captured_queries)
+
+
+# First scan: lock program, read scan request, ramp steps, parts, tests, items, open blockers, resolve
+# blockers of moved objects, insert blockers, update last_scanned_at, alert recipients (users, supplier
+# contacts), insert alerts, consume the scan request; plus the savepoint pair of the scan's transaction
+# inside the test's. Re-scan: nothing to insert, resolve or consume. Checklists are read only from
+# SOP - signoff_days on.
+FIRST_SCAN_QUERIES = 16
+RESCAN_QUERIES = 10
+
+
+def test_scan_query_count_does_not_depend_on_program_size(at_today, django_assert_num_queries):
+    small = _program_with("SMALL", parts=3, tests=1, items=1)
+    large = _program_with("LARGE", parts=60, tests=20, items=20)
+    with django_assert_num_queries(FIRST_SCAN_QUERIES):
+        program_scan(program_id=small.pk)
+    assert _count(large) == FIRST_SCAN_QUERIES
+    assert Blocker.objects.filter(program=large).count() == 12 + 4 + 4
+    assert Blocker.objects.filter(program=small).count() == 1 + 1 + 1
+    with django_assert_num_queries(RESCAN_QUERIES):
+        program_scan(program_id=small.pk)
+    assert _count(large) == RESCAN_QUERIES
