@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -10,7 +12,7 @@ from sopgate.admin_badges import badge
 from . import services
 from .choices import PPAPStatus
 from .models import Part, Supplier, SupplierUpdate, SupplierUser
-from .resources import PartResource
+from .resources import PartResource, import_error_messages
 from .selectors import parts_with_status
 
 PPAP_TONES = {
@@ -111,6 +113,17 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())
+
+    def process_result(self, result, request):
+        # The preview refuses a file with bad rows, but the data may change before the engineer confirms;
+        # the resource then rolls everything back, and saying "Import finished" would be a lie.
+        errors = import_error_messages(result)
+        if not errors:
+            return super().process_result(result, request)
+        self.message_user(request, "Nothing was imported: the file has errors.", messages.ERROR)
+        for error in errors[:20]:
+            self.message_user(request, error, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:parts_part_import"))
 
     @admin.display(description="need date", ordering="effective_need_date")
     def effective_need(self, obj):

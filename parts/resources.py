@@ -1,8 +1,11 @@
 """Bill-of-materials import/export (CSV and XLSX) through django-import-export.
 
 A file with any bad row (unknown supplier or program code, impossible date, duplicate part) imports nothing:
-the preview lists every error by row, and the import runs in one transaction.
+the preview lists every error by row, and the import runs in one transaction that rolls back on any
+invalid row, also when the data changed between the preview and the confirmation.
 """
+
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,11 +33,41 @@ class CodeWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"Unknown {self.label} '{value}'.") from None
 
 
+class ISODateWidget(widgets.DateWidget):
+    """A YYYY-MM-DD date (or a spreadsheet date cell), with an error that names the bad value."""
+
+    def __init__(self):
+        super().__init__("%Y-%m-%d")
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime):  # XLSX date cells arrive as midnight datetimes
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return super().clean(value.strip() if isinstance(value, str) else value, row, **kwargs)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.") from None
+
+
+def import_error_messages(result) -> list[str]:
+    """Every row error of an import result as one line each: "Row 4, supplier: Unknown supplier code 'X'."."""
+    lines = []
+    for invalid in result.invalid_rows:
+        for field, errors in invalid.error_dict.items():
+            label = "" if field == "__all__" else f", {field}"
+            lines.extend(f"Row {invalid.number}{label}: {error}" for error in errors)
+    for number, errors in result.row_errors():
+        lines.extend(f"Row {number}: {error.error}" for error in errors)
+    lines.extend(f"File: {error.error}" for error in result.base_errors)
+    return lines
+
+
 class PartResource(resources.ModelResource):
     program = fields.Field("program", "program", CodeWidget(Program, "code", "program code"))
     supplier = fields.Field("supplier", "supplier", CodeWidget(Supplier, "code", "supplier code"))
     owner = fields.Field("owner", "owner", CodeWidget(get_user_model(), "username", "owner username"))
-    need_date = fields.Field("need_date", "need_date", widgets.DateWidget("%Y-%m-%d"))
+    need_date = fields.Field("need_date", "need_date", ISODateWidget())
 
     class Meta:
         model = Part
@@ -55,6 +88,11 @@ class PartResource(resources.ModelResource):
         skip_unchanged = True
         use_transactions = True
 
+    def import_data(self, dataset, **kwargs):
+        # The library keeps the valid rows of a file with invalid ones unless told otherwise; a BOM is all or nothing.
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, **kwargs)
+
     def before_import(self, dataset, **kwargs):
         self._seen_keys = {}
         return super().before_import(dataset, **kwargs)
@@ -65,8 +103,8 @@ class PartResource(resources.ModelResource):
             str(row.get("part_number") or "").strip(),
             str(row.get("revision") or "A").strip() or "A",
         )
-        if not row.get("revision"):
-            row["revision"] = "A"
+        # Stored as compared: " BM-100 " and an empty revision are the part BM-100 rev A.
+        row["part_number"], row["revision"] = key[1], key[2]
         first = self._seen_keys.setdefault(key, kwargs.get("row_number"))
         if first != kwargs.get("row_number"):
             raise ValidationError(

@@ -1,0 +1,166 @@
+"""BOM import and export through the part admin (django-import-export): all rows or none."""
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import Workbook
+
+from parts.models import Part
+from parts.resources import import_error_messages
+from tests.factories import EngineerFactory, PartFactory, ProgramFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "program,part_number,revision,name,supplier,qty_per_vehicle,need_date,criticality,owner"
+GOOD_ROWS = [
+    "SU7,BM-100,B,Battery module,CATL-NB,8,2027-02-10,critical,anna",
+    "SU7,SF-200,A,Seat frame,LEAR-SF,2,,safety,",
+    "SU7,FL-300,,Frunk liner,,1,2027-02-01,standard,anna",
+]
+
+
+@pytest.fixture
+def bom_world(db):
+    ProgramFactory(code="SU7")
+    SupplierFactory(code="CATL-NB")
+    SupplierFactory(code="LEAR-SF")
+    return EngineerFactory(username="anna")
+
+
+def _csv(*rows, header=HEADER):
+    return io.BytesIO("\n".join([header, *rows]).encode())
+
+
+def _format_index(client, title):
+    """The import/export format choice is an index into the configured formats; find it by its title."""
+    form = client.get(reverse("admin:parts_part_import")).context["form"]
+    return next(value for value, label in form.fields["format"].choices if label == title)
+
+
+def _upload(client, content, name, title="csv"):
+    content.name = name
+    return client.post(
+        reverse("admin:parts_part_import"),
+        {"resource": "0", "format": _format_index(client, title), "import_file": content},
+    )
+
+
+def _confirm(client, preview):
+    confirm = preview.context["confirm_form"]
+    return client.post(reverse("admin:parts_part_process_import"), confirm.initial, follow=True)
+
+
+def _row_errors(response):
+    """Every error the preview shows, one line per row and field."""
+    return import_error_messages(response.context["result"])
+
+
+def test_good_csv_imports_every_row_with_codes_resolved(bom_world, engineer_client):
+    preview = _upload(engineer_client, _csv(*GOOD_ROWS), "bom.csv")
+    assert preview.status_code == 200
+    assert _row_errors(preview) == []
+    assert Part.objects.count() == 0  # the preview is a dry run
+    response = _confirm(engineer_client, preview)
+    assert response.status_code == 200
+    assert Part.objects.count() == 3
+    battery = Part.objects.select_related("program", "supplier", "owner").get(part_number="BM-100")
+    assert (battery.program.code, battery.revision, battery.supplier.code) == ("SU7", "B", "CATL-NB")
+    assert (battery.qty_per_vehicle, str(battery.need_date), battery.criticality) == (8, "2027-02-10", "critical")
+    assert battery.owner.username == "anna"
+    liner = Part.objects.get(part_number="FL-300")
+    assert (liner.revision, liner.supplier) == ("A", None)  # empty revision means A; no supplier = unsourced
+    seat = Part.objects.get(part_number="SF-200")
+    assert (seat.need_date, seat.owner) == (None, None)
+    # The import is attributable: the history rows name the engineer who imported the file.
+    assert {h.history_user.username for h in Part.history.all()} == {"erin"}
+
+
+def test_xlsx_file_imports_too(bom_world, engineer_client):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["SU7", "BM-100", "B", "Battery module", "CATL-NB", 8, date(2027, 2, 10), "critical", "anna"])
+    sheet.append(["SU7", "SF-200", "A", "Seat frame", "LEAR-SF", 2, None, "safety", None])
+    content = io.BytesIO()
+    book.save(content)
+    content.seek(0)
+    preview = _upload(engineer_client, content, "bom.xlsx", title="xlsx")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert sorted(Part.objects.values_list("part_number", flat=True)) == ["BM-100", "SF-200"]
+    assert Part.objects.get(part_number="BM-100").need_date == date(2027, 2, 10)  # a real date cell
+
+
+@pytest.mark.parametrize(
+    "bad_row, expected",
+    [
+        ("SU7,XX-1,A,Mystery part,NOPE-42,1,2027-02-10,standard,anna", "Unknown supplier code 'NOPE-42'"),
+        (
+            "SU7,XX-1,A,Mystery part,CATL-NB,1,2027-02-30,standard,anna",
+            "'2027-02-30' is not a valid date; use YYYY-MM-DD",
+        ),
+        ("SU7,XX-1,A,Mystery part,CATL-NB,0,2027-02-10,standard,anna", "qty_per_vehicle"),
+        ("SU7,XX-1,A,Mystery part,CATL-NB,1,2027-02-10,vital,anna", "vital"),
+        ("SU7,XX-1,A,Mystery part,CATL-NB,1,2027-02-10,standard,nobody", "Unknown owner username 'nobody'"),
+        ("ZZ9,XX-1,A,Mystery part,CATL-NB,1,2027-02-10,standard,anna", "Unknown program code 'ZZ9'"),
+        (
+            "SU7, BM-100 ,B,Battery module again,CATL-NB,8,2027-02-10,critical,anna",
+            "Duplicate part BM-100 rev B in this file (first on row 1)",
+        ),
+        ("SU7,FL-300,A,Frunk liner again,,1,,standard,", "Duplicate part FL-300 rev A in this file (first on row 3)"),
+    ],
+    ids=[
+        "unknown-supplier",
+        "impossible-date",
+        "zero-qty",
+        "bad-criticality",
+        "unknown-owner",
+        "unknown-program",
+        "duplicate-part",
+        "duplicate-with-empty-revision",
+    ],
+)
+def test_a_bad_row_is_named_and_nothing_imports(bom_world, engineer_client, bad_row, expected):
+    preview = _upload(engineer_client, _csv(*GOOD_ROWS, bad_row), "bom.csv")
+    assert preview.status_code == 200
+    errors = _row_errors(preview)
+    assert len(errors) >= 1, errors
+    assert any(expected in error and error.startswith("Row 4") for error in errors), errors
+    assert "confirm_form" not in preview.context  # no way to import the file
+    assert Part.objects.count() == 0
+    assert expected.replace("'", "&#x27;") in preview.content.decode()
+
+
+def test_export_of_the_filtered_changelist_as_csv(engineer_client):
+    su7, other = ProgramFactory(code="SU7"), ProgramFactory(code="SU8")
+    PartFactory(program=su7, part_number="BM-100", revision="B", supplier=SupplierFactory(code="CATL-NB"))
+    PartFactory(program=other, part_number="XX-999")
+    url = reverse("admin:parts_part_export") + f"?program__id__exact={su7.pk}"
+    form = engineer_client.get(url).context["form"]
+    csv_format = next(value for value, label in form.fields["format"].choices if label == "csv")
+    data = {"format": csv_format, "resource": "0"}
+    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
+    response = engineer_client.post(url, data)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().strip().splitlines()
+    assert lines[0] == HEADER
+    assert len(lines) == 2
+    assert lines[1].startswith("SU7,BM-100,B,Seat frame,CATL-NB,1,")
+
+
+def test_data_changing_between_preview_and_confirm_imports_nothing(bom_world, engineer_client):
+    preview = _upload(engineer_client, _csv(*GOOD_ROWS), "bom.csv")
+    assert _row_errors(preview) == []
+    # Someone renames the seat supplier after the preview: row 2 now names an unknown supplier.
+    from parts.models import Supplier
+
+    Supplier.objects.filter(code="LEAR-SF").update(code="LEAR-SK")
+    response = _confirm(engineer_client, preview)
+    assert Part.objects.count() == 0
+    shown = [str(m) for m in response.context["messages"]]
+    assert "Nothing was imported: the file has errors." in shown
+    assert "Row 2, supplier: Unknown supplier code 'LEAR-SF'." in shown
+    assert not any(m.startswith("Import finished") for m in shown)
