@@ -1,0 +1,90 @@
+from datetime import date, timedelta
+
+import pytest
+
+from parts.choices import PPAPStatus
+from sopgate.dashboard.selectors import capacity_coverage, program_summaries, supplier_scorecard
+from sopgate.selectors import program_readiness
+from tests.dashboard.conftest import build_program
+from tests.factories import PartFactory, ProgramFactory, RampStepFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_program_summaries_agree_with_program_readiness(at_today):
+    programs = [build_program("A1", 4, at_today), build_program("B2", 9, at_today), ProgramFactory(code="C3")]
+    healthy = ProgramFactory(code="D4")
+    PartFactory(program=healthy)
+    summaries = {s.program.code: s for s in program_summaries(today=at_today)}
+    for program in [*programs, healthy]:
+        readiness = program_readiness(program, today=at_today)
+        summary = summaries[program.code]
+        assert summary.decision == readiness.decision
+        assert summary.readiness_pct == readiness.readiness_pct
+        assert summary.blocking_count == readiness.blocking_count
+        assert summary.warning_count == readiness.warning_count
+        assert (summary.forecast_sop_date, summary.forecast_reason) == (
+            readiness.forecast_sop_date,
+            readiness.forecast_reason,
+        )
+        assert summary.days_to_sop == readiness.days_to_sop
+    assert summaries["D4"].decision == "go"
+
+
+def test_capacity_coverage_month_by_month(at_today):
+    program = ProgramFactory(code="CAP")
+    RampStepFactory(program=program, month=date(2027, 2, 1), planned_vehicles=2800)  # 28 days: 700/week
+    RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=3100)  # 31 days: 700/week
+    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=6200)  # 31 days: 1,400/week
+    PartFactory(program=program, part_number="EXACT", capacity_per_week=700)
+    PartFactory(program=program, part_number="SHORT", capacity_per_week=699)
+    PartFactory(program=program, part_number="TWO", qty_per_vehicle=2, capacity_per_week=2800)
+    PartFactory(program=program, part_number="NONE", capacity_per_week=None)
+    coverage = capacity_coverage(program)
+    feb, mar, jul = coverage.months
+    assert (feb.weekly_vehicles, feb.covered, feb.short, feb.unconfirmed) == (700, 2, 1, 1)
+    assert (mar.weekly_vehicles, mar.covered, mar.short) == (700, 2, 1)
+    assert (jul.weekly_vehicles, jul.covered, jul.short, jul.unconfirmed) == (1400, 1, 2, 1)
+    assert jul.bottleneck_vehicles == 699 and jul.gap_vehicles == -701
+    assert coverage.bottleneck.part_number == "SHORT"
+
+
+def test_capacity_coverage_without_ramp_plan_is_empty(at_today):
+    program = ProgramFactory(code="NORAMP")
+    PartFactory(program=program)
+    assert capacity_coverage(program).months == []
+
+
+def test_supplier_scorecard_counts_late_stale_and_promises_kept(at_today):
+    program = ProgramFactory(code="SC")
+    need = program.sop_date - timedelta(days=program.part_lead_days)
+    good, bad = SupplierFactory(code="GOOD"), SupplierFactory(code="BAD")
+    # GOOD: arrived before its promise (kept); one still on its way, promise ahead (not counted).
+    PartFactory(
+        program=program,
+        supplier=good,
+        promised_date=at_today - timedelta(days=1),
+        received_on=at_today - timedelta(days=2),
+    )
+    PartFactory(program=program, supplier=good, promised_date=need - timedelta(days=10))
+    # BAD: arrived after its promise (broken); promise passed without the part (broken);
+    # promised after the need date (late); silent for 30 days (stale).
+    PartFactory(
+        program=program,
+        supplier=bad,
+        promised_date=at_today - timedelta(days=5),
+        received_on=at_today - timedelta(days=1),
+    )
+    PartFactory(program=program, supplier=bad, promised_date=at_today - timedelta(days=3))
+    PartFactory(program=program, supplier=bad, promised_date=need + timedelta(days=4), ppap_status=PPAPStatus.SUBMITTED)
+    stale = PartFactory(program=program, supplier=bad)
+    type(stale).objects.filter(pk=stale.pk).update(created_at=stale.created_at - timedelta(days=30))
+    scores = {s.code: s for s in supplier_scorecard(program, today=at_today)}
+    assert (scores["GOOD"].promises_kept, scores["GOOD"].promises_due, scores["GOOD"].late) == (1, 1, 0)
+    assert not scores["GOOD"].has_issues
+    bad_score = scores["BAD"]
+    assert (bad_score.promises_kept, bad_score.promises_due, bad_score.promises_broken) == (0, 2, 2)
+    assert bad_score.late == 1
+    assert bad_score.stale == 1
+    assert bad_score.kept_pct == 0
+    assert [s.code for s in supplier_scorecard(program, today=at_today)] == ["BAD", "GOOD"]

@@ -1,0 +1,125 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from sopgate.selectors import program_readiness
+from tests.dashboard.conftest import build_program
+from tests.factories import SupplierUserFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["dashboard:index", "dashboard:program", "dashboard:report_csv", "dashboard:report_xlsx"]
+# Session, user and supplier-membership lookups, then six GROUP BY queries for all programs.
+INDEX_QUERIES = 9
+# Session, user, membership, the program, program_readiness, then one query per chart dataset.
+PROGRAM_QUERIES = 17
+
+
+def _url(name, code="SU7"):
+    return reverse(name) if name == "dashboard:index" else reverse(name, args=[code])
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_users_are_sent_to_the_admin_login(client, at_today, name):
+    build_program("SU7", 2, at_today)
+    response = client.get(_url(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login") + "?next=")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_supplier_users_get_403(client, at_today, name):
+    build_program("SU7", 2, at_today)
+    supplier_user = SupplierUserFactory(user=UserFactory(username="sam", is_staff=True)).user
+    client.force_login(supplier_user)
+    response = client.get(_url(name))
+    assert response.status_code == 403
+    assert b"for engineers" in response.content
+
+
+def test_a_plain_user_gets_403_and_a_member_of_engineers_gets_in(client, at_today):
+    build_program("SU7", 2, at_today)
+    user = UserFactory(username="plain")
+    client.force_login(user)
+    assert client.get("/programs/SU7/").status_code == 403
+    user.groups.add(Group.objects.create(name="engineers"))
+    client.force_login(user)
+    assert client.get("/programs/SU7/").status_code == 200
+
+
+def test_unknown_program_is_404(engineer_client, at_today):
+    assert engineer_client.get("/programs/NOPE/").status_code == 404
+    assert engineer_client.get("/programs/NOPE/report.csv").status_code == 404
+
+
+def test_index_lists_every_program_with_decision_readiness_and_forecast(engineer_client, at_today):
+    programs = [build_program(code, 4, at_today) for code in ("SU7", "YU7")]
+    html = engineer_client.get("/").content.decode()
+    for program in programs:
+        readiness = program_readiness(program, today=at_today)
+        row = html[html.index(f"<strong>{program.code}</strong>") :].split("</tr>")[0]
+        assert "✖ No go" in row
+        assert f"{readiness.readiness_pct} %" in row
+        assert f">{readiness.days_to_sop}<" in row
+        assert f">{readiness.blocking_count}" in row
+        assert readiness.forecast_reason in row
+
+
+@pytest.mark.parametrize("programs", [1, 12])
+def test_index_queries_do_not_grow_with_programs(engineer_client, at_today, django_assert_num_queries, programs):
+    for n in range(programs):
+        build_program(f"P{n}", 2, at_today)
+    with django_assert_num_queries(INDEX_QUERIES):
+        response = engineer_client.get("/")
+    assert response.content.decode().count('class="sg-badge') == programs
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_program_page_queries_do_not_grow_with_its_size(engineer_client, at_today, django_assert_num_queries, size):
+    program = build_program("SU7", size, at_today)
+    blockers = program_readiness(program, today=at_today).blockers
+    assert len(blockers) >= size  # the large program really has more to show
+    with django_assert_num_queries(PROGRAM_QUERIES):
+        response = engineer_client.get("/programs/SU7/")
+    assert response.content.decode().count('class="sg-blocker-link"') == len(blockers)
+
+
+def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_charts(engineer_client, at_today):
+    program = build_program("SU7", 8, at_today)
+    readiness = program_readiness(program, today=at_today)
+    response = engineer_client.get("/programs/SU7/")
+    html = response.content.decode()
+    assert readiness.decision_sentence in html
+    assert readiness.forecast_reason in html
+    for blocker in readiness.blockers:
+        name = {
+            "part": "admin:parts_part_change",
+            "validation_test": "admin:validation_validationtest_change",
+            "handover_item": "admin:validation_handoveritem_change",
+            "handover_checklist": "admin:validation_handoverchecklist_change",
+        }[blocker.object_type]
+        assert f'href="{reverse(name, args=[blocker.object_id])}" class="sg-blocker-link"' in html
+        assert blocker.message in html
+    for rule in readiness.counts["by_rule"]:
+        assert f'id="rule-{rule}"' in html
+    for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):
+        assert f'id="chart-{chart}"' in html
+    assert html.count('<svg class="sg-chart"') == 7
+    # Every chart mark explains itself: e.g. the PPAP bar of approved parts carries its count.
+    approved = sum(1 for n in range(8) if n % 4 != 1)
+    assert f"Approved — Approved: {approved} parts" in html
+
+
+def test_program_page_runs_under_a_strict_content_security_policy(engineer_client, at_today):
+    build_program("SU7", 4, at_today)
+    response = engineer_client.get("/programs/SU7/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline script found"
+    assert not re.search(r"<style\b|\sstyle=", html), "inline style found"
+    assert "/static/dashboard/dashboard.css" in html and "/static/dashboard/dashboard.js" in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing from a CDN
