@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from parts.models import Part
 from sopgate.models import Program
+from sopgate.services import program_scan
 from tests.factories import (
     EngineerFactory,
     PartFactory,
@@ -40,6 +41,9 @@ def make_world(code: str = "FLT") -> World:
     )
     engineer = EngineerFactory(username=f"eng-{code.lower()}")
     supplier_user = SupplierUserFactory(user=UserFactory(username=f"sup-{code.lower()}"), supplier=supplier).user
+    # Start from a scanned program: creating the data above asked for a scan (queued on this test process's
+    # broker, which the services under test do not read); this scan serves that request.
+    program_scan(program_id=program.pk)
     return World(
         program=program,
         part=part,
