@@ -1,0 +1,152 @@
+"""Supplier updates through the API: single and bulk, all or nothing, applied to the parts, re-scan queued."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parts.models import Part, SupplierUpdate
+from sopgate.models import ScanRequest
+from tests.factories import PartFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/supplier-updates/"
+
+
+def test_single_update_is_applied_and_echoed(world, alice, at_today):
+    response = alice.post(
+        URL,
+        {"part": world.part_a.pk, "promised_date": "2027-02-03", "capacity_per_week": 2500, "note": "tool ok"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    stored = SupplierUpdate.objects.get(pk=body["id"])
+    assert body["part"] == world.part_a.pk
+    assert body["reported_by"] == "alice"
+    assert body["reported_at"].startswith("2027-01-04T")
+    assert (body["program"], body["part_number"], body["revision"]) == ("SU7", "BM-100", "A")
+    assert stored.note == "tool ok"
+    world.part_a.refresh_from_db()
+    assert world.part_a.promised_date == date(2027, 2, 3)
+    assert world.part_a.capacity_per_week == 2500
+    assert world.part_a.last_supplier_update_at is not None
+
+
+def test_part_named_by_program_and_number_and_revision(world, alice):
+    rev_b = PartFactory(program=world.program, part_number="BM-100", revision="B", supplier=world.supplier_a)
+    ambiguous = alice.post(URL, {"program": "SU7", "part_number": "BM-100", "note": "x"}, format="json")
+    assert ambiguous.status_code == 400
+    assert ambiguous.json() == {"revision": ["Part BM-100 in program SU7 has several revisions (A, B); name one."]}
+    named = alice.post(URL, {"program": "SU7", "part_number": "BM-100", "revision": "B", "note": "x"}, format="json")
+    assert named.status_code == 201
+    assert named.json()["part"] == rev_b.pk
+
+
+def test_bulk_is_all_or_nothing_with_errors_by_index(world, alice):
+    before = SupplierUpdate.objects.count()
+    response = alice.post(
+        URL,
+        [
+            {"part": world.part_a.pk, "promised_date": "2027-02-01"},
+            {"part": world.part_a.pk, "promised_date": "2027-02-30"},
+            {"program": "SU7", "part_number": "SF-200", "note": "another supplier's part"},
+            {"part": world.part_a.pk, "capacity_per_week": 2**31},
+        ],
+        format="json",
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors[0] == {}
+    assert list(errors[1]) == ["promised_date"] and "wrong format" in errors[1]["promised_date"][0]
+    assert errors[2] == {"part_number": ["No part SF-200 in program SU7."]}
+    assert list(errors[3]) == ["capacity_per_week"]
+    assert SupplierUpdate.objects.count() == before
+    world.part_a.refresh_from_db()
+    assert world.part_a.promised_date != date(2027, 2, 1)
+
+
+def test_bulk_applies_items_in_order(world, alice):
+    response = alice.post(
+        URL,
+        [
+            {"part": world.part_a.pk, "promised_date": "2027-02-01"},
+            {"program": "SU7", "part_number": "BM-100", "promised_date": "2027-02-05", "tooling_stage": "soft_tool"},
+        ],
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert [u["promised_date"] for u in response.json()] == ["2027-02-01", "2027-02-05"]
+    world.part_a.refresh_from_db()
+    assert (world.part_a.promised_date, world.part_a.tooling_stage) == (date(2027, 2, 5), "soft_tool")
+
+
+def test_bulk_limits(world, alice):
+    assert alice.post(URL, [], format="json").json() == {"non_field_errors": ["Send at least one update."]}
+    too_many = alice.post(URL, [{"part": world.part_a.pk, "note": "x"}] * 1001, format="json")
+    assert too_many.status_code == 400
+    assert too_many.json() == {"non_field_errors": ["Send at most 1000 updates at once; got 1001."]}
+
+
+@pytest.mark.parametrize("status", ["approved", "interim_approved", "rejected"])
+def test_supplier_may_not_decide_ppap(world, alice, status):
+    response = alice.post(URL, {"part": world.part_a.pk, "ppap_status": status}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["ppap_status"]
+    assert "customer's decision" in response.json()["ppap_status"][0]
+    assert not SupplierUpdate.objects.filter(part=world.part_a, ppap_status=status).exists()
+
+
+def test_supplier_may_report_submission_and_engineer_may_approve(world, alice, eng):
+    assert alice.post(URL, {"part": world.part_a.pk, "ppap_status": "submitted"}, format="json").status_code == 201
+    assert eng.post(URL, {"part": world.part_a.pk, "ppap_status": "approved"}, format="json").status_code == 201
+    world.part_a.refresh_from_db()
+    assert world.part_a.ppap_status == "approved"
+
+
+def test_update_requests_a_rescan_of_the_program(world, alice, django_capture_on_commit_callbacks):
+    ScanRequest.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = alice.post(URL, {"part": world.part_a.pk, "promised_date": "2027-02-20"}, format="json")
+    assert response.status_code == 201
+    assert list(ScanRequest.objects.values_list("program_id", flat=True)) == [world.program.pk]
+    assert callbacks, "the scan is queued after the commit"
+
+
+def test_rejected_update_requests_no_rescan(world, alice):
+    ScanRequest.objects.all().delete()
+    alice.post(URL, {"part": world.part_a.pk, "ppap_status": "approved"}, format="json")
+    assert not ScanRequest.objects.exists()
+
+
+def _post_counting(client, body):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, body, format="json")
+    assert response.status_code == 201, response.content[:500]
+    return len(queries)
+
+
+# Token, membership, two part look-ups (by id, by number), savepoint, lock, insert updates, update parts,
+# insert history rows, the program's scan request (sopgate.services.scan_request: update, savepoints, get,
+# insert, releases: 8) and the echo read-back. None of it grows with the number of items.
+BULK_QUERIES = 18
+
+
+def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
+    parts = Part.objects.bulk_create(
+        PartFactory.build(program=world.program, supplier=world.supplier_a, owner=None, part_number=f"BULK-{i:04d}")
+        for i in range(500)
+    )
+    half = len(parts) // 2
+    one = [{"part": parts[0].pk, "promised_date": "2027-02-01"}, {"program": "SU7", "part_number": "BULK-0001"}]
+    one[1]["note"] = "by number"
+    many = [{"part": p.pk, "promised_date": "2027-02-01", "capacity_per_week": 5000} for p in parts[:half]]
+    many += [{"program": "SU7", "part_number": p.part_number, "note": "by number"} for p in parts[half:]]
+    ScanRequest.objects.all().delete()
+    small = _post_counting(alice, one)
+    ScanRequest.objects.all().delete()
+    large = _post_counting(alice, many)
+    assert small == large == BULK_QUERIES
+    assert SupplierUpdate.objects.filter(part__in=parts).count() == 502
