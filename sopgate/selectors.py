@@ -52,12 +52,25 @@ class Readiness:
             return f"{code} can start production on {self.program.sop_date:%Y-%m-%d}: nothing stands in the way."
         by_rule = self.counts["by_rule"]
         if self.decision == Decision.CONDITIONAL:
-            parts = ", ".join(f"{n} {Rule(r).label.lower()}" for r, n in by_rule.items())
-            return f"{code} can start production with conditions: {self.warning_count} warnings open ({parts})."
+            parts = ", ".join(f"{n} {rule_text(r)}" for r, n in by_rule.items())
+            return (
+                f"{code} can start production with conditions: "
+                f"{count_text(self.warning_count, 'warning')} open ({parts})."
+            )
         blocking = [b for b in self.blockers if b.severity == Severity.BLOCKING]
         rules = Counter(b.rule for b in blocking)
-        parts = ", ".join(f"{n} {Rule(r).label.lower()}" for r, n in rules.most_common())
-        return f"{code} cannot start production: {len(blocking)} blocking issues ({parts})."
+        parts = ", ".join(f"{n} {rule_text(r)}" for r, n in rules.most_common())
+        return f"{code} cannot start production: {count_text(len(blocking), 'blocking issue')} ({parts})."
+
+
+def rule_text(rule: str) -> str:
+    """A rule's label inside a sentence: "Test ends after SOP" -> "test ends after SOP", "PPAP rejected" stays."""
+    label = str(Rule(rule).label)
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def count_text(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def open_blockers(program: Program | None = None) -> QuerySet[Blocker]:
@@ -152,6 +165,6 @@ def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, s
     if latest.rule == Rule.PART_LATE:
         driver = f"{latest.object_label} arrives {latest.clear_by - timedelta(days=program.part_lead_days):%Y-%m-%d} + {program.part_lead_days} days lead"
     else:
-        driver = f"{latest.object_label} ({Rule(latest.rule).label.lower()}) clears {latest.clear_by:%Y-%m-%d}"
+        driver = f"{latest.object_label} ({rule_text(latest.rule)}) clears {latest.clear_by:%Y-%m-%d}"
     slip = (latest.clear_by - program.sop_date).days
     return latest.clear_by, f"{days_text(slip)} after plan: {driver}."
