@@ -59,3 +59,30 @@ class ThrottledLoginBackend(ModelBackend):
         from django.contrib.auth import get_user_model
 
         return get_user_model().USERNAME_FIELD
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database is unreachable (restart, failover), answer 503 with Retry-After instead of a bare 500.
+
+    Connections are health-checked at the start of each request (CONN_HEALTH_CHECKS), so the app recovers by
+    itself once the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError, connections
+        from django.http import JsonResponse
+
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        response = JsonResponse(
+            {"detail": "The database is unavailable; try again shortly."}, status=503, headers={"Retry-After": "5"}
+        )
+        return response

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sopgate.security.ContentSecurityPolicyMiddleware",
+    "sopgate.security.DatabaseUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 AUTHENTICATION_BACKENDS = ["sopgate.security.ThrottledLoginBackend"]
