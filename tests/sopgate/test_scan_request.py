@@ -1,0 +1,131 @@
+"""The re-scan outbox: changes coalesce into one request and one queued scan, and none is lost."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from celery.signals import before_task_publish
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from parts.services import supplier_updates_apply
+from sopgate import services
+from sopgate.models import Blocker, ScanRequest
+from sopgate.services import outbox_dispatch, program_scan, scan_request
+from tests.factories import PartFactory, ProgramFactory, SupplierUserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.make_aware(datetime.combine(datetime(2027, 1, 4).date(), time(9)))
+
+
+@pytest.fixture
+def published():
+    """Task names actually handed to the broker (Redis when REDIS_URL is set), in order."""
+    names = []
+
+    def record(sender=None, **kwargs):
+        names.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        yield names
+    finally:
+        before_task_publish.disconnect(record)
+
+
+@pytest.fixture
+def redis_queue():
+    """Length of the Celery queue in this test run's own Redis db, flushed first; None without Redis."""
+    if not django_settings.REDIS_URL:
+        yield lambda: None
+        return
+    import redis
+
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    client.flushdb()
+    yield lambda: client.llen("celery")
+    client.flushdb()
+    client.close()
+
+
+def test_500_supplier_updates_in_a_minute_queue_one_scan(
+    at_today, django_capture_on_commit_callbacks, published, redis_queue
+):
+    program = ProgramFactory(code="SU7")
+    parts = [PartFactory(program=program) for _ in range(50)]
+    ScanRequest.objects.all().delete()  # the factories' own saves
+    actor = SupplierUserFactory(supplier=parts[0].supplier).user
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for n in range(500):
+            supplier_updates_apply(
+                actor=actor,
+                items=[{"part_id": parts[n % 50].pk, "capacity_per_week": 5000 + n}],
+                now=NOW + timedelta(seconds=n * 0.12),
+            )
+    request = ScanRequest.objects.get()
+    assert request.changes == 500
+    assert request.dispatched_at is not None
+    assert len(callbacks) == 1
+    assert published == ["sopgate.tasks.scan_program"]
+    if redis_queue() is not None:
+        assert redis_queue() == 1
+
+    program_scan(program_id=program.pk)
+    assert not ScanRequest.objects.exists()
+
+
+def test_part_saves_coalesce_too(at_today, django_capture_on_commit_callbacks, published):
+    with django_capture_on_commit_callbacks(execute=True):
+        program = ProgramFactory(code="SU7")
+        parts = [PartFactory(program=program) for _ in range(5)]
+        for part in parts:
+            part.capacity_per_week = 10
+            part.save()
+    assert ScanRequest.objects.get(program=program).changes == 11  # the program itself, 5 creations, 5 edits
+    assert published == ["sopgate.tasks.scan_program"]
+
+
+def test_a_change_during_a_scan_queues_a_follow_up(
+    at_today, django_capture_on_commit_callbacks, published, monkeypatch
+):
+    program = ProgramFactory(code="SU7")
+    PartFactory(program=program)
+    real_evaluate = services.evaluate_program
+
+    def evaluate_while_a_writer_commits(program, today):
+        findings = real_evaluate(program, today)
+        scan_request(program_id=program.pk)  # a supplier update lands after the scan read the parts
+        return findings
+
+    monkeypatch.setattr(services, "evaluate_program", evaluate_while_a_writer_commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        program_scan(program_id=program.pk)
+    request = ScanRequest.objects.get(program=program)
+    assert request.dispatched_at is not None
+    assert published == ["sopgate.tasks.scan_program"]
+
+    monkeypatch.setattr(services, "evaluate_program", real_evaluate)
+    with django_capture_on_commit_callbacks(execute=True):
+        program_scan(program_id=program.pk)
+    assert not ScanRequest.objects.exists()
+    assert published == ["sopgate.tasks.scan_program"]  # nothing new to scan: no further follow-up
+
+
+def test_outbox_dispatch_queues_requests_whose_queueing_failed(at_today, published):
+    program = ProgramFactory(code="SU7")
+    ScanRequest.objects.all().delete()
+    ScanRequest.objects.create(program=program, dispatched_at=None)
+    assert outbox_dispatch() == (1, 0)
+    assert published == ["sopgate.tasks.scan_program"]
+    assert ScanRequest.objects.get().dispatched_at is not None
+    assert outbox_dispatch() == (0, 0)  # queued a moment ago: not again
+
+
+def test_deleting_a_program_with_a_pending_request(at_today, django_capture_on_commit_callbacks):
+    program = ProgramFactory(code="SU7")
+    PartFactory(program=program, promised_date=program.sop_date)
+    program_scan(program_id=program.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        program.delete()
+    assert not ScanRequest.objects.exists()
+    assert not Blocker.objects.exists()
