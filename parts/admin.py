@@ -40,6 +40,11 @@ class SupplierAdmin(SimpleHistoryAdmin):
             .annotate(part_count=Coalesce(Subquery(parts.values("n"), output_field=IntegerField()), 0))
         )
 
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # simple-history follows the tracked foreign keys with select_related(*names); a supplier has none, so that
+        # becomes select_related() and drops the library's own select_related("history_user"): a query per row.
+        return super().get_history_queryset(request, history_manager, pk_name, object_id).select_related("history_user")
+
     @admin.display(description="parts", ordering="part_count")
     def part_count(self, obj):
         return obj.part_count

@@ -1,4 +1,7 @@
-"""Status badges for the admin and the dashboard: a symbol and a word, never colour alone."""
+"""Status badges for the admin and the dashboard: a symbol and a word, never colour alone.
+
+The admin styles them with static/admin/sopgate.css (loaded by templates/admin/base_site.html).
+"""
 
 from django.utils.html import format_html
 
