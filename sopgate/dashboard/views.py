@@ -65,6 +65,12 @@ def program_list(request):
     return render(request, "dashboard/index.html", {"rows": rows, "today": today})
 
 
+def _without_label(message: str, label: str) -> str:
+    """Messages start with the object's label, which the Object column already shows."""
+    prefix = f"{label}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
 def blocker_groups(readiness) -> list[dict]:
     """Open blockers grouped by rule, blocking rules first (the order `open_blockers` returns)."""
     groups = []
@@ -80,6 +86,7 @@ def blocker_groups(readiness) -> list[dict]:
                     {
                         "blocker": b,
                         "url": reverse(ADMIN_CHANGE_URLS[ObjectType(b.object_type)], args=[b.object_id]),
+                        "detail": _without_label(b.message, b.object_label),
                         "owners": report.blocker_owners(b),
                         "age": report.blocker_age_days(b, readiness.as_of),
                     }

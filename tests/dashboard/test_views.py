@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils.html import escape
 
 from sopgate.selectors import program_readiness
 from tests.dashboard.conftest import build_program
@@ -101,7 +102,9 @@ def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_char
             "handover_checklist": "admin:validation_handoverchecklist_change",
         }[blocker.object_type]
         assert f'href="{reverse(name, args=[blocker.object_id])}" class="sg-blocker-link"' in html
-        assert blocker.message in html
+        detail = blocker.message.removeprefix(f"{blocker.object_label}: ")
+        assert detail != blocker.message  # the Object column already names it; the message cell doesn't repeat it
+        assert f'<td title="{escape(blocker.message)}">{escape(detail)}</td>' in html
     for rule in readiness.counts["by_rule"]:
         assert f'id="rule-{rule}"' in html
     for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):

@@ -1,0 +1,113 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by Selenium against the live server."""
+
+import os
+import tempfile
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser():
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory(prefix="sopgate-chromium-")
+    options.add_argument(f"--user-data-dir={profile.name}")
+    options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+    profile.cleanup()
+
+
+def _load_demo_with_history():
+    """The SU7 demo as it looked three weeks, two weeks, one week ago and today, snapshotted each time,
+    so the trend chart has real points."""
+    from sopgate.demo import load_demo
+    from sopgate.services import program_scan, program_snapshot
+
+    today = timezone.localdate()
+    for weeks_ago in (3, 2, 1, 0):
+        day = today - timedelta(weeks=weeks_ago)
+        program = load_demo(today=day).program
+        program_scan(program_id=program.pk, today=day, now=timezone.make_aware(datetime.combine(day, time(9))))
+        program_snapshot(program_id=program.pk, today=day)
+    return program
+
+
+def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_server, transactional_db, browser):
+    from selenium.webdriver.common.by import By
+
+    from sopgate.demo import DEMO_PASSWORD
+    from sopgate.selectors import program_readiness
+
+    program = _load_demo_with_history()
+    readiness = program_readiness(program)
+
+    browser.get(f"{live_server.url}/admin/login/?next=/programs/SU7/")
+    browser.find_element(By.NAME, "username").send_keys("engineer")
+    browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    assert browser.current_url == f"{live_server.url}/programs/SU7/"
+    browser.get_log("browser")  # drop what the admin login page logged (its /favicon.ico is not ours)
+    browser.refresh()
+    sentence = browser.find_element(By.ID, "decision-sentence").text
+    assert sentence == readiness.decision_sentence
+    assert "cannot start production" in sentence
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.sg-chart")
+    assert len(charts) == 7
+    assert all(chart.size["width"] > 200 and chart.size["height"] > 50 for chart in charts)
+    trend_points = browser.find_elements(By.CSS_SELECTOR, "#chart-trend .sg-mark")
+    assert len(trend_points) == 4
+    # The stylesheet and script came from the app itself and ran under the page's strict policy.
+    assert browser.find_element(By.CSS_SELECTOR, ".sg-top").value_of_css_property("background-color") == (
+        "rgba(20, 33, 61, 1)"
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "[data-sg-print]").is_displayed()
+    problems = [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert problems == []
+
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1400, min(height + 40, 12000))
+    artifacts = Path(os.environ.get("SOPGATE_ARTIFACTS", "artifacts/"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "dashboard.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 50_000
+    browser.set_window_size(1400, 1000)
+
+    link = browser.find_element(By.CSS_SELECTOR, "a.sg-blocker-link")
+    label = link.text
+    link.click()
+    assert "/admin/" in browser.current_url and browser.current_url.endswith("/change/")
+    # The admin titles a change page "<object> | Change <model> | SOPGate admin".
+    assert browser.title.startswith(f"{label} | Change ")
+    assert browser.find_element(By.CSS_SELECTOR, "#content form").is_displayed()
