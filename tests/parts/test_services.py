@@ -1,0 +1,114 @@
+"""Writes to parts record the actor in history, in the same transaction as the change."""
+
+from datetime import date, datetime, time
+
+import pytest
+from django.utils import timezone
+
+from parts.models import Part, SupplierUpdate
+from parts.services import parts_approve_ppap, parts_mark_received, supplier_updates_apply
+from tests.factories import TODAY, EngineerFactory, PartFactory, ProgramFactory, SupplierUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def later(at_today, time_machine):
+    """Move the clock past the creation of the fixtures, so history rows are ordered in time."""
+
+    def move(hour):
+        moment = timezone.make_aware(datetime.combine(TODAY, time(hour, 0)))
+        time_machine.move_to(moment, tick=False)
+        return moment
+
+    return move
+
+
+def _changes(part):
+    newest = part.history.first()
+    return newest, {(c.field, c.old, c.new) for c in newest.diff_against(newest.prev_record).changes}
+
+
+def test_supplier_update_changes_the_part_and_names_the_supplier_user(later):
+    part = PartFactory(promised_date=date(2027, 2, 1), ppap_status="submitted", capacity_per_week=None)
+    sam = SupplierUserFactory(supplier=part.supplier).user
+    now = later(10)
+
+    created = supplier_updates_apply(
+        actor=sam,
+        items=[{"part_id": part.pk, "promised_date": date(2027, 2, 8), "capacity_per_week": 1800, "note": "line 2"}],
+    )
+
+    assert [(u.reported_by, u.reported_at, u.note) for u in created] == [(sam, now, "line 2")]
+    record, changes = _changes(part)
+    assert record.history_user == sam
+    assert {c for c in changes if c[0] != "updated_at"} == {
+        ("promised_date", date(2027, 2, 1), date(2027, 2, 8)),
+        ("capacity_per_week", None, 1800),
+        ("last_supplier_update_at", None, now),
+    }
+    assert Part.objects.get(pk=part.pk).ppap_status == "submitted"  # not reported: unchanged
+
+
+def test_supplier_updates_for_one_part_apply_in_order_all_or_nothing(later):
+    part = PartFactory(promised_date=date(2027, 2, 1))
+    actor = SupplierUserFactory(supplier=part.supplier).user
+    later(10)
+    with pytest.raises(KeyError):
+        supplier_updates_apply(
+            actor=actor,
+            items=[{"part_id": part.pk, "promised_date": date(2027, 2, 5)}, {"part_id": 999_999}],
+        )
+    assert not SupplierUpdate.objects.exists()
+    assert Part.objects.get(pk=part.pk).promised_date == date(2027, 2, 1)
+    supplier_updates_apply(
+        actor=actor,
+        items=[
+            {"part_id": part.pk, "promised_date": date(2027, 2, 5)},
+            {"part_id": part.pk, "promised_date": date(2027, 2, 9)},
+        ],
+    )
+    assert Part.objects.get(pk=part.pk).promised_date == date(2027, 2, 9)
+    assert SupplierUpdate.objects.count() == 2
+
+
+def test_approve_ppap_records_the_engineer_and_skips_approved_parts(later):
+    submitted = PartFactory(ppap_status="submitted")
+    approved = PartFactory(ppap_status="approved")
+    erin = EngineerFactory(username="erin")
+    later(10)
+
+    assert parts_approve_ppap(actor=erin, part_ids=[submitted.pk, approved.pk]) == 1
+
+    record, changes = _changes(submitted)
+    assert record.history_user == erin
+    assert ("ppap_status", "submitted", "approved") in changes
+    assert approved.history.count() == 1
+
+
+def test_mark_received_records_the_engineer(later):
+    part = PartFactory()
+    erin = EngineerFactory(username="erin")
+    later(10)
+    assert parts_mark_received(actor=erin, part_ids=[part.pk]) == 1
+    assert parts_mark_received(actor=erin, part_ids=[part.pk]) == 0  # already received: nothing to do
+    record, changes = _changes(part)
+    assert record.history_user == erin
+    assert ("received_on", None, TODAY) in changes
+    assert part.history.count() == 2
+
+
+def test_batch_writes_cost_a_fixed_number_of_queries(later):
+    """Approving 1 or 40 parts of a program issues the same queries (set-based), not one per part."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    erin = EngineerFactory()
+    program = ProgramFactory()
+    counts = []
+    for n in (1, 40):
+        ids = [p.pk for p in PartFactory.create_batch(n, program=program, ppap_status="submitted")]
+        with CaptureQueriesContext(connection) as queries:
+            parts_approve_ppap(actor=erin, part_ids=ids)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
