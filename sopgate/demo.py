@@ -71,14 +71,14 @@ SUPPLIERS = [
 FAMILIES = [
     ("CATL-NB", "Battery module", 12),
     ("BOSCH-RT", "Inverter", 4),
-    ("LEAR-SF", "Seat frame", 10),
+    ("LEAR-SF", "Seat frame", 14),
     ("FUYAO-FQ", "Windscreen glass", 4),
-    ("YAZAKI-WH", "Wiring harness", 16),
+    ("YAZAKI-WH", "Wiring harness", 20),
     ("BREMBO-BG", "Brake caliper", 6),
     ("CONTI-RG", "ESC control unit", 4),
     ("VALEO-TH", "Heat pump module", 6),
     ("ZF-FN", "Rear axle drive", 6),
-    ("MAGNA-GZ", "Side member", 12),
+    ("MAGNA-GZ", "Side member", 16),
     ("APTIV-SZ", "Telematics unit", 5),
     ("HELLA-LS", "Headlamp", 6),
     ("AUTOLIV-VG", "Airbag module", 8),
@@ -87,16 +87,16 @@ FAMILIES = [
     ("SCHAEF-HZ", "Wheel bearing", 6),
     ("MICHELIN-CF", "Tyre 245/45 R20", 3),
     ("PIRELLI-MI", "Tyre 265/40 R21", 3),
-    ("NOVELIS-GO", "Aluminium closure panel", 10),
+    ("NOVELIS-GO", "Aluminium closure panel", 14),
     ("BAOSTEEL-SH", "B-pillar reinforcement", 8),
     ("GENTHERM-NT", "Seat heater mat", 6),
     ("HUF-VE", "Flush door handle", 8),
     ("KOSTAL-LU", "Steering switch", 6),
     ("MAHLE-ST", "Battery cold plate", 8),
-    ("SENSATA-AT", "Pressure sensor", 8),
+    ("SENSATA-AT", "Pressure sensor", 10),
     ("INFINEON-MU", "SiC power module", 4),
-    ("TE-SH", "HV connector", 12),
-    ("LEONI-NU", "HV cable", 10),
+    ("TE-SH", "HV connector", 16),
+    ("LEONI-NU", "HV cable", 14),
     ("FORVIA-NA", "Cockpit module", 4),
     ("HYUNDAI-MB", "Steering column", 3),
     ("NEXTEER-SG", "Steering gear", 3),
@@ -104,8 +104,8 @@ FAMILIES = [
     ("WEBASTO-ST", "Roof frame", 3),
     ("GESTAMP-MD", "Door ring", 6),
     ("KIEKERT-HE", "Door latch", 8),
-    ("TOYODA-AI", "Door trim panel", 10),
-    ("DRAXL-LZ", "Door seal", 10),
+    ("TOYODA-AI", "Door trim panel", 14),
+    ("DRAXL-LZ", "Door seal", 14),
     ("MANN-LB", "Cabin filter", 2),
     ("SIKA-ZU", "Structural adhesive", 4),
     ("BYD-SZ", "On-board charger", 4),
@@ -358,12 +358,26 @@ def _month_add(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def _save_if_changed(model, lookup: dict, values: dict):
+    """Create or update one row, saving only when a value differs: every save writes a history row, and
+    loading the demo twice must not invent changes nobody made."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values), True
+    if any(getattr(obj, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+    return obj, False
+
+
 def _user(username: str, first: str, last: str, *, staff: bool, group: Group | None = None):
     user, _ = get_user_model().objects.get_or_create(
         username=username,
         defaults={"first_name": first, "last_name": last, "email": f"{username}@su7.example", "is_staff": staff},
     )
-    if not user.has_usable_password():
+    # A new user has an empty password, which Django counts as "usable"; the demo logins must work.
+    if not user.password or not user.has_usable_password():
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     if group is not None:
@@ -386,32 +400,29 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     people = {
         username: _user(username, first, last, staff=True, group=group) for username, first, last, _role in ENGINEERS
     }
-    for user in people.values():
-        if not user.password or not user.has_usable_password():
-            user.set_password(DEMO_PASSWORD)
-            user.save()
     launch, sq, buyer, validation, production = (
         people[n] for n in ["li.wei", "anna.schmidt", "marco.rossi", "priya.nair", "tomas.novak"]
     )
 
     sop = today + timedelta(days=60)
-    program, created = Program.objects.update_or_create(
-        code=code, defaults={"name": "SU7 electric sedan", "sop_date": sop, "owner": launch}
+    program, created = _save_if_changed(
+        Program, {"code": code}, {"name": "SU7 electric sedan", "sop_date": sop, "owner": launch}
     )
     first_month = _month_add(sop, 1)
     ramp = [2000, 4000, 6000, 8000, 9000, 10000]
     RampStep.objects.filter(program=program).exclude(month__in=[_month_add(first_month, i) for i in range(6)]).delete()
     for offset, vehicles in enumerate(ramp):
-        RampStep.objects.update_or_create(
-            program=program, month=_month_add(first_month, offset), defaults={"planned_vehicles": vehicles}
+        _save_if_changed(
+            RampStep, {"program": program, "month": _month_add(first_month, offset)}, {"planned_vehicles": vehicles}
         )
     peak_days = 31  # capacities below are set generously against the peak month, whatever its length
 
     suppliers = {}
     for scode, name, country in SUPPLIERS:
-        suppliers[scode], _ = Supplier.objects.update_or_create(
-            code=scode,
-            defaults={
+        suppliers[scode], _ = _save_if_changed(
+            Supplier,
+            {"code": scode},
+            {
                 "name": name,
                 "country": country,
                 "alert_emails": [f"quality@{scode.lower()}.example"],
@@ -476,23 +487,37 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
                 )
             part_rows.append((number, part))
 
+    open_part = {"received_on": None}  # a story part has not arrived, whatever the dice said above
     story = {
-        # Late parts: the supplier's promise lands after the need date.
-        "BM-107": {"promised_date": default_need + timedelta(days=20), "ppap_status": PPAPStatus.SUBMITTED},
-        "BM-114": {"promised_date": default_need + timedelta(days=9), "ppap_status": PPAPStatus.SUBMITTED},
-        "WH-121": {"promised_date": default_need + timedelta(days=12)},
-        "HPM-107": {"promised_date": None, "need_date": today + timedelta(days=5)},
+        # Late parts: the supplier's promise lands after the need date (SOP - part lead days).
+        "BM-107": {
+            **open_part,
+            "need_date": None,
+            "promised_date": default_need + timedelta(days=20),
+            "ppap_status": PPAPStatus.SUBMITTED,
+        },
+        "BM-114": {
+            **open_part,
+            "need_date": None,
+            "promised_date": default_need + timedelta(days=9),
+            "ppap_status": PPAPStatus.SUBMITTED,
+        },
+        "WH-121": {**open_part, "need_date": None, "promised_date": default_need + timedelta(days=12)},
+        # Needed in five days and no promise at all.
+        "HPM-107": {**open_part, "promised_date": None, "need_date": today + timedelta(days=5)},
         # Capacity shortfall: the battery module line runs at 1,800 packs' worth a week.
-        "BM-121": {"capacity_per_week": 1800 * 8, "ppap_status": PPAPStatus.APPROVED, "received_on": None},
+        "BM-121": {**open_part, "capacity_per_week": 1800 * 8, "ppap_status": PPAPStatus.APPROVED},
         # PPAP overdue and rejected.
-        "SPM-107": {"ppap_status": PPAPStatus.SUBMITTED, "ppap_due_date": today - timedelta(days=6)},
-        "DL-114": {"ppap_status": PPAPStatus.REJECTED},
+        "SPM-107": {**open_part, "ppap_status": PPAPStatus.SUBMITTED, "ppap_due_date": today - timedelta(days=6)},
+        "DL-114": {**open_part, "ppap_status": PPAPStatus.REJECTED},
         # Capacity not yet confirmed.
         "CF-107": {"capacity_per_week": None},
     }
     existing = {p.part_number: p for p in Part.objects.filter(program=program)}
     for number, values in part_rows:
         values.update(story.get(number, {}))
+        if values["ppap_status"] != PPAPStatus.INTERIM_APPROVED:
+            values["interim_expires_on"] = None
         part = existing.get(number)
         if part is None:
             Part.objects.create(program=program, part_number=number, revision="A", **values)

@@ -1,0 +1,105 @@
+"""`manage.py seed_demo`: the SU7 story the issue describes, and a second run that changes nothing."""
+
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import Count
+
+from parts.models import Part, Supplier
+from sopgate.models import Blocker, Program, RampStep
+from validation.models import HandoverChecklist, ValidationTest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _seed() -> list[str]:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue().strip().splitlines()
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows of every table the project owns, history tables included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in ("sopgate", "parts", "validation", "auth", "authtoken")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def seeded(at_today):
+    return _seed()
+
+
+def test_second_run_changes_nothing(seeded):
+    before = _row_counts()
+    token = seeded[-1].rsplit("API token: ", 1)[1]
+    blockers = set(Blocker.objects.values_list("id", "resolved_at", "message"))
+    again = _seed()
+    assert _row_counts() == before  # same rows, and no new history rows for unchanged objects
+    assert again[-1].rsplit("API token: ", 1)[1] == token
+    assert set(Blocker.objects.values_list("id", "resolved_at", "message")) == blockers
+    assert again[0].startswith("Refreshed demo program SU7")
+    assert seeded[0].startswith("Loaded demo program SU7")
+
+
+def test_program_and_ramp(seeded, today):
+    program = Program.objects.get(code="SU7")
+    assert program.sop_date == today + timedelta(days=60)
+    month_after_sop = date(program.sop_date.year + program.sop_date.month // 12, program.sop_date.month % 12 + 1, 1)
+    ramp = list(RampStep.objects.filter(program=program).values_list("month", "planned_vehicles"))
+    assert ramp[0] == (month_after_sop, 2000)
+    assert ramp[-1][1] == 10000
+    last = ramp[-1][0]
+    assert (last.year - month_after_sop.year) * 12 + last.month - month_after_sop.month == 5
+    assert [v for _, v in ramp] == sorted(v for _, v in ramp)
+
+
+def test_size_of_the_demo(seeded):
+    program = Program.objects.get(code="SU7")
+    parts = Part.objects.filter(program=program)
+    assert 280 <= parts.count() <= 320
+    assert 38 <= parts.exclude(supplier=None).values("supplier").distinct().count() <= 42
+    assert Supplier.objects.count() == 40
+    tests = ValidationTest.objects.filter(program=program)
+    assert 110 <= tests.count() <= 130
+    assert set(tests.values_list("phase", flat=True)) == {"dv", "pv", "homologation"}
+    checklists = HandoverChecklist.objects.filter(program=program).annotate(n=Count("items"))
+    assert checklists.count() == 6
+    assert all(9 <= checklist.n <= 11 for checklist in checklists)
+
+
+def test_the_story_the_gate_tells(seeded):
+    open_blockers = Blocker.objects.filter(program__code="SU7", resolved_at=None)
+    rules = dict(open_blockers.values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
+    assert rules["part_late"] >= 3
+    assert rules["capacity_shortfall"] >= 1
+    assert rules["test_failed"] == 1
+    crash = ValidationTest.objects.get(code="PV-CRASH-01")
+    assert (crash.status, crash.result_note != "") == ("failed", True)
+    silent = set(open_blockers.filter(rule="supplier_update_stale").values_list("supplier__code", flat=True).distinct())
+    assert silent == {"DRAXL-LZ"}
+    assert "capacity 14,400/week below" in open_blockers.get(rule="capacity_shortfall").message
+    # Mostly on track: far more parts are fine than blocked.
+    blocked_parts = open_blockers.filter(object_type="part", severity="blocking").values("object_id").distinct()
+    assert blocked_parts.count() < Part.objects.filter(program__code="SU7").count() / 5
+    assert "no_go" in seeded[0] or "No go" in seeded[0]
+
+
+def test_printed_logins_work(seeded):
+    assert seeded[1] == "Engineer login: engineer / sopgate-demo"
+    assert authenticate(username="engineer", password="sopgate-demo").is_staff
+    assert seeded[2].startswith("Supplier login: supplier / sopgate-demo (supplier CATL-NB), API token: ")
+    supplier = authenticate(username="supplier", password="sopgate-demo")
+    assert supplier is not None and not supplier.is_staff
+    assert supplier.supplier_membership.supplier.code == "CATL-NB"
