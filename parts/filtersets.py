@@ -20,7 +20,27 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """`true`/`false`; anything else is a 400 naming the parameter (django-filter would silently ignore it)."""
+
+    field_class = _StrictBooleanField
+
+
 class SupplierFilterSet(django_filters.FilterSet):
+    is_active = BooleanFilter()
+
     class Meta:
         model = Supplier
         fields = ["is_active", "country"]
@@ -32,8 +52,8 @@ class PartFilterSet(django_filters.FilterSet):
     ppap_status = django_filters.ChoiceFilter(choices=PPAPStatus.choices)
     criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
     tooling_stage = django_filters.ChoiceFilter(choices=ToolingStage.choices)
-    late = django_filters.BooleanFilter(help_text="Late as of today (the `part_late` rule).")
-    has_blocker = django_filters.BooleanFilter(method="filter_has_blocker", help_text="Has an open gate blocker.")
+    late = BooleanFilter(help_text="Late as of today (the `part_late` rule).")
+    has_blocker = BooleanFilter(method="filter_has_blocker", help_text="Has an open gate blocker.")
     need_date_before = django_filters.DateFilter(
         field_name="effective_need_date", lookup_expr="lte", help_text="Effective need date on or before."
     )

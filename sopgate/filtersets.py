@@ -2,6 +2,8 @@
 
 import django_filters
 
+from parts.filtersets import BooleanFilter
+
 from .choices import Rule, Severity
 from .models import Blocker, Program
 
@@ -16,7 +18,7 @@ class BlockerFilterSet(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program__code", help_text="Program code.")
     rule = django_filters.ChoiceFilter(choices=Rule.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Still open?")
+    open = BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Still open?")
 
     class Meta:
         model = Blocker

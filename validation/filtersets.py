@@ -2,7 +2,7 @@
 
 import django_filters
 
-from parts.filtersets import IdFilter
+from parts.filtersets import BooleanFilter, IdFilter
 
 from .choices import TestPhase, TestStatus
 from .models import HandoverChecklist, HandoverItem, ValidationTest
@@ -13,6 +13,7 @@ class ValidationTestFilterSet(django_filters.FilterSet):
     phase = django_filters.ChoiceFilter(choices=TestPhase.choices)
     status = django_filters.ChoiceFilter(choices=TestStatus.choices)
     part = IdFilter(field_name="part_id", help_text="Part id.")
+    required_for_sop = BooleanFilter()
 
     class Meta:
         model = ValidationTest
@@ -30,7 +31,8 @@ class HandoverChecklistFilterSet(django_filters.FilterSet):
 class HandoverItemFilterSet(django_filters.FilterSet):
     checklist = IdFilter(field_name="checklist_id", help_text="Checklist id.")
     program = django_filters.CharFilter(field_name="checklist__program__code", help_text="Program code.")
-    done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    done = BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    required = BooleanFilter()
 
     class Meta:
         model = HandoverItem

@@ -70,6 +70,12 @@ class SupplierUpdateSerializer(serializers.ModelSerializer):
     part_number = serializers.CharField(source="part.part_number", read_only=True)
     revision = serializers.CharField(source="part.revision", read_only=True)
     reported_by = UsernameField(read_only=True)
+    ppap_status = serializers.ChoiceField(
+        choices=PPAPStatus.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
+    )
+    tooling_stage = serializers.ChoiceField(
+        choices=ToolingStage.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
+    )
 
     class Meta:
         model = SupplierUpdate

@@ -67,7 +67,9 @@ class UsernameField(NamedRelatedField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
-        if not kwargs.get("read_only"):
+        if kwargs.get("read_only"):
+            kwargs.setdefault("allow_null", True)  # people fields are nullable: the user may have been deleted
+        else:
             kwargs.setdefault("queryset", get_user_model().objects.all())
         super().__init__(**kwargs)
 

@@ -115,7 +115,9 @@ def world(db, at_today) -> World:
         "nobody": Token.objects.create(user=nobody).key,
         "anonymous": None,
     }
-    return World(program, supplier_a, supplier_b, part_a, part_b, update_a, update_b, test, checklist, item, blocker, tokens)
+    return World(
+        program, supplier_a, supplier_b, part_a, part_b, update_a, update_b, test, checklist, item, blocker, tokens
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""Malformed input gets a 4xx naming the field and the reason, changes nothing, and never a 5xx."""
+
+import pytest
+
+from parts.models import Part, SupplierUpdate
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return (Part.objects.count(), SupplierUpdate.objects.count(), list(Part.objects.values().order_by("pk")))
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "need_date": "2027-02-30"}, "need_date"),
+        ("/api/parts/", {"program": "NOPE", "part_number": "X", "name": "X"}, "program"),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "supplier": "NOPE"}, "supplier"),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "owner": "ghost"}, "owner"),
+        (
+            "/api/parts/",
+            {"program": "SU7", "part_number": "X", "name": "X", "qty_per_vehicle": 2**31},
+            "qty_per_vehicle",
+        ),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "ppap_level": 6}, "ppap_level"),
+        (
+            "/api/parts/",
+            {"program": "SU7", "part_number": "X", "name": "X", "capacity_per_week": -1},
+            "capacity_per_week",
+        ),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "ppap_status": "great"}, "ppap_status"),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "need_date": "0001-01-01"}, "need_date"),
+        ("/api/parts/", {"program": ["SU7"], "part_number": "X", "name": "X"}, "program"),
+        ("/api/parts/", {"program": "SU7", "part_number": {"a": 1}, "name": "X"}, "part_number"),
+        ("/api/parts/", {"program": "SU7", "part_number": "X\x00", "name": "X"}, "part_number"),
+        (
+            "/api/programs/",
+            {"code": "NEW", "name": "N", "sop_date": "2027-06-01", "part_lead_days": 40000},
+            "part_lead_days",
+        ),
+        ("/api/programs/", {"code": "bad code!", "name": "N", "sop_date": "2027-06-01"}, "code"),
+        ("/api/supplier-updates/", {"part": "abc", "note": "x"}, "part"),
+        ("/api/supplier-updates/", {"part": 2**70, "note": "x"}, "part"),
+        ("/api/supplier-updates/", {"program": "SU7\x00", "part_number": "BM-100", "note": "x"}, "program"),
+        ("/api/supplier-updates/", {"program": "SU7", "note": "x"}, "part_number"),
+        ("/api/supplier-updates/", {"program": "SU7", "part_number": "BM-100"}, "non_field_errors"),
+        ("/api/validation-tests/", {"program": "SU7", "code": "T", "name": "T", "phase": "xx"}, "phase"),
+        ("/api/validation-tests/", {"program": "SU7", "code": "T", "name": "T", "phase": "pv", "part": 2**40}, "part"),
+        ("/api/handover-items/", {"checklist": "first", "title": "T"}, "checklist"),
+    ],
+)
+def test_bad_values_name_the_field_and_change_nothing(world, eng, path, body, field):
+    before = _snapshot()
+    response = eng.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"[1, 2", b'"just a string"', b"42", b"null", b'[1, "x"]', b"\xff\xfe"],
+)
+def test_malformed_bodies_are_4xx(world, eng, raw):
+    before = _snapshot()
+    for path in ("/api/parts/", "/api/supplier-updates/", "/api/handover-items/"):
+        response = eng.generic("POST", path, raw, content_type="application/json")
+        assert 400 <= response.status_code < 500, (path, raw, response.content)
+        assert response.json()
+    assert _snapshot() == before
+
+
+def test_form_encoded_body_is_refused(world, eng):
+    response = eng.post("/api/parts/", {"program": "SU7"}, format="multipart")
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("page=-1", 404, None),
+        ("page=abc", 404, None),
+        ("page=999", 404, None),
+        ("page_size=0", 400, "page_size"),
+        ("page_size=100000", 400, "page_size"),
+        ("page_size=abc", 400, "page_size"),
+        ("late=maybe", 400, "late"),
+        ("has_blocker=2", 400, "has_blocker"),
+        ("need_date_before=2027-02-30", 400, "need_date_before"),
+        ("ppap_status=great", 400, "ppap_status"),
+        ("search=%00", 400, "search"),
+        ("program=%00", 400, "program"),
+        ("late=", 200, None),
+        ("ordering=nonsense", 200, None),
+    ],
+)
+def test_bad_list_parameters(world, eng, query, status, field):
+    response = eng.get(f"/api/parts/?{query}")
+    assert response.status_code == status, response.content
+    if field:
+        assert field in response.json()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/parts/abc/",
+        "/api/parts/99999999999999999999999/",
+        "/api/parts/%00/",
+        "/api/programs/%00/",
+        "/api/programs/NOPE/readiness/",
+        "/api/suppliers/NOPE/",
+        "/api/supplier-updates/-1/",
+        "/api/validation-tests/?part=abc",
+        "/api/handover-items/?checklist=99999999999999999999999",
+        "/api/blockers/?open=perhaps",
+    ],
+)
+def test_bad_paths_and_filters_are_4xx(world, eng, path):
+    assert 400 <= eng.get(path).status_code < 500
