@@ -1,0 +1,44 @@
+"""Settings refuse to start without a secret unless DEBUG is on (run in a fresh process, as a deploy would)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _manage_check(**env_overrides) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(DJANGO_SETTINGS_MODULE="sopgate.settings", **env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_dotenv_secret():
+    dotenv = BASE_DIR / ".env"
+    if dotenv.exists() and "SECRET_KEY=" in dotenv.read_text():
+        pytest.skip(".env provides a SECRET_KEY here; the refusal cannot be observed")  # pragma: no cover
+
+
+@pytest.mark.parametrize("secret", [None, ""], ids=["unset", "empty"])
+def test_production_settings_refuse_a_missing_secret(secret):
+    overrides = {"DEBUG": "0"} if secret is None else {"DEBUG": "0", "SECRET_KEY": secret}
+    result = _manage_check(**overrides)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_without_a_secret_starts():
+    result = _manage_check(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_with_a_secret_start():
+    result = _manage_check(DEBUG="0", SECRET_KEY="a-long-random-test-secret")
+    assert result.returncode == 0, result.stderr
