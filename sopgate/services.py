@@ -71,9 +71,11 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
                 continue
             fresh = _blocker_fields(finding)
             if any(stored[name] != fresh[name] for name in _REFRESHED_FIELDS):
-                changed.append(Blocker(pk=pk, **{name: fresh[name] for name in _REFRESHED_FIELDS}))
+                changed.append(Blocker(pk=pk, last_seen_at=now, **{name: fresh[name] for name in _REFRESHED_FIELDS}))
         if changed:
-            Blocker.objects.bulk_update(changed, _REFRESHED_FIELDS, batch_size=1000)
+            # last_seen_at moves only with a change: rewriting every open row on each scan would make a
+            # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
+            Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
         result.refreshed = len(open_rows) - len(resolved_ids)
 
         new = [

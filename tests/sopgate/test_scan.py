@@ -75,12 +75,13 @@ def test_fixed_finding_is_resolved_and_a_relapse_opens_a_new_blocker(at_today):
 def test_still_true_finding_is_refreshed_in_place(at_today):
     program = ProgramFactory(code="SU7")
     part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
-    program_scan(program_id=program.pk)
+    program_scan(program_id=program.pk, now=timezone.now() - timedelta(hours=2))
     blocker = Blocker.objects.get()
     Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=12))
     program_scan(program_id=program.pk)
     refreshed = Blocker.objects.get()
     assert refreshed.pk == blocker.pk and refreshed.opened_at == blocker.opened_at
+    assert refreshed.last_seen_at == timezone.now()
     assert "(12 days late)" in refreshed.message
     assert refreshed.clear_by == NEED + timedelta(days=12 + 14)
     assert Alert.objects.filter(blocker=blocker).count() == 2  # owner + supplier contact, not re-sent
