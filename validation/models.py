@@ -34,14 +34,18 @@ class ValidationTest(models.Model):
             models.UniqueConstraint(fields=["program", "code"], name="test_unique_code"),
             models.CheckConstraint(condition=Q(phase__in=TestPhase.values), name="test_phase_valid"),
             models.CheckConstraint(condition=Q(status__in=TestStatus.values), name="test_status_valid"),
+            # The messages are what an engineer sees in the admin form when a constraint refuses the row.
             models.CheckConstraint(
-                condition=~Q(status=TestStatus.WAIVED) | ~Q(result_note=""), name="test_waiver_needs_reason"
+                condition=~Q(status=TestStatus.WAIVED) | ~Q(result_note=""),
+                name="test_waiver_needs_reason",
+                violation_error_message="Result note: a waived test needs a reason.",
             ),
             models.CheckConstraint(
                 condition=Q(planned_start__isnull=True)
                 | Q(planned_end__isnull=True)
                 | Q(planned_end__gte=F("planned_start")),
                 name="test_planned_end_after_start",
+                violation_error_message="Planned end: must not be before the planned start.",
             ),
         ]
         indexes = [models.Index(fields=["program", "status"], name="test_program_status_idx")]

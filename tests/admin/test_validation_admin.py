@@ -50,3 +50,31 @@ def test_sign_off_after_marking_items_done_in_the_admin(at_today, engineer_clien
     assert checklist.history.first().history_user == engineer_user
     html = engineer_client.get(reverse(CHANGELIST)).content.decode()
     assert "✔ Signed" in html and "▲ Unsigned" in html
+
+
+def test_validation_test_form_explains_a_refused_waiver_and_dates(at_today, engineer_client):
+    from tests.factories import ValidationTestFactory
+
+    test = ValidationTestFactory(code="PV-CRASH-01")
+    data = {
+        "program": test.program_id,
+        "code": test.code,
+        "name": test.name,
+        "phase": "pv",
+        "owner": test.owner_id,
+        "planned_start": "2027-02-02",
+        "planned_end": "2027-02-01",
+        "status": "waived",
+        "required_for_sop": "on",
+        "result_note": "",
+        "completed_on": "",
+        "_save": "Save",
+    }
+    response = engineer_client.post(reverse("admin:validation_validationtest_change", args=[test.pk]), data)
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.non_field_errors()) == {
+        "Result note: a waived test needs a reason.",
+        "Planned end: must not be before the planned start.",
+    }
+    test.refresh_from_db()
+    assert test.status == "in_progress"
