@@ -39,7 +39,7 @@ def main() -> int:
 
     from bench.runner import run
 
-    with connection.cursor() as cursor:
+    with connection._nodb_cursor() as cursor:  # the configured database need not exist; the bench makes its own
         server_version = cursor.connection.info.server_version
     results = run(args)
     results["meta"] = {
