@@ -132,6 +132,9 @@ def _post_counting(client, body):
 # insert history rows, the program's scan request (sopgate.services.scan_request: update, savepoints, get,
 # insert, releases: 8) and the echo read-back. None of it grows with the number of items.
 BULK_QUERIES = 18
+# SQLite takes at most 999 parameters per statement, so Django splits the same bulk statements into
+# batches there: more queries for 500 items, but a handful of batches, never one per item.
+BULK_QUERIES_SQLITE_500 = 37
 
 
 def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
@@ -148,5 +151,6 @@ def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
     small = _post_counting(alice, one)
     ScanRequest.objects.all().delete()
     large = _post_counting(alice, many)
-    assert small == large == BULK_QUERIES
+    assert small == BULK_QUERIES
+    assert large == (BULK_QUERIES if connection.vendor == "postgresql" else BULK_QUERIES_SQLITE_500)
     assert SupplierUpdate.objects.filter(part__in=parts).count() == 502
