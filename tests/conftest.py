@@ -23,3 +23,9 @@ def engineer(db):
     from tests.factories import EngineerFactory
 
     return EngineerFactory(username="eng")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Factory users would otherwise cost ~0.3 s each in PBKDF2; the hash algorithm is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
