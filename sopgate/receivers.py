@@ -30,17 +30,32 @@ def _on_save(sender, instance, **kwargs):
     scan_request(program_id=_program_id(instance))
 
 
-def _on_delete(sender, instance, **kwargs):
-    # The program itself may be going away in the same transaction (cascade), so ask after the commit.
-    program_id = getattr(instance, "program_id", None)
-    if program_id is None:
+def _rescan_after_commit(program_id: int) -> None:
+    """Ask for a re-scan once the transaction commits, if the program still exists then.
+
+    One callback per program and transaction: deleting a program cascades to every part, and 100,000
+    callbacks (each with a query) would follow the commit otherwise. Callbacks of a rolled-back savepoint
+    leave `run_on_commit`, so the check never skips a request that is still needed.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(func, "sopgate_program_id", None) == program_id for _, func, _ in connection.run_on_commit
+    ):
         return
 
     def request_if_program_remains():
         if Program.objects.filter(pk=program_id).exists():
             scan_request(program_id=program_id)
 
+    request_if_program_remains.sopgate_program_id = program_id
     transaction.on_commit(request_if_program_remains)
+
+
+def _on_delete(sender, instance, **kwargs):
+    # The program itself may be going away in the same transaction (cascade), so ask after the commit.
+    program_id = getattr(instance, "program_id", None)
+    if program_id is not None:
+        _rescan_after_commit(program_id)
 
 
 for _model in (Program, RampStep, Part, ValidationTest, HandoverChecklist, HandoverItem):
@@ -52,11 +67,8 @@ for _model in (RampStep, Part, ValidationTest, HandoverChecklist):
 @receiver(pre_delete, sender=HandoverItem, dispatch_uid="sopgate-rescan-item-delete")
 def _on_item_delete(sender, instance, **kwargs):
     program_id = HandoverChecklist.objects.filter(pk=instance.checklist_id).values_list("program_id", flat=True).first()
-    if program_id is None:
-        return
-    transaction.on_commit(
-        lambda: Program.objects.filter(pk=program_id).exists() and scan_request(program_id=program_id)
-    )
+    if program_id is not None:
+        _rescan_after_commit(program_id)
 
 
 @receiver(program_data_changed, dispatch_uid="sopgate-rescan-bulk")

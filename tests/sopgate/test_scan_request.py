@@ -129,3 +129,17 @@ def test_deleting_a_program_with_a_pending_request(at_today, django_capture_on_c
         program.delete()
     assert not ScanRequest.objects.exists()
     assert not Blocker.objects.exists()
+
+
+def test_deleting_many_parts_asks_for_one_rescan(at_today, django_capture_on_commit_callbacks, published):
+    program = ProgramFactory(code="SU7")
+    for _ in range(20):
+        PartFactory(program=program)
+    ScanRequest.objects.all().delete()
+    from parts.models import Part
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        Part.objects.filter(program=program).delete()
+    assert len(callbacks) == 2  # one "re-scan if the program remains", then the queueing of that scan
+    assert ScanRequest.objects.get(program=program).changes == 1
+    assert published == ["sopgate.tasks.scan_program"]
