@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
+from .bulk import bulk_history_snapshot, bulk_set
 from .choices import PPAPStatus
 from .models import Part, SupplierUpdate
 from .signals import program_data_changed
@@ -21,21 +21,30 @@ SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "
 
 def _locked_parts(part_ids: Iterable[int]) -> dict[int, Part]:
     # Row locks in primary-key order, so concurrent batches touching the same parts never deadlock.
-    return {p.pk: p for p in Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")}
+    # Only the columns the services change are loaded; history rows are copied from the table afterwards.
+    queryset = Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")
+    return {
+        p.pk: p
+        for p in queryset.only(
+            "id",
+            "program_id",
+            "part_number",
+            "revision",
+            *SUPPLIER_UPDATE_FIELDS,
+            "received_on",
+            "last_supplier_update_at",
+            "updated_at",
+        )
+    }
 
 
 def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
     if not parts:
         return
-    for part in parts:
-        part._change_reason = "bulk change"
-    bulk_update_with_history(
-        list(parts),
-        Part,
-        [*fields, "updated_at"],
-        batch_size=500,
-        default_user=actor,
-        default_change_reason="bulk change",
+    parts = list(parts)
+    bulk_set(parts, [*fields, "updated_at"])
+    bulk_history_snapshot(
+        Part, [p.pk for p in parts], user_id=getattr(actor, "pk", None), reason="bulk change", when=timezone.now()
     )
     program_data_changed.send(sender=Part, program_ids={p.program_id for p in parts})
 
@@ -46,9 +55,10 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
     Each item is a validated dict with `part_id` and any of `promised_date`, `ppap_status`,
     `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         parts = _locked_parts(item["part_id"] for item in items)
+        # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
+        now = now or timezone.now()
         updates = []
         changed_fields: set[str] = {"last_supplier_update_at"}
         for item in items:

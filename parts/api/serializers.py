@@ -157,14 +157,16 @@ def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict]
     raw_items = data if many else [data]
     errors: list[dict] = []
     items: list[dict] = []
+    # One serializer validates every item (as DRF's ListSerializer does): building its fields once, not per item.
+    serializer = SupplierUpdateWriteSerializer(context={"is_supplier": is_supplier})
     for raw in raw_items:
-        serializer = SupplierUpdateWriteSerializer(data=raw, context={"is_supplier": is_supplier})
-        if serializer.is_valid():
-            items.append(dict(serializer.validated_data))
+        try:
+            items.append(dict(serializer.run_validation(raw)))
             errors.append({})
-        else:
+        except serializers.ValidationError as exc:
             items.append({})
-            errors.append(dict(serializer.errors))
+            detail = exc.detail
+            errors.append(dict(detail) if isinstance(detail, dict) else {"non_field_errors": list(detail)})
 
     ids = {item["part"] for item in items if "part" in item}
     numbers = {(item["program"], item["part_number"]) for item in items if "part_number" in item}

@@ -125,6 +125,10 @@ class SupplierUpdateViewSet(
         if errors:
             raise ValidationError(errors)
         created = supplier_updates_apply(actor=request.user, items=items)
-        stored = list(self.get_queryset().filter(pk__in=[u.pk for u in created]).order_by("id"))
-        body = SupplierUpdateSerializer(stored, many=True).data
+        # Echo what was stored without reading it back: the parts are loaded and the programs are few.
+        programs = Part.program.field.related_model.objects.in_bulk({update.part.program_id for update in created})
+        for update in created:
+            update.part.program = programs[update.part.program_id]
+            update.reported_by = request.user
+        body = SupplierUpdateSerializer(created, many=True).data
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

@@ -129,12 +129,12 @@ def _post_counting(client, body):
 
 
 # Token, membership, two part look-ups (by id, by number), savepoint, lock, insert updates, update parts,
-# insert history rows, the program's scan request (sopgate.services.scan_request: update, savepoints, get,
-# insert, releases: 8) and the echo read-back. None of it grows with the number of items.
+# copy history rows, the program's scan request (sopgate.services.scan_request: update, savepoints, get,
+# insert, releases: 8) and the programs for the echo. None of it grows with the number of items.
 BULK_QUERIES = 18
 # SQLite takes at most 999 parameters per statement, so Django splits the same bulk statements into
 # batches there: more queries for 500 items, but a handful of batches, never one per item.
-BULK_QUERIES_SQLITE_500 = 37
+BULK_QUERIES_SQLITE_500 = 24
 
 
 def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
