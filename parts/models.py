@@ -147,3 +147,25 @@ class SupplierUpdate(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Supplier updates are append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first successful response to a POST that carried an `Idempotency-Key` header, per user and key.
+
+    A retry of the same request with the same key gets this response back and stores nothing again; the same
+    key with a different body is refused. Written in the same transaction as the request's own changes.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_once_per_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

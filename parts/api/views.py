@@ -1,6 +1,6 @@
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterS
 from ..models import Part, SupplierUpdate
 from ..selectors import part_list_for_api, supplier_id_for_user, supplier_list_for_user
 from ..services import supplier_updates_apply
+from .idempotency import HEADER, run_once
 from .serializers import (
     PartSerializer,
     SupplierSerializer,
@@ -115,8 +116,22 @@ class SupplierUpdateViewSet(
         supplier_id = supplier_id_for_user(self.request.user)
         return Part.objects.filter(supplier_id=supplier_id) if supplier_id is not None else Part.objects.all()
 
-    @extend_schema(request=_ONE_OR_MANY_IN, responses={201: _ONE_OR_MANY_OUT})
+    @extend_schema(
+        request=_ONE_OR_MANY_IN,
+        responses={201: _ONE_OR_MANY_OUT},
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Optional. A retry with the same key gets the first response back and stores nothing twice.",
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
+        return run_once(request, lambda: self._create(request))
+
+    def _create(self, request):
         data = request.data
         if not isinstance(data, dict | list):
             raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
