@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from sopgate.demo import DEMO_PASSWORD, load_demo
 from sopgate.selectors import program_readiness
-from sopgate.services import program_scan
+from sopgate.services import program_scan, program_snapshot
 
 
 class Command(BaseCommand):
@@ -11,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = load_demo()
         program_scan(program_id=result.program.pk)
+        program_snapshot(program_id=result.program.pk)  # today's point of the trend chart
         readiness = program_readiness(result.program)
         verb = "Loaded" if result.created else "Refreshed"
         self.stdout.write(
