@@ -30,3 +30,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  blockers by rule: {by_rule}")
             self.stdout.write(f"  {readiness.decision_sentence}")
             self.stdout.write(f"  forecast: {readiness.forecast_reason}")
+            blocking = [b for b in readiness.blockers if b.severity == "blocking"]
+            for blocker in blocking[:10]:
+                self.stdout.write(f"  ✖ {blocker.rule}: {blocker.message}")
+            if len(blocking) > 10:
+                self.stdout.write(f"  … and {len(blocking) - 10} more blocking")
