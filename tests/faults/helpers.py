@@ -81,3 +81,50 @@ def http(method: str, url: str, *, token: str | None = None, body=None, headers:
     except ValueError:
         payload = raw.decode(errors="replace")
     return status, payload, elapsed, response_headers
+
+
+class AdminSession:
+    """A browser-like session against the admin of a running server: cookies, CSRF, form posts."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def _csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.status, response.read().decode()
+
+    def post(self, path: str, fields: dict) -> tuple[int, str, float]:
+        from urllib.parse import urlencode
+
+        data = urlencode({**fields, "csrfmiddlewaretoken": self._csrf()}, doseq=True).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers={"Referer": self.base + path})
+        started = time.monotonic()
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode(), time.monotonic() - started
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace"), time.monotonic() - started
+
+    def login(self, username: str, password: str) -> None:
+        self.get("/admin/login/")
+        status, body, _ = self.post(
+            "/admin/login/?next=/admin/", {"username": username, "password": password, "next": "/admin/"}
+        )
+        assert status == 200 and "Log out" in body, body[:500]
+
+
+def engineer_with_password(username: str, password: str):
+    """An engineer whose password hash the web subprocess can check (tests hash with MD5 for speed)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    user = EngineerFactory(username=username, is_superuser=True)
+    user.password = PBKDF2PasswordHasher().encode(password, PBKDF2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    return user

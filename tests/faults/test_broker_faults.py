@@ -6,7 +6,7 @@ import pytest
 from sopgate.choices import AlertStatus
 from sopgate.models import Alert, Blocker, ScanRequest
 from tests.faults.conftest import service_env, wait_for
-from tests.faults.helpers import http, make_world, slip_body
+from tests.faults.helpers import AdminSession, engineer_with_password, http, make_world, slip_body
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +33,26 @@ def test_supplier_update_succeeds_with_broker_down_and_outbox_delivers_later(
         timings.append(seconds)
     assert statuses == [201, 201, 201], body
     assert max(timings) < 10, f"requests took {timings} s with the broker {fault}"
+
+    # An engineer's admin edit (the "approve PPAP" action) goes through too.
+    type(world.part).objects.filter(pk=world.part.pk).update(ppap_status="submitted")
+    engineer_with_password("admin-eng", "a-long-admin-password")
+    admin = AdminSession(base)
+    admin.login("admin-eng", "a-long-admin-password")
+    admin.get("/admin/parts/part/")
+    admin_status, page, admin_seconds = admin.post(
+        "/admin/parts/part/", {"action": "approve_ppap", "_selected_action": [world.part.pk], "index": 0}
+    )
+    assert admin_status == 200 and "PPAP approved for 1 part" in page, page[:500]
+    assert admin_seconds < 10
+    timings.append(admin_seconds)
     health_status, health, _, _ = http("GET", f"{base}/health/")
     assert health_status == 200 and health["services"]["broker"].startswith("error"), health
 
-    print(f"broker {fault}: 3 supplier updates answered {statuses} in {[round(t, 2) for t in timings]} s")
+    print(
+        f"broker {fault}: 3 supplier updates answered {statuses} and an admin action 200, "
+        f"in {[round(t, 2) for t in timings]} s"
+    )
 
     # The re-scan is waiting in the outbox, not lost (whether or not its queueing seemed to succeed).
     assert ScanRequest.objects.filter(program=world.program).exists()
