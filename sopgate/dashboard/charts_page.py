@@ -6,7 +6,7 @@ from parts.choices import PPAPStatus
 from validation.choices import TestStatus
 
 from ..models import Program
-from . import selectors
+from . import selectors, tables
 from .charts import BarRow, LineSeries, Segment, bar_chart, line_chart
 
 PPAP_TONES = {
@@ -47,7 +47,7 @@ def _trend(program: Program) -> dict:
         unit="%",
         y_max=100,
     )
-    return {"svg": svg, "rows": snapshots}
+    return {"svg": svg, "rows": snapshots, "tbody": tables.trend_rows(snapshots)}
 
 
 def _ppap(program: Program) -> dict:
@@ -146,7 +146,7 @@ def _handover(program: Program, today: date) -> dict:
         ],
         unit="items",
     )
-    return {"svg": svg, "rows": areas}
+    return {"svg": svg, "rows": areas, "tbody": tables.handover_rows(areas)}
 
 
 def _suppliers(program: Program, today: date) -> dict:
@@ -172,6 +172,7 @@ def _suppliers(program: Program, today: date) -> dict:
     return {
         "svg": svg,
         "rows": with_issues,
+        "tbody": tables.supplier_rows(with_issues),
         "clean": len(scores) - len(with_issues),
         "suppliers": len(scores),
         "in_chart": len(charted),

@@ -2,7 +2,7 @@
 from `sopgate.selectors.program_readiness` and `sopgate.dashboard.selectors`."""
 
 from functools import wraps
-from itertools import groupby
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
@@ -17,8 +17,9 @@ from ..admin_badges import badge
 from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Program
 from ..selectors import program_readiness
-from . import report
+from . import report, tables
 from .charts_page import program_charts
+from .gate import ProgramGate, program_gate
 from .selectors import program_summaries
 
 # No inline script or style anywhere in the dashboard; charts are inline SVG with presentation attributes only.
@@ -65,33 +66,25 @@ def program_list(request):
     return render(request, "dashboard/index.html", {"rows": rows, "today": today})
 
 
-def _without_label(message: str, label: str) -> str:
-    """Messages start with the object's label, which the Object column already shows."""
-    prefix = f"{label}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def blocker_groups(readiness) -> list[dict]:
-    """Open blockers grouped by rule, blocking rules first (the order `open_blockers` returns)."""
+def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
+    """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
+    change_urls = {object_type: tables.change_url_maker(name) for object_type, name in ADMIN_CHANGE_URLS.items()}
+    changelist = reverse("admin:sopgate_blocker_changelist")
     groups = []
-    for rule, blockers in groupby(readiness.blockers, key=lambda b: b.rule):
-        blockers = list(blockers)
-        severity = blockers[0].severity
+    for group in gate.groups:
+        query = urlencode({"open": "yes", "program__id__exact": program.pk, "rule__exact": group.rule})
         groups.append(
             {
-                "rule": rule,
-                "label": Rule(rule).label,
-                "severity_badge": badge(Severity(severity).label, "bad" if severity == Severity.BLOCKING else "warn"),
-                "rows": [
-                    {
-                        "blocker": b,
-                        "url": reverse(ADMIN_CHANGE_URLS[ObjectType(b.object_type)], args=[b.object_id]),
-                        "detail": _without_label(b.message, b.object_label),
-                        "owners": report.blocker_owners(b),
-                        "age": report.blocker_age_days(b, readiness.as_of),
-                    }
-                    for b in blockers
-                ],
+                "rule": group.rule,
+                "label": Rule(group.rule).label,
+                "severity_badge": badge(
+                    Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn"
+                ),
+                "total": group.total,
+                "shown": len(group.rows),
+                "not_shown": group.not_shown,
+                "all_url": f"{changelist}?{query}",
+                "tbody": tables.blocker_rows(group.rows, today=gate.readiness.as_of, change_urls=change_urls),
             }
         )
     return groups
@@ -102,7 +95,8 @@ def blocker_groups(readiness) -> list[dict]:
 def program_detail(request, code):
     program = get_object_or_404(Program.objects.select_related("owner"), code=code)
     today = timezone.localdate()
-    readiness = program_readiness(program, today=today)
+    gate = program_gate(program, today=today)
+    readiness = gate.readiness
     forecast_slip = (
         (readiness.forecast_sop_date - program.sop_date).days if readiness.forecast_sop_date is not None else None
     )
@@ -111,7 +105,8 @@ def program_detail(request, code):
         "readiness": readiness,
         "decision_badge": decision_badge(readiness.decision),
         "forecast_slip": forecast_slip,
-        "groups": blocker_groups(readiness),
+        "open_count": readiness.blocking_count + readiness.warning_count,
+        "groups": blocker_groups(program, gate),
         "charts": program_charts(program, today=today),
         "today": today,
     }
