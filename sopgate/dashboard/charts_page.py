@@ -3,7 +3,7 @@
 from datetime import date
 
 from parts.choices import PPAPStatus
-from validation.choices import TestStatus
+from validation.choices import TEST_DONE, TestStatus
 
 from ..models import Program
 from . import selectors, tables
@@ -24,11 +24,15 @@ TEST_TONES = {
     TestStatus.FAILED: "bad",
 }
 SUPPLIERS_IN_CHART = 12
+ITEM_CHARTS = {"parts": "ppap", "tests": "tests", "handover_items": "handover"}  # item kind -> chart counting it
 
 
 def program_charts(program: Program, *, today: date) -> dict:
-    """Every chart of the program page plus its data, in a fixed number of queries (see the selectors)."""
-    return {
+    """Every chart of the program page plus its data, in a fixed number of queries (see the selectors).
+
+    "items" are the readiness item counts (`Readiness.counts["items"]`), summed from the PPAP, test and handover
+    datasets, so the page need not count the same rows again."""
+    charts = {
         "trend": _trend(program),
         "ppap": _ppap(program),
         "capacity": _capacity(program),
@@ -36,6 +40,8 @@ def program_charts(program: Program, *, today: date) -> dict:
         "handover": _handover(program, today),
         "suppliers": _suppliers(program, today),
     }
+    charts["items"] = {name: charts[chart].pop("items") for name, chart in ITEM_CHARTS.items()}
+    return charts
 
 
 def _trend(program: Program) -> dict:
@@ -51,8 +57,8 @@ def _trend(program: Program) -> dict:
 
 
 def _ppap(program: Program) -> dict:
-    counts = selectors.parts_by_ppap_status(program)
-    total = sum(counts.values())
+    part_counts = selectors.part_counts(program)
+    counts, total = part_counts.by_ppap_status, part_counts.total
     rows = [
         {
             "status": PPAPStatus(value),
@@ -73,7 +79,7 @@ def _ppap(program: Program) -> dict:
         ],
         unit="parts",
     )
-    return {"svg": svg, "rows": rows, "total": total}
+    return {"svg": svg, "rows": rows, "total": total, "items": {"total": total, "done": part_counts.done}}
 
 
 def _capacity(program: Program) -> dict:
@@ -125,7 +131,8 @@ def _tests(program: Program) -> dict:
         label_width=170,
     )
     table = [{"phase": p, "cells": [p.by_status[s.value] for s in statuses]} for p in phases]
-    return {"svg": svg, "statuses": statuses, "rows": table}
+    items = {"total": sum(p.total for p in phases), "done": sum(p.by_status[s] for p in phases for s in TEST_DONE)}
+    return {"svg": svg, "statuses": statuses, "rows": table, "items": items}
 
 
 def _handover(program: Program, today: date) -> dict:
@@ -146,7 +153,8 @@ def _handover(program: Program, today: date) -> dict:
         ],
         unit="items",
     )
-    return {"svg": svg, "rows": areas, "tbody": tables.handover_rows(areas)}
+    items = {"total": sum(a.required_items for a in areas), "done": sum(a.done_items for a in areas)}
+    return {"svg": svg, "rows": areas, "tbody": tables.handover_rows(areas), "items": items}
 
 
 def _suppliers(program: Program, today: date) -> dict:

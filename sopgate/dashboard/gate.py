@@ -10,14 +10,14 @@ always includes.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.db.models import Count, F, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, TruncDate
 
 from ..choices import Rule, Severity
 from ..models import Blocker, Program
-from ..selectors import Readiness, _done_items, _forecast
+from ..selectors import Readiness, _forecast
 from .selectors import decision_for, readiness_percent
 
 WARNINGS_SHOWN_PER_RULE = 25
@@ -35,7 +35,7 @@ class BlockerRow:
     object_label: str
     message: str
     clear_by: date | None
-    opened_at: datetime
+    age_days: int  # days open as of the page's date, like `report.blocker_age_days`
     owners: str
 
 
@@ -64,8 +64,14 @@ def _person(first_name: str | None, last_name: str | None, username: str | None)
     return f"{first_name} {last_name}".strip() or username
 
 
-def program_gate(program: Program, *, today: date, warnings_per_rule: int = WARNINGS_SHOWN_PER_RULE) -> ProgramGate:
-    """Readiness and the open blockers to show, in four queries (one for blockers, three for items done)."""
+def program_gate(program: Program, *, today: date, items: dict, warnings_per_rule: int | None = None) -> ProgramGate:
+    """Readiness and the open blockers to show, in one query.
+
+    `items` are the item counts of `program_readiness` (`{"parts": {"total": n, "done": n}, "tests": ...,
+    "handover_items": ...}`); the page has them from its charts' datasets (`charts_page.program_charts`).
+    """
+    if warnings_per_rule is None:
+        warnings_per_rule = WARNINGS_SHOWN_PER_RULE
     shown_warnings = max(1, warnings_per_rule)  # at least one row per rule carries the rule's total
     open_blockers = Blocker.objects.filter(program=program, resolved_at__isnull=True)
     clears_last = open_blockers.filter(clear_by__gt=program.sop_date).order_by("-clear_by", "-id").values("id")[:1]
@@ -74,6 +80,8 @@ def program_gate(program: Program, *, today: date, warnings_per_rule: int = WARN
             position=Window(RowNumber(), partition_by=[F("rule")], order_by=[F("opened_at").asc(), F("id").asc()]),
             rule_total=Window(Count("id"), partition_by=[F("rule")]),
             clears_last=Subquery(clears_last),
+            # The local date it opened, converted by the database: cheaper than parsing timestamps per row.
+            opened_on=TruncDate("opened_at"),
         )
         .filter(Q(severity=Severity.BLOCKING) | Q(position__lte=shown_warnings) | Q(id=F("clears_last")))
         .order_by("severity", "rule", "opened_at", "id")
@@ -86,7 +94,7 @@ def program_gate(program: Program, *, today: date, warnings_per_rule: int = WARN
             "object_label",
             "message",
             "clear_by",
-            "opened_at",
+            "opened_on",
             "owner__first_name",
             "owner__last_name",
             "owner__username",
@@ -100,11 +108,11 @@ def program_gate(program: Program, *, today: date, warnings_per_rule: int = WARN
     groups: list[BlockerGroup] = []
     shown: list[BlockerRow] = []
     forecast_rows: list[BlockerRow] = []
-    for *fields, owner_first, owner_last, owner_name, co_first, co_last, co_name, position, rule_total in rows:
+    for *fields, opened_on, first, last, username, co_first, co_last, co_username, position, rule_total in rows:
         owners = " & ".join(
-            name for name in (_person(owner_first, owner_last, owner_name), _person(co_first, co_last, co_name)) if name
+            name for name in (_person(first, last, username), _person(co_first, co_last, co_username)) if name
         )
-        row = BlockerRow(*fields, owners=owners or "unassigned")
+        row = BlockerRow(*fields, age_days=max(0, (today - opened_on).days), owners=owners or "unassigned")
         if not groups or groups[-1].rule != row.rule:
             groups.append(BlockerGroup(row.rule, row.severity, rule_total, []))
         if row.severity == Severity.BLOCKING or position <= shown_warnings:
@@ -120,8 +128,9 @@ def program_gate(program: Program, *, today: date, warnings_per_rule: int = WARN
         "by_severity": by_severity,
         "by_rule": {r.value: totals[r.value] for r in Rule if r.value in totals},
     }
-    done, total, item_counts = _done_items(program)
-    counts["items"] = item_counts
+    counts["items"] = items
+    done = sum(kind["done"] for kind in items.values())
+    total = sum(kind["total"] for kind in items.values())
     forecast, reason = _forecast(program, forecast_rows)
     readiness = Readiness(
         program=program,

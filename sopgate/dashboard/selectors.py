@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DateField, DateTimeField, F, Min, Q
+from django.db.models import Count, DateField, DateTimeField, F, Min, Q, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from parts.choices import PPAPStatus
@@ -69,9 +70,7 @@ def program_summaries(*, today: date) -> list[ProgramSummary]:
     effective_need = Coalesce(
         F("need_date"), date_minus_days(F("program__sop_date"), F("program__part_lead_days")), output_field=DateField()
     )
-    part_done = Q(ppap_status=PPAPStatus.APPROVED) & (
-        Q(received_on__isnull=False) | Q(promised_date__lte=effective_need)
-    )
+    part_done = part_done_q(effective_need)
     done_total = defaultdict(lambda: [0, 0])
     for queryset, key, done in (
         (Part.objects.all(), "program_id", part_done),
@@ -125,9 +124,38 @@ def readiness_trend(program: Program, *, days: int = 90) -> list[ReadinessSnapsh
     return list(reversed(rows))
 
 
-def parts_by_ppap_status(program: Program) -> dict[str, int]:
-    counts = dict(Part.objects.filter(program=program).values_list("ppap_status").annotate(n=Count("id")).order_by())
-    return {status.value: counts.get(status.value, 0) for status in PPAPStatus}
+def part_done_q(effective_need) -> Q:
+    """A part done for readiness, as `program_readiness` counts it: PPAP approved, and received or promised by
+    its need date (`effective_need`: the need date or SOP minus the part lead time, as an expression)."""
+    return Q(ppap_status=PPAPStatus.APPROVED) & (Q(received_on__isnull=False) | Q(promised_date__lte=effective_need))
+
+
+@dataclass(frozen=True)
+class PartCounts:
+    by_ppap_status: dict[str, int]  # every PPAP status, zero when no part has it
+    done: int  # parts done for readiness
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_ppap_status.values())
+
+
+def part_counts(program: Program) -> PartCounts:
+    """Parts per PPAP status and parts done for readiness, in one query."""
+    need = Coalesce(
+        F("need_date"), Value(program.sop_date - timedelta(days=program.part_lead_days)), output_field=DateField()
+    )
+    rows = (
+        Part.objects.filter(program=program)
+        .values_list("ppap_status")
+        .annotate(n=Count("id"), done=Count("id", filter=part_done_q(need)))
+        .order_by()
+    )
+    counts, done = {}, 0
+    for status, n, n_done in rows:
+        counts[status] = n
+        done += n_done
+    return PartCounts({status.value: counts.get(status.value, 0) for status in PPAPStatus}, done)
 
 
 @dataclass(frozen=True)
@@ -179,10 +207,11 @@ def capacity_coverage(program: Program) -> CapacityCoverage:
     }
     for i, (month, vehicles) in enumerate(steps):
         days = monthrange(month.year, month.month)[1]
+        # A comparison of expressions rather than a filter on per-month annotations: same SQL condition, and
+        # Django compiles it without cloning the queryset once per month. NULL capacity compares as not covered.
         aggregates[f"covered_{i}"] = Count(
-            "id", filter=confirmed & Q(**{f"cap_days_{i}__gte": F("qty_per_vehicle") * (vehicles * 7)})
+            "id", filter=GreaterThanOrEqual(F("capacity_per_week") * days, F("qty_per_vehicle") * (vehicles * 7))
         )
-        parts = parts.annotate(**{f"cap_days_{i}": F("capacity_per_week") * days})
     totals = parts.aggregate(**aggregates)
     months = []
     for i, (month, vehicles) in enumerate(steps):
@@ -256,7 +285,7 @@ def handover_progress(program: Program, *, today: date) -> list[AreaProgress]:
     required = Q(items__required=True)
     checklists = (
         HandoverChecklist.objects.filter(program=program)
-        .select_related("rd_owner", "production_owner")
+        .only("id", "area", "rd_signed_off_at", "production_signed_off_at")
         .annotate(
             n_required=Count("items", filter=required),
             n_done=Count("items", filter=required & Q(items__done_at__isnull=False)),

@@ -6,13 +6,10 @@ escaped here, and each function returns a SafeString for the template to drop in
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date
 from html import escape
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-
-from . import report
 
 
 def change_url_maker(name: str) -> Callable[[object], str]:
@@ -31,12 +28,12 @@ def _without_label(message: str, label: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def blocker_rows(rows, *, today: date, change_urls: dict[str, Callable[[object], str]]) -> SafeString:
+def blocker_rows(rows, *, change_urls: dict[str, Callable[[object], str]]) -> SafeString:
     """Rows of `gate.BlockerRow`: the object linked to its admin page, owners, age in days and the message."""
     return _safe(
         f'<tr><th scope="row"><a href="{change_urls[row.object_type](row.object_id)}" class="sg-blocker-link">'
         f"{escape(row.object_label)}</a></th><td>{escape(row.owners)}</td>"
-        f'<td class="sg-num">{report.blocker_age_days(row, today)} d</td>'
+        f'<td class="sg-num">{row.age_days} d</td>'
         f'<td title="{escape(row.message)}">{escape(_without_label(row.message, row.object_label))}</td></tr>'
         for row in rows
     )

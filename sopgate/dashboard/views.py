@@ -84,7 +84,7 @@ def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
                 "shown": len(group.rows),
                 "not_shown": group.not_shown,
                 "all_url": f"{changelist}?{query}",
-                "tbody": tables.blocker_rows(group.rows, today=gate.readiness.as_of, change_urls=change_urls),
+                "tbody": tables.blocker_rows(group.rows, change_urls=change_urls),
             }
         )
     return groups
@@ -95,7 +95,8 @@ def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
 def program_detail(request, code):
     program = get_object_or_404(Program.objects.select_related("owner"), code=code)
     today = timezone.localdate()
-    gate = program_gate(program, today=today)
+    charts = program_charts(program, today=today)
+    gate = program_gate(program, today=today, items=charts["items"])
     readiness = gate.readiness
     forecast_slip = (
         (readiness.forecast_sop_date - program.sop_date).days if readiness.forecast_sop_date is not None else None
@@ -107,7 +108,7 @@ def program_detail(request, code):
         "forecast_slip": forecast_slip,
         "open_count": readiness.blocking_count + readiness.warning_count,
         "groups": blocker_groups(program, gate),
-        "charts": program_charts(program, today=today),
+        "charts": charts,
         "today": today,
     }
     return render(request, "dashboard/program.html", context)

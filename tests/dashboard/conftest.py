@@ -25,8 +25,9 @@ def engineer_client(client, engineer, at_today):
     return client
 
 
-def build_program(code: str, size: int, today: date, *, scan: bool = True):
-    """A program with `size` parts, tests and handover items, a mix of healthy and failing ones, scanned."""
+def build_program(code: str, size: int, today: date, *, scan: bool = True, warnings: int = 0):
+    """A program with `size` parts, tests and handover items, a mix of healthy and failing ones, scanned.
+    `warnings` more parts and tests raise warnings only: capacity unconfirmed and test overdue."""
     program = ProgramFactory(code=code)
     RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=2000)
     RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
@@ -67,6 +68,17 @@ def build_program(code: str, size: int, today: date, *, scan: bool = True):
             blocking_count=5,
             warning_count=2,
         )
+    for _ in range(warnings):
+        PartFactory(
+            program=program,
+            owner=owner,
+            supplier=SupplierFactory(code=f"{code}-W"),
+            promised_date=need - timedelta(days=20),
+            capacity_per_week=None,
+            ppap_status=PPAPStatus.APPROVED,
+            received_on=today - timedelta(days=2),
+        )
+        ValidationTestFactory(program=program, owner=owner, planned_end=today - timedelta(days=3))
     if scan:
         program_scan(program_id=program.pk, today=today)
     return program
