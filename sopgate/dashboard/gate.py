@@ -118,7 +118,7 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
         if row.severity == Severity.BLOCKING or position <= shown_warnings:
             groups[-1].rows.append(row)
             shown.append(row)
-        forecast_rows.append(row)  # every blocking one, in order, and the one that clears last
+        forecast_rows.append(row)  # every blocking one in order, the one that clears last, and shown warnings
 
     by_severity = {s.value: 0 for s in Severity}
     for group in groups:

@@ -1,5 +1,6 @@
 """The readiness dashboard: server-rendered pages and the gate report. Views only translate: the numbers come
-from `sopgate.selectors.program_readiness` and `sopgate.dashboard.selectors`."""
+from `sopgate.selectors.program_readiness` (the reports), `sopgate.dashboard.gate` (the program page's verdict and
+blockers, the same answer read lean) and `sopgate.dashboard.selectors`."""
 
 from functools import wraps
 from urllib.parse import urlencode
