@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from parts.models import Supplier
 from .choices import SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .rules import Finding, evaluate_program
+from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
 
@@ -44,34 +45,23 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     with transaction.atomic():
-        # NO KEY UPDATE: serialises scans of one program without blocking inserts of parts, tests or
-        # checklists that reference it (their foreign-key check takes KEY SHARE, which FOR UPDATE would block).
-        program = (
-            Program.objects.select_for_update(no_key=True, of=("self",)).select_related("owner").get(pk=program_id)
-        )
-        pending_changes = ScanRequest.objects.filter(program_id=program_id).values_list("changes", flat=True).first()
-        findings = {finding.key: finding for finding in evaluate_program(program, today)}
-        # Tuples, not model instances: a program with 20,000 open blockers re-scans in half the time.
-        open_rows = {
-            (rule, object_type, object_id): (pk, dict(zip(_REFRESHED_FIELDS, values, strict=True)))
-            for pk, rule, object_type, object_id, *values in Blocker.objects.filter(
-                program=program, resolved_at__isnull=True
-            ).values_list("id", "rule", "object_type", "object_id", *_REFRESHED_FIELDS)
-        }
+        program = _program_lock_for_scan(program_id, now)
+        pending_changes = program.pending_changes
+        findings = {finding[:3]: finding for finding in evaluate_program(program, today)}  # by key
+        # Tuples, not model instances: each open blocker as (id, severity, *the fields of a Finding), so that
+        # a blocker whose finding says the same compares equal to it in one step.
+        open_rows = {row[2:5]: row for row in open_blocker_rows(program_id=program.pk)}
         result = ScanResult(program.code)
 
-        resolved_ids = [pk for key, (pk, _) in open_rows.items() if key not in findings]
+        resolved_ids = [row[0] for key, row in open_rows.items() if key not in findings]
         if resolved_ids:
             result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
 
-        changed = []
-        for key, (pk, stored) in open_rows.items():
-            finding = findings.get(key)
-            if finding is None:
-                continue
-            fresh = _blocker_fields(finding)
-            if any(stored[name] != fresh[name] for name in _REFRESHED_FIELDS):
-                changed.append(Blocker(pk=pk, last_seen_at=now, **{name: fresh[name] for name in _REFRESHED_FIELDS}))
+        changed = [
+            Blocker(pk=row[0], last_seen_at=now, **_blocker_fields(finding))
+            for key, row in open_rows.items()
+            if (finding := findings.get(key)) is not None and _has_changed(row, finding)
+        ]
         if changed:
             # last_seen_at moves only with a change: rewriting every open row on each scan would make a
             # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
@@ -87,14 +77,10 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
             _resolve_moved_objects(program, now)
         created = Blocker.objects.bulk_create(new, batch_size=1000)
         result.opened = len(created)
-        Program.objects.filter(pk=program.pk).update(last_scanned_at=now)
 
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        for finding in findings.values():
-            if finding.severity == Severity.BLOCKING:
-                result.open_blocking += 1
-            else:
-                result.open_warning += 1
+        result.open_blocking = sum(1 for finding in findings.values() if finding.severity == Severity.BLOCKING)
+        result.open_warning = len(findings) - result.open_blocking
         if result.alert_ids:
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
         if pending_changes is not None and not _consume_scan_request(program_id, pending_changes):
@@ -105,6 +91,30 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
         "scan %s: %d opened, %d still open, %d resolved", program.code, result.opened, result.refreshed, result.resolved
     )
     return result
+
+
+def _program_lock_for_scan(program_id: int, now: datetime) -> Program:
+    """Lock the program for its scan, stamp its `last_scanned_at` and read its pending re-scan request's
+    `changes` (as `pending_changes`), in one statement.
+
+    The UPDATE takes the row lock of SELECT ... FOR NO KEY UPDATE (it changes no key): two scans of one
+    program run one after the other, without blocking inserts of parts, tests or checklists that reference
+    it (their foreign-key check takes KEY SHARE, which FOR UPDATE would block). Others see the new time when
+    the scan commits. The three ORM queries this replaces took a third of a re-scan with nothing new.
+    """
+    quote = connection.ops.quote_name
+    program, request = Program._meta, ScanRequest._meta
+    columns = ", ".join(quote(field.column) for field in program.concrete_fields)
+    sql = (
+        f"UPDATE {quote(program.db_table)} SET {quote(program.get_field('last_scanned_at').column)} = %s "
+        f"WHERE {quote(program.pk.column)} = %s RETURNING {columns}, "
+        f"(SELECT {quote(request.get_field('changes').column)} FROM {quote(request.db_table)} "
+        f"WHERE {quote(request.get_field('program').column)} = %s) AS pending_changes"
+    )
+    found = list(Program.objects.raw(sql, [connection.ops.adapt_datetimefield_value(now), program_id, program_id]))
+    if not found:
+        raise Program.DoesNotExist(f"Program {program_id} does not exist.")
+    return found[0]
 
 
 def _consume_scan_request(program_id: int, seen_changes: int) -> bool:
@@ -144,6 +154,15 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
     Blocker.objects.filter(mine, resolved_at__isnull=True).exclude(program=program).update(
         resolved_at=now, last_seen_at=now
     )
+
+
+def _has_changed(row: tuple, finding: Finding) -> bool:
+    """Whether an open blocker, read as (id, severity, *the fields of a Finding), says something else than
+    its finding now does."""
+    if row[1] == finding.severity and row[2:] == finding:
+        return False
+    fresh = _blocker_fields(finding)  # the label as stored: cut to the column's length
+    return row[1] != fresh["severity"] or row[2:] != tuple(fresh[name] for name in Finding._fields)
 
 
 def _blocker_fields(finding: Finding) -> dict:
