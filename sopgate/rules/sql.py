@@ -1,0 +1,228 @@
+"""The gate rules as SQL: one condition per rule, named after it, assembled into one statement per kind.
+
+`{part.need_date}` in a condition is a column, named through the model's _meta so that a renamed field
+breaks the scan loudly instead of silently. The statements run on PostgreSQL and SQLite alike: dates are
+compared with per-program constants computed in Python (`statement_params`), and the one per-row date
+offset goes through `_minus_days`.
+"""
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+
+from django.db import connection
+from django.utils import timezone
+
+from parts.choices import PPAP_ACCEPTED, PPAPStatus
+from parts.models import Part
+from validation.choices import TEST_DONE, TEST_RUNNING, TestStatus
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+from ..choices import Rule
+from ..models import Program, RampStep
+
+# --- The rules ---------------------------------------------------------------------------------------
+#
+# `{part.need_date}` is a column, `{need}` a shorthand defined just above the rules (and
+# `{need_minus_at_risk_days}`, written per database by `_minus_days`), `{part_late}` another rule's
+# condition, `{rejected}` a choice value, `%(today)s` a parameter (see `statement_params`).
+# NULL counts as false.
+
+PART_TERMS = {
+    "open": "{part.received_on} IS NULL",
+    "need": "COALESCE({part.need_date}, %(default_need_date)s)",
+    # As text: the database driver turns text into a datetime ten times faster than it reads a timestamp.
+    "last_update_text": "CAST(COALESCE({part.last_supplier_update_at}, {part.created_at}) AS TEXT)",
+}
+PART_RULES = {
+    Rule.PART_UNSOURCED: "{part.supplier} IS NULL",
+    Rule.PART_LATE: (
+        "{open} AND ({part.promised_date} > {need} OR {need} < %(today)s"
+        " OR ({part.promised_date} IS NULL AND {need} <= %(at_risk_horizon)s))"
+    ),
+    Rule.PART_AT_RISK: (
+        "{open} AND NOT {part_late} AND {part.promised_date} IS NOT NULL"
+        " AND {part.promised_date} >= {need_minus_at_risk_days}"
+    ),
+    Rule.PPAP_REJECTED: "{part.ppap_status} = {rejected}",
+    # PPAP due < today, where a missing due date is need - ppap_lead_days, i.e. need < today + ppap_lead_days.
+    Rule.PPAP_OVERDUE: (
+        "{part.ppap_status} NOT IN ({accepted})"
+        " AND COALESCE({part.ppap_due_date} < %(today)s, {need} < %(ppap_need_before)s)"
+    ),
+    Rule.PPAP_INTERIM_EXPIRING: (
+        "{part.ppap_status} = {interim_approved}"
+        " AND ({part.interim_expires_on} IS NULL OR {part.interim_expires_on} < %(interim_limit)s)"
+    ),
+    # capacity < ceil(demand) <=> capacity < demand for whole units; compared without division, in 64 bits
+    # (a capacity of a few million a week times 31 days overflows 32 and PostgreSQL would refuse the scan).
+    Rule.CAPACITY_SHORTFALL: (
+        "%(has_ramp_plan)s AND {part.capacity_per_week} IS NOT NULL"
+        " AND CAST({part.capacity_per_week} AS BIGINT) * %(peak_days_in_month)s"
+        " < CAST({part.qty_per_vehicle} AS BIGINT) * %(peak_vehicles_times_7)s"
+    ),
+    Rule.CAPACITY_UNCONFIRMED: "%(has_ramp_plan)s AND {part.capacity_per_week} IS NULL",
+    Rule.SUPPLIER_UPDATE_STALE: (
+        "{open} AND {part.supplier} IS NOT NULL"
+        " AND COALESCE({part.last_supplier_update_at}, {part.created_at}) < %(stale_before)s"
+    ),
+}
+
+TEST_RULES = {
+    Rule.TEST_FAILED: "{test.status} = {failed}",
+    Rule.TEST_AFTER_SOP: "{test.status} NOT IN ({done}) AND {test.planned_end} > %(sop)s",
+    Rule.TEST_OVERDUE: "{test.status} IN ({running}) AND {test.planned_end} < %(today)s",
+}
+
+ITEM_RULES = {
+    Rule.HANDOVER_ITEM_OVERDUE: "{item.due_date} < %(today)s",
+    Rule.HANDOVER_ITEM_AFTER_SOP: "{item.due_date} > %(sop)s",
+}
+
+# Each statement selects the objects of one program that violate some rule, with `{rules}`: one bit per rule
+# violated, in the order of the rules above (see `bits`).
+
+PART_SQL = """
+SELECT {part.id}, {part.name} || ' ' || {part.part_number} || ' rev ' || {part.revision}, {part.owner},
+       {part.supplier}, {part.qty_per_vehicle}, {part.promised_date}, {part.need_date}, {part.ppap_due_date},
+       {part.ppap_status}, {part.interim_expires_on}, {part.capacity_per_week},
+       CASE WHEN {supplier_update_stale} THEN {last_update_text} END,
+       {rules}
+FROM {part.table}
+WHERE {part.program} = %(program)s AND ({any_rule})
+ORDER BY {part.id}"""
+
+TEST_SQL = """
+SELECT {test.id}, 'Test ' || {test.code} || ' ' || {test.name}, {test.owner}, {test.planned_end}, {test.status},
+       {test.result_note}, {rules}
+FROM {test.table}
+WHERE {test.program} = %(program)s AND {test.required_for_sop} AND ({any_rule})
+ORDER BY {test.id}"""
+
+ITEM_SQL = """
+SELECT {item.id}, {checklist.area} || ': ' || {item.title}, {item.responsible}, {item.due_date}, {rules}
+FROM {item.table} JOIN {checklist.table} ON {checklist.id} = {item.checklist}
+WHERE {checklist.program} = %(program)s AND {item.required} AND {item.done_at} IS NULL AND ({any_rule})
+ORDER BY {item.id}"""
+
+CHECKLIST_SQL = """
+SELECT {checklist.id}, {checklist.area}, {checklist.rd_owner}, {checklist.production_owner},
+       {checklist.rd_signed_off_at} IS NULL, {checklist.production_signed_off_at} IS NULL
+FROM {checklist.table}
+WHERE {checklist.program} = %(program)s
+  AND ({checklist.rd_signed_off_at} IS NULL OR {checklist.production_signed_off_at} IS NULL)
+ORDER BY {checklist.id}"""
+
+RAMP_SQL = """
+SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
+
+
+# --- Assembling the statements -------------------------------------------------------------------------
+
+
+class _Columns:
+    """`{part.need_date}`: the quoted column of a model field, qualified by the table's alias; `{part.table}`:
+    the quoted table and its alias. An unknown field name raises FieldDoesNotExist."""
+
+    def __init__(self, model, alias: str):
+        self._model, self._alias = model, alias
+
+    def __getattr__(self, name: str) -> str:
+        quote = connection.ops.quote_name
+        if name == "table":
+            return f"{quote(self._model._meta.db_table)} {self._alias}"
+        return f"{self._alias}.{quote(self._model._meta.get_field(name).column)}"
+
+
+def _sql_strings(values) -> str:
+    # Choice values are plain identifiers; checked anyway, since they are written into the statement.
+    assert all(str(v).replace("_", "").isalnum() for v in values), values
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def _minus_days(expression: str, days_parameter: str) -> str:
+    """`expression - n days` for a date expression: PostgreSQL subtracts an integer from a date natively,
+    SQLite needs its date() modifier (the parameter `<name>_modifier` holds "-n days")."""
+    if connection.vendor == "sqlite":
+        return f"date({expression}, %({days_parameter}_modifier)s)"
+    return f"({expression} - %({days_parameter})s)"
+
+
+def bits(rules: dict) -> dict[str, int]:
+    return {rule: 1 << n for n, rule in enumerate(rules)}
+
+
+def _with_rules(select: str, rules: dict[str, str], names: dict) -> str:
+    """`select` with its rule conditions: `{rules}`, the bits of the rules violated, and `{any_rule}`.
+
+    A rule may use the rules before it by name (`{part_late}`), and `select` any rule."""
+    names = dict(names)
+    for rule, template in rules.items():
+        names[rule] = f"({template.format_map(names)})"
+    flags = " + ".join(f"CASE WHEN {names[rule]} THEN {bit} ELSE 0 END" for rule, bit in bits(rules).items())
+    return select.format_map({**names, "rules": flags, "any_rule": " OR ".join(names[rule] for rule in rules)})
+
+
+@cache
+def _statements(vendor: str) -> dict[str, str]:
+    names = {
+        "part": _Columns(Part, "p"),
+        "test": _Columns(ValidationTest, "t"),
+        "item": _Columns(HandoverItem, "i"),
+        "checklist": _Columns(HandoverChecklist, "c"),
+        "ramp": _Columns(RampStep, "r"),
+        "rejected": _sql_strings([PPAPStatus.REJECTED]),
+        "interim_approved": _sql_strings([PPAPStatus.INTERIM_APPROVED]),
+        "accepted": _sql_strings(PPAP_ACCEPTED),
+        "failed": _sql_strings([TestStatus.FAILED]),
+        "done": _sql_strings(TEST_DONE),
+        "running": _sql_strings(TEST_RUNNING),
+    }
+    for term, template in PART_TERMS.items():
+        names[term] = template.format_map(names)
+    names["need_minus_at_risk_days"] = _minus_days(names["need"], "at_risk_days")
+    return {
+        "part": _with_rules(PART_SQL, PART_RULES, names),
+        "test": _with_rules(TEST_SQL, TEST_RULES, names),
+        "item": _with_rules(ITEM_SQL, ITEM_RULES, names),
+        "checklist": CHECKLIST_SQL.format_map(names),
+        "ramp": RAMP_SQL.format_map(names),
+    }
+
+
+def default_need_date(program: Program) -> date:
+    return program.sop_date - timedelta(days=program.part_lead_days)
+
+
+def interim_limit(program: Program) -> date:
+    """An interim PPAP approval must hold until 90 days after SOP."""
+    return program.sop_date + timedelta(days=90)
+
+
+def statement_params(program: Program, today: date, peak) -> dict:
+    """The parameters of the statements: the program's dates and limits as of `today`, and its peak demand."""
+    ops = connection.ops
+    day = ops.adapt_datefield_value
+    return {
+        "program": program.pk,
+        "today": day(today),
+        "sop": day(program.sop_date),
+        "default_need_date": day(default_need_date(program)),
+        "at_risk_horizon": day(today + timedelta(days=program.at_risk_days)),
+        "at_risk_days": program.at_risk_days,
+        "at_risk_days_modifier": f"-{program.at_risk_days} days",
+        "ppap_need_before": day(today + timedelta(days=program.ppap_lead_days)),
+        "interim_limit": day(interim_limit(program)),
+        "has_ramp_plan": peak is not None,
+        "peak_days_in_month": peak.days_in_month if peak else 1,
+        "peak_vehicles_times_7": peak.planned_vehicles * 7 if peak else 0,
+        "stale_before": ops.adapt_datetimefield_value(
+            timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
+        ),
+    }
+
+
+def rows(kind: str, params: dict) -> list[tuple]:
+    """Run one of the statements: `part`, `test`, `item`, `checklist` or `ramp`."""
+    with connection.cursor() as cursor:
+        cursor.execute(_statements(connection.vendor)[kind], params)
+        return cursor.fetchall()
