@@ -1,13 +1,49 @@
-"""One UPDATE statement for many rows with different values: `UPDATE ... FROM (VALUES ...)`.
+"""Set-based writes of many rows in one statement per batch.
 
 Django's `bulk_update` builds a CASE WHEN per field and row, which costs more to compile in Python than the
-database takes to run it (about 0.4 s for 500 parts and six fields). PostgreSQL and SQLite (3.33+) both accept
-a VALUES list joined to the table, with typed parameters on PostgreSQL.
+database takes to run it (about 0.4 s for 500 parts and six fields). Here an UPDATE joins the table to the new
+values instead. On PostgreSQL the values travel as one typed array per column (`UNNEST(%s::date[], ...)`): a
+statement with thousands of placeholders costs psycopg more to split and quote than the database takes to
+run it. SQLite (3.33+) gets a VALUES list. A column with the same value in every row (the update time, the
+actor) is one scalar parameter on both.
 """
 
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
+_MISSING = object()
+
+
+def _array_type(field: models.Field) -> str:
+    # Without the length (varchar[] rather than varchar(20)[]), as Django's own UNNEST insert does.
+    return field.cast_db_type(connection).split("(")[0] + "[]"
+
+
+def _column(objs: Sequence[models.Model], field: models.Field) -> tuple[bool, object]:
+    """(True, value) when every object has the same value for `field`, else (False, [values])."""
+    attname = field.attname
+    values = [getattr(obj, attname) for obj in objs]
+    first = values[0]
+    if all(value == first and type(value) is type(first) for value in values):
+        return True, field.get_db_prep_save(first, connection)
+    return False, [field.get_db_prep_save(value, connection) for value in values]
+
+
+def pk_in(model: type[models.Model], pks) -> Q | RawSQL:
+    """A filter for "primary key among `pks`": one array parameter on PostgreSQL instead of one per key."""
+    pks = list(pks)
+    if connection.vendor != "postgresql":
+        return Q(pk__in=pks)
+    meta = model._meta
+    quote = connection.ops.quote_name
+    return RawSQL(
+        f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s::{_array_type(meta.pk)})",
+        [pks],
+        output_field=BooleanField(),
+    )
 
 
 def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
@@ -18,36 +54,94 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
     meta = model._meta
     fields = [meta.get_field(name) for name in field_names]
     pk = meta.pk
-    columns = [pk, *fields]
     quote = connection.ops.quote_name
-
-    if connection.vendor == "postgresql":
-        placeholder = "(" + ", ".join(f"CAST(%s AS {column.cast_db_type(connection)})" for column in columns) + ")"
-    else:
-        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    aliases = ["k", *(f"c{i}" for i in range(len(fields)))]
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases[1:], strict=True)
-    )
     table = quote(meta.db_table)
-
+    postgres = connection.vendor == "postgresql"
     max_params = connection.features.max_query_params or 65535
-    batch = max(1, min(1000, max_params // len(columns) - 1))
+    batch = 5000 if postgres else max(1, min(1000, max_params // (len(fields) + 1) - 1))
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
-            params = []
-            for obj in chunk:
-                params.append(pk.get_db_prep_save(obj.pk, connection))
-                params.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields)
-            cursor.execute(
-                f"WITH v({', '.join(aliases)}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.k",
-                params,
-            )
+            keys = [pk.get_db_prep_save(obj.pk, connection) for obj in chunk]
+            assignments, constants, varying, varying_fields = [], [], [], []
+            for field in fields:
+                same, value = _column(chunk, field)
+                if same:
+                    assignments.append(f"{quote(field.column)} = %s")
+                    constants.append(value)
+                else:
+                    assignments.append(f"{quote(field.column)} = v.c{len(varying)}")
+                    varying.append(value)
+                    varying_fields.append(field)
+            aliases = ", ".join(["k", *(f"c{i}" for i in range(len(varying)))])
+            if postgres:
+                arrays = ", ".join(f"%s::{_array_type(field)}" for field in [pk, *varying_fields])
+                sql = (
+                    f"UPDATE {table} SET {', '.join(assignments)} FROM UNNEST({arrays}) AS v({aliases}) "
+                    f"WHERE {table}.{quote(pk.column)} = v.k"
+                )
+                params = [*constants, keys, *varying]
+            else:
+                row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
+                sql = (
+                    f"WITH v({aliases}) AS (VALUES {', '.join([row] * len(chunk))}) "
+                    f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
+                )
+                # The CTE's parameters come first in the statement, then the constants of SET.
+                params = [*(value for values in zip(keys, *varying, strict=True) for value in values), *constants]
+            cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
+
+
+def bulk_insert(objs: Sequence[models.Model]) -> list[models.Model]:
+    """Insert new `objs` and set their primary keys, like `bulk_create`, in one statement per batch.
+
+    On PostgreSQL it is `INSERT ... SELECT FROM UNNEST(...) RETURNING` with constant columns as scalars;
+    elsewhere Django's `bulk_create`. No signals are sent, as with `bulk_create`.
+    """
+    if not objs:
+        return []
+    objs = list(objs)
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs, batch_size=1000)
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    for field in fields:
+        for obj in objs:
+            field.pre_save(obj, add=True)  # auto_now_add and the like, as bulk_create does
+    batch = 5000
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            selected, constants, arrays, varying, aliases = [], [], [], [], []
+            for field in fields:
+                same, value = _column(chunk, field)
+                if same:
+                    selected.append(f"%s::{field.cast_db_type(connection)}")
+                    constants.append(value)
+                else:
+                    alias = f"c{len(varying)}"
+                    selected.append(f"v.{alias}")
+                    arrays.append(f"%s::{_array_type(field)}")
+                    varying.append(value)
+                    aliases.append(alias)
+            if not varying:  # one row repeated: unnest something of the right length
+                arrays, varying, aliases = ["%s::int[]"], [list(range(len(chunk)))], ["c0"]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+                f"SELECT {', '.join(selected)} FROM UNNEST({', '.join(arrays)}) AS v({', '.join(aliases)}) "
+                f"RETURNING {quote(meta.pk.column)}",
+                [*constants, *varying],
+            )
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+    return objs
 
 
 def bulk_history_snapshot(model: type[models.Model], pks: Sequence[int], *, user_id, reason: str, when) -> None:
@@ -64,15 +158,20 @@ def bulk_history_snapshot(model: type[models.Model], pks: Sequence[int], *, user
     target = [quote(history._meta.get_field(field.name).column) for field in tracked]
     source = [quote(field.column) for field in tracked]
     table = quote(model._meta.db_table)
+    pk_column = quote(model._meta.pk.column)
+    postgres = connection.vendor == "postgresql"
     max_params = connection.features.max_query_params or 65535
-    batch = max(1, min(5000, max_params - 10))
+    batch = len(pks) if postgres else max(1, min(5000, max_params - 10))
     with connection.cursor() as cursor:
         for start in range(0, len(pks), batch):
             chunk = list(pks[start : start + batch])
+            if postgres:
+                where, keys = f"{pk_column} = ANY(%s::{_array_type(model._meta.pk)})", [chunk]
+            else:
+                where, keys = f"{pk_column} IN ({', '.join(['%s'] * len(chunk))})", chunk
             cursor.execute(
                 f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(target)}, history_date, history_user_id, "
                 f"history_type, history_change_reason) "
-                f"SELECT {', '.join(source)}, %s, %s, '~', %s FROM {table} "
-                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})",
-                [when, user_id, reason, *chunk],
+                f"SELECT {', '.join(source)}, %s, %s, '~', %s FROM {table} WHERE {where}",
+                [when, user_id, reason, *keys],
             )

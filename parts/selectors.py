@@ -119,7 +119,10 @@ def parts_by_reference(
 
     Returns the ids that exist and, per (program code, part number), the part id of each revision.
     """
-    found_ids = set(queryset.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    from .bulk import pk_in
+
+    # Unordered: the model's default ordering would join the program table for nothing.
+    found_ids = set(queryset.filter(pk_in(Part, ids)).order_by().values_list("pk", flat=True)) if ids else set()
     revisions: dict[tuple[str, str], dict[str, int]] = {}
     if numbers:
         rows = queryset.filter(

@@ -10,19 +10,20 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .bulk import bulk_history_snapshot, bulk_set
+from .bulk import bulk_history_snapshot, bulk_insert, bulk_set, pk_in
 from .choices import PPAPStatus
 from .models import Part, SupplierUpdate
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
 SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage")
+_UPDATE_ATTNAMES = [field.attname for field in SupplierUpdate._meta.concrete_fields]
 
 
 def _locked_parts(part_ids: Iterable[int]) -> dict[int, Part]:
     # Row locks in primary-key order, so concurrent batches touching the same parts never deadlock.
     # Only the columns the services change are loaded; history rows are copied from the table afterwards.
-    queryset = Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")
+    queryset = Part.objects.select_for_update().filter(pk_in(Part, set(part_ids))).order_by("pk")
     return {
         p.pk: p
         for p in queryset.only(
@@ -61,6 +62,8 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
         now = now or timezone.now()
         updates = []
         changed_fields: set[str] = {"last_supplier_update_at"}
+        actor_id = getattr(actor, "pk", None)
+        cache_part = SupplierUpdate.part.field.set_cached_value
         for item in items:
             part = parts[item["part_id"]]
             for name in SUPPLIER_UPDATE_FIELDS:
@@ -69,19 +72,21 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
                     changed_fields.add(name)
             part.last_supplier_update_at = now
             part.updated_at = now
-            updates.append(
-                SupplierUpdate(
-                    part=part,
-                    reported_by=actor,
-                    reported_at=now,
-                    promised_date=item.get("promised_date"),
-                    ppap_status=item.get("ppap_status") or "",
-                    capacity_per_week=item.get("capacity_per_week"),
-                    tooling_stage=item.get("tooling_stage") or "",
-                    note=item.get("note") or "",
-                )
-            )
-        created = SupplierUpdate.objects.bulk_create(updates, batch_size=1000)
+            values = {
+                "part_id": part.pk,
+                "reported_by_id": actor_id,
+                "reported_at": now,
+                "promised_date": item.get("promised_date"),
+                "ppap_status": item.get("ppap_status") or "",
+                "capacity_per_week": item.get("capacity_per_week"),
+                "tooling_stage": item.get("tooling_stage") or "",
+                "note": item.get("note") or "",
+            }
+            # Positional arguments in field order are Django's fast path, a third of the cost of keywords.
+            update = SupplierUpdate(*[values.get(name) for name in _UPDATE_ATTNAMES])
+            cache_part(update, part)
+            updates.append(update)
+        created = bulk_insert(updates)
         _save_parts(list(parts.values()), sorted(changed_fields), actor)
     return created
 

@@ -2,6 +2,7 @@ import re
 
 from rest_framework import serializers
 
+from sopgate.api.fast import FastReadMixin, FastValidationMixin
 from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, UsernameField
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
@@ -28,7 +29,7 @@ class SupplierSerializer(BoundedModelSerializer):
         return value
 
 
-class PartSerializer(BoundedModelSerializer):
+class PartSerializer(FastReadMixin, BoundedModelSerializer):
     program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
     supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
     owner = UsernameField(allow_null=True, required=False)
@@ -63,7 +64,7 @@ class PartSerializer(BoundedModelSerializer):
         read_only_fields = ["last_supplier_update_at"]
 
 
-class SupplierUpdateSerializer(serializers.ModelSerializer):
+class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
     """A stored supplier update, as it is read back."""
 
     program = serializers.CharField(source="part.program.code", read_only=True)
@@ -96,7 +97,7 @@ class SupplierUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SupplierUpdateWriteSerializer(serializers.Serializer):
+class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer):
     """One reported change. The part is named by `part` (id) or by `program` + `part_number` (+ `revision`)."""
 
     part = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Part id.")

@@ -141,9 +141,13 @@ class SupplierUpdateViewSet(
             raise ValidationError(errors)
         created = supplier_updates_apply(actor=request.user, items=items)
         # Echo what was stored without reading it back: the parts are loaded and the programs are few.
-        programs = Part.program.field.related_model.objects.in_bulk({update.part.program_id for update in created})
+        parts = {update.part_id: update.part for update in created}
+        programs = Part.program.field.related_model.objects.in_bulk({part.program_id for part in parts.values()})
+        cache_program = Part.program.field.set_cached_value
+        for part in parts.values():
+            cache_program(part, programs[part.program_id])
+        cache_reporter = SupplierUpdate.reported_by.field.set_cached_value
         for update in created:
-            update.part.program = programs[update.part.program_id]
-            update.reported_by = request.user
+            cache_reporter(update, request.user)
         body = SupplierUpdateSerializer(created, many=True).data
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)
