@@ -33,9 +33,7 @@ def _locked_parts(part_ids: Iterable[int]) -> dict[int, Part]:
             "revision",
             *SUPPLIER_UPDATE_FIELDS,
             "received_on",
-            "last_supplier_update_at",
-            "updated_at",
-        )
+        )  # not the update times: every service overwrites `updated_at`, and loading them costs 2 ms per 500
     }
 
 
