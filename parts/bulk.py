@@ -22,14 +22,42 @@ def _array_type(field: models.Field) -> str:
     return field.cast_db_type(connection).split("(")[0] + "[]"
 
 
+def _prepared(field: models.Field, values: list) -> list:
+    """The database values of `values` for `field`; a value seen before in the column is converted once."""
+    prep = field.get_db_prep_save
+    memo: dict = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        try:
+            out.append(memo[key])
+        except KeyError:
+            memo[key] = prepared = prep(value, connection)
+            out.append(prepared)
+        except TypeError:  # unhashable
+            out.append(prep(value, connection))
+    return out
+
+
 def _column(objs: Sequence[models.Model], field: models.Field) -> tuple[bool, object]:
     """(True, value) when every object has the same value for `field`, else (False, [values])."""
     attname = field.attname
-    values = [getattr(obj, attname) for obj in objs]
+    return _same_or_each(field, [getattr(obj, attname) for obj in objs])
+
+
+def _same_or_each(field: models.Field, values: list) -> tuple[bool, object]:
+    """(True, value) when every value is the same, else (False, [values]), as database values of `field`."""
     first = values[0]
     if all(value == first and type(value) is type(first) for value in values):
         return True, field.get_db_prep_save(first, connection)
-    return False, [field.get_db_prep_save(value, connection) for value in values]
+    return False, _prepared(field, values)
+
+
+def _plain_pre_save(field: models.Field) -> bool:
+    """Whether `field.pre_save` only reads the attribute (no auto_now and the like), so it can be skipped."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return False
+    return type(field).pre_save in (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
 
 
 def pk_in(model: type[models.Model], pks) -> Q | RawSQL:
@@ -95,6 +123,71 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
     return updated
 
 
+def bulk_merge(
+    model: type[models.Model], changes: dict[int, dict[str, object]], *, constants: dict[str, object]
+) -> int:
+    """Update the rows with the primary keys in `changes` in one statement per batch.
+
+    Each row gets the fields in its dict, keeps the others (`COALESCE` with the current value, so nothing is read
+    first), and every row gets `constants`. A `None` in a row's dict also keeps the current value.
+    """
+    if not changes:
+        return 0
+    meta = model._meta
+    pk = meta.pk
+    names = {name for row in changes.values() for name in row}
+    fields = [field for field in meta.concrete_fields if field.name in names]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    max_params = connection.features.max_query_params or 65535
+    batch = 5000 if postgres else max(1, min(1000, max_params // (len(fields) + 1) - 1))
+    keys_all = list(changes)
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys_all), batch):
+            chunk = keys_all[start : start + batch]
+            assignments, params_set, varying, varying_fields = [], [], [], []
+            for name, value in constants.items():
+                field = meta.get_field(name)
+                assignments.append(f"{quote(field.column)} = %s")
+                params_set.append(field.get_db_prep_save(value, connection))
+            for field in fields:
+                values = [changes[key].get(field.name) for key in chunk]
+                if all(value is None for value in values):
+                    continue
+                column = quote(field.column)
+                same, value = _same_or_each(field, values)
+                if same:
+                    assignments.append(f"{column} = %s")
+                    params_set.append(value)
+                    continue
+                alias = f"v.c{len(varying)}"
+                keep = any(v is None for v in values)
+                assignments.append(f"{column} = COALESCE({alias}, {table}.{column})" if keep else f"{column} = {alias}")
+                varying.append(value)
+                varying_fields.append(field)
+            keys = _prepared(pk, chunk)
+            aliases = ", ".join(["k", *(f"c{i}" for i in range(len(varying)))])
+            if postgres:
+                arrays = ", ".join(f"%s::{_array_type(field)}" for field in [pk, *varying_fields])
+                sql = (
+                    f"UPDATE {table} SET {', '.join(assignments)} FROM UNNEST({arrays}) AS v({aliases}) "
+                    f"WHERE {table}.{quote(pk.column)} = v.k"
+                )
+                params = [*params_set, keys, *varying]
+            else:
+                row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
+                sql = (
+                    f"WITH v({aliases}) AS (VALUES {', '.join([row] * len(chunk))}) "
+                    f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
+                )
+                params = [*(value for values in zip(keys, *varying, strict=True) for value in values), *params_set]
+            cursor.execute(sql, params)
+            updated += cursor.rowcount
+    return updated
+
+
 def bulk_insert(objs: Sequence[models.Model]) -> list[models.Model]:
     """Insert new `objs` and set their primary keys, like `bulk_create`, in one statement per batch.
 
@@ -111,8 +204,9 @@ def bulk_insert(objs: Sequence[models.Model]) -> list[models.Model]:
     quote = connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     for field in fields:
-        for obj in objs:
-            field.pre_save(obj, add=True)  # auto_now_add and the like, as bulk_create does
+        if not _plain_pre_save(field):
+            for obj in objs:
+                field.pre_save(obj, add=True)  # auto_now_add and the like, as bulk_create does
     batch = 5000
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):

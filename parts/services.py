@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .bulk import bulk_history_snapshot, bulk_insert, bulk_set, pk_in
+from .bulk import bulk_history_snapshot, bulk_insert, bulk_merge, bulk_set, pk_in
 from .choices import PPAPStatus
 from .models import Part, SupplierUpdate
 from .signals import program_data_changed
@@ -20,21 +20,18 @@ SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "
 _UPDATE_ATTNAMES = [field.attname for field in SupplierUpdate._meta.concrete_fields]
 
 
-def _locked_parts(part_ids: Iterable[int]) -> dict[int, Part]:
+def _locked_parts(part_ids: Iterable[int], *fields: str) -> dict[int, Part]:
     # Row locks in primary-key order, so concurrent batches touching the same parts never deadlock.
-    # Only the columns the services change are loaded; history rows are copied from the table afterwards.
+    # Only the columns the caller reads are loaded (not the update times: every service overwrites
+    # `updated_at`); history rows are copied from the table afterwards.
     queryset = Part.objects.select_for_update().filter(pk_in(Part, set(part_ids))).order_by("pk")
-    return {
-        p.pk: p
-        for p in queryset.only(
-            "id",
-            "program_id",
-            "part_number",
-            "revision",
-            *SUPPLIER_UPDATE_FIELDS,
-            "received_on",
-        )  # not the update times: every service overwrites `updated_at`, and loading them costs 2 ms per 500
-    }
+    return {p.pk: p for p in queryset.only("id", "program_id", *fields)}
+
+
+def _recorded(part_ids: Sequence[int], program_ids: set[int], actor) -> None:
+    """History rows for parts just written, and word to the gate that their programs changed."""
+    bulk_history_snapshot(Part, part_ids, user_id=getattr(actor, "pk", None), reason="bulk change", when=timezone.now())
+    program_data_changed.send(sender=Part, program_ids=program_ids)
 
 
 def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
@@ -42,10 +39,7 @@ def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
         return
     parts = list(parts)
     bulk_set(parts, [*fields, "updated_at"])
-    bulk_history_snapshot(
-        Part, [p.pk for p in parts], user_id=getattr(actor, "pk", None), reason="bulk change", when=timezone.now()
-    )
-    program_data_changed.send(sender=Part, program_ids={p.program_id for p in parts})
+    _recorded([p.pk for p in parts], {p.program_id for p in parts}, actor)
 
 
 def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> list[SupplierUpdate]:
@@ -53,23 +47,24 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
 
     Each item is a validated dict with `part_id` and any of `promised_date`, `ppap_status`,
     `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order.
+    The returned updates have `part` loaded with its program id, part number and revision.
     """
     with transaction.atomic():
-        parts = _locked_parts(item["part_id"] for item in items)
+        # The part's own values are not loaded: the update below keeps what no item reports (COALESCE).
+        parts = _locked_parts((item["part_id"] for item in items), "part_number", "revision")
         # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
         now = now or timezone.now()
         updates = []
-        changed_fields: set[str] = {"last_supplier_update_at"}
+        changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
         actor_id = getattr(actor, "pk", None)
         cache_part = SupplierUpdate.part.field.set_cached_value
         for item in items:
             part = parts[item["part_id"]]
+            part_changes = changes.setdefault(part.pk, {})
             for name in SUPPLIER_UPDATE_FIELDS:
-                if item.get(name) is not None:
-                    setattr(part, name, item[name])
-                    changed_fields.add(name)
-            part.last_supplier_update_at = now
-            part.updated_at = now
+                value = item.get(name)
+                if value is not None:
+                    part_changes[name] = value
             values = {
                 "part_id": part.pk,
                 "reported_by_id": actor_id,
@@ -85,14 +80,16 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
             cache_part(update, part)
             updates.append(update)
         created = bulk_insert(updates)
-        _save_parts(list(parts.values()), sorted(changed_fields), actor)
+        if changes:
+            bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
+            _recorded(list(changes), {p.program_id for p in parts.values()}, actor)
     return created
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:
     """Approve the PPAP of the given parts (the customer's decision). Returns how many changed."""
     with transaction.atomic():
-        parts = [p for p in _locked_parts(part_ids).values() if p.ppap_status != PPAPStatus.APPROVED]
+        parts = [p for p in _locked_parts(part_ids, "ppap_status").values() if p.ppap_status != PPAPStatus.APPROVED]
         for part in parts:
             part.ppap_status = PPAPStatus.APPROVED
             part.updated_at = timezone.now()
@@ -104,7 +101,7 @@ def parts_mark_received(*, actor, part_ids: Iterable[int], on: date | None = Non
     """Record that PPAP-conform parts arrived at the plant on `on` (default today). Returns how many changed."""
     on = on or timezone.localdate()
     with transaction.atomic():
-        parts = [p for p in _locked_parts(part_ids).values() if p.received_on is None]
+        parts = [p for p in _locked_parts(part_ids, "received_on").values() if p.received_on is None]
         for part in parts:
             part.received_on = on
             part.updated_at = timezone.now()

@@ -97,6 +97,57 @@ class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def supplier_update_echo(updates) -> list[dict]:
+    """`SupplierUpdateSerializer(updates, many=True).data` for just-stored updates, row by row as plain dicts.
+
+    Each update needs `part`, `part.program` and `reported_by` loaded. The values of one batch repeat (one
+    reporter, one time stamp, few dates and programs), so each distinct value is shown once through the
+    serializer field's own `to_representation`; DRF's per-field walk would cost more than the database work
+    of a 500-item batch.
+    """
+    fields = SupplierUpdateSerializer().fields
+
+    def shown_by(field):
+        memo: dict = {}
+
+        def show(value):
+            if value is None:
+                return None
+            try:
+                return memo[type(value), value]
+            except KeyError:
+                memo[type(value), value] = shown = field.to_representation(value)
+                return shown
+
+        return show
+
+    program = shown_by(fields["program"])
+    reporter = shown_by(fields["reported_by"])  # a SlugRelatedField: shows the user's username
+    reported_at, promised_date = shown_by(fields["reported_at"]), shown_by(fields["promised_date"])
+    ppap_status, tooling_stage = shown_by(fields["ppap_status"]), shown_by(fields["tooling_stage"])
+    capacity, text = shown_by(fields["capacity_per_week"]), shown_by(fields["note"])
+    rows = []
+    for update in updates:
+        part = update.part
+        rows.append(
+            {
+                "id": update.pk,
+                "part": update.part_id,
+                "program": program(part.program.code),
+                "part_number": text(part.part_number),
+                "revision": text(part.revision),
+                "reported_by": reporter(update.reported_by),
+                "reported_at": reported_at(update.reported_at),
+                "promised_date": promised_date(update.promised_date),
+                "ppap_status": ppap_status(update.ppap_status),
+                "capacity_per_week": capacity(update.capacity_per_week),
+                "tooling_stage": tooling_stage(update.tooling_stage),
+                "note": text(update.note),
+            }
+        )
+    return rows
+
+
 class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer):
     """One reported change. The part is named by `part` (id) or by `program` + `part_number` (+ `revision`)."""
 

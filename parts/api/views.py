@@ -18,6 +18,7 @@ from .serializers import (
     SupplierSerializer,
     SupplierUpdateSerializer,
     SupplierUpdateWriteSerializer,
+    supplier_update_echo,
     supplier_update_items,
 )
 
@@ -149,5 +150,5 @@ class SupplierUpdateViewSet(
         cache_reporter = SupplierUpdate.reported_by.field.set_cached_value
         for update in created:
             cache_reporter(update, request.user)
-        body = SupplierUpdateSerializer(created, many=True).data
+        body = supplier_update_echo(created)
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

@@ -72,6 +72,35 @@ def test_supplier_updates_for_one_part_apply_in_order_all_or_nothing(later):
     assert SupplierUpdate.objects.count() == 2
 
 
+def test_supplier_updates_keep_what_no_item_reports_and_the_last_report_wins(later):
+    first = PartFactory(promised_date=date(2027, 2, 1), ppap_status="submitted", capacity_per_week=100)
+    second = PartFactory(promised_date=date(2027, 3, 1), ppap_status="not_submitted", capacity_per_week=None)
+    untouched = PartFactory(promised_date=date(2027, 4, 1), capacity_per_week=300)
+    actor = SupplierUserFactory(supplier=first.supplier).user
+    now = later(10)
+
+    supplier_updates_apply(
+        actor=actor,
+        items=[
+            {"part_id": second.pk, "capacity_per_week": 50, "note": "ramp"},
+            {"part_id": first.pk, "promised_date": date(2027, 2, 5), "capacity_per_week": 150},
+            {"part_id": second.pk, "note": "only a note"},
+            {"part_id": first.pk, "ppap_status": "submitted", "capacity_per_week": 120},
+            {"part_id": second.pk, "promised_date": date(2027, 3, 9), "capacity_per_week": None},
+        ],
+    )
+
+    rows = {p.pk: p for p in Part.objects.filter(pk__in=[first.pk, second.pk, untouched.pk])}
+    fields = ("promised_date", "ppap_status", "capacity_per_week", "last_supplier_update_at")
+    values = {pk: tuple(getattr(rows[pk], name) for name in fields) for pk in rows}
+    assert values == {
+        first.pk: (date(2027, 2, 5), "submitted", 120, now),
+        second.pk: (date(2027, 3, 9), "not_submitted", 50, now),
+        untouched.pk: (date(2027, 4, 1), untouched.ppap_status, 300, None),
+    }
+    assert [record.promised_date for record in second.history.all()[:1]] == [date(2027, 3, 9)]
+
+
 def test_approve_ppap_records_the_engineer_and_skips_approved_parts(later):
     submitted = PartFactory(ppap_status="submitted")
     approved = PartFactory(ppap_status="approved")
