@@ -18,7 +18,7 @@ from validation.models import HandoverItem, ValidationTest
 
 from .choices import Decision, Rule, Severity
 from .models import Blocker, Program
-from .rules import FORECAST_UNKNOWN_RULES, Finding, days_text
+from .rules import FORECAST_UNKNOWN_RULES, days_text
 
 
 @dataclass
@@ -82,12 +82,13 @@ def open_blockers(program: Program | None = None) -> QuerySet[Blocker]:
 
 
 def open_blocker_rows(*, program_id: int) -> list[tuple]:
-    """The program's open blockers as tuples (id, severity, *the fields of a Finding), for the scan to compare
-    with its findings. Hand-written: the ORM took longer to build and read these rows than the database to
-    return them, and a re-scan with nothing new is mostly this read."""
+    """The program's open blockers as tuples (rule, object_type, object_id, id, fingerprint), for the scan to
+    compare with its findings. Hand-written: the ORM took longer to build and read these rows than the database
+    to return them, and a re-scan with nothing new is mostly this read."""
     quote = connection.ops.quote_name
     blocker = Blocker._meta
-    columns = ", ".join(quote(blocker.get_field(name).column) for name in ("id", "severity", *Finding._fields))
+    names = ("rule", "object_type", "object_id", "id", "fingerprint")
+    columns = ", ".join(quote(blocker.get_field(name).column) for name in names)
     sql = (
         f"SELECT {columns} FROM {quote(blocker.db_table)} "
         f"WHERE {quote(blocker.get_field('program').column)} = %s AND {quote(blocker.get_field('resolved_at').column)} IS NULL"

@@ -19,7 +19,16 @@ from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
 
-_REFRESHED_FIELDS = ("severity", "object_label", "message", "owner_id", "co_owner_id", "supplier_id", "clear_by")
+_REFRESHED_FIELDS = (
+    "severity",
+    "object_label",
+    "message",
+    "owner_id",
+    "co_owner_id",
+    "supplier_id",
+    "clear_by",
+    "fingerprint",
+)
 
 
 @dataclass
@@ -48,19 +57,20 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
         program = _program_lock_for_scan(program_id, now)
         pending_changes = program.pending_changes
         findings = {finding[:3]: finding for finding in evaluate_program(program, today)}  # by key
-        # Tuples, not model instances: each open blocker as (id, severity, *the fields of a Finding), so that
-        # a blocker whose finding says the same compares equal to it in one step.
-        open_rows = {row[2:5]: row for row in open_blocker_rows(program_id=program.pk)}
+        # Tuples, not model instances: each open blocker as (rule, object_type, object_id, id, fingerprint). The
+        # fingerprint stands for everything else the blocker says, so messages are written only for findings
+        # that are new or changed, and none are read back.
+        open_rows = {row[:3]: row for row in open_blocker_rows(program_id=program.pk)}
         result = ScanResult(program.code)
 
-        resolved_ids = [row[0] for key, row in open_rows.items() if key not in findings]
+        resolved_ids = [row[3] for key, row in open_rows.items() if key not in findings]
         if resolved_ids:
             result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
 
         changed = [
-            Blocker(pk=row[0], last_seen_at=now, **_blocker_fields(finding))
+            Blocker(pk=row[3], last_seen_at=now, **_blocker_fields(finding, fingerprint))
             for key, row in open_rows.items()
-            if (finding := findings.get(key)) is not None and _has_changed(row, finding)
+            if (finding := findings.get(key)) is not None and (fingerprint := finding.fingerprint) != row[4]
         ]
         if changed:
             # last_seen_at moves only with a change: rewriting every open row on each scan would make a
@@ -69,7 +79,7 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
         result.refreshed = len(open_rows) - len(resolved_ids)
 
         new = [
-            Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding))
+            Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding, finding.fingerprint))
             for key, finding in findings.items()
             if key not in open_rows
         ]
@@ -156,16 +166,7 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
     )
 
 
-def _has_changed(row: tuple, finding: Finding) -> bool:
-    """Whether an open blocker, read as (id, severity, *the fields of a Finding), says something else than
-    its finding now does."""
-    if row[1] == finding.severity and row[2:] == finding:
-        return False
-    fresh = _blocker_fields(finding)  # the label as stored: cut to the column's length
-    return row[1] != fresh["severity"] or row[2:] != tuple(fresh[name] for name in Finding._fields)
-
-
-def _blocker_fields(finding: Finding) -> dict:
+def _blocker_fields(finding: Finding, fingerprint: int) -> dict:
     return {
         "rule": finding.rule,
         "severity": finding.severity,
@@ -177,6 +178,7 @@ def _blocker_fields(finding: Finding) -> dict:
         "co_owner_id": finding.co_owner_id,
         "supplier_id": finding.supplier_id,
         "clear_by": finding.clear_by,
+        "fingerprint": fingerprint,
     }
 
 

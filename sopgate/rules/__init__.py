@@ -11,6 +11,7 @@ filter and the annotations) took longer than the database took to run it.
 """
 
 import math
+import zlib
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,19 +31,40 @@ FORECAST_UNKNOWN_RULES = frozenset({Rule.PART_UNSOURCED, Rule.TEST_FAILED})
 _SEVERITY = {str(rule): str(severity) for rule, severity in RULE_SEVERITY.items()}
 
 
+def _stable(value) -> int:
+    """A value of a finding as an int whose hash() is the same in every process: hash() of a str, a date or
+    None changes from one process to the next, hash() of an int never does."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is date:
+        return value.toordinal()
+    if value is None:
+        return -1
+    return zlib.crc32(str(value).encode())
+
+
+_SEVERITY_CODE = {rule: zlib.crc32(severity.encode()) for rule, severity in _SEVERITY.items()}
+_FINGERPRINT_MASK = (1 << 62) - 1
+
+
 class Finding(NamedTuple):
     """One rule violated by one object. A tuple: a scan builds thousands, and a frozen dataclass took a
-    third of the scan's Python time just to construct them."""
+    third of the scan's Python time just to construct them.
+
+    The message is written only when asked for (`message`): a re-scan compares `fingerprint`s instead, and
+    writes the messages of the few findings that changed. `facts` is (format, *its arguments): everything
+    the message says besides the label."""
 
     rule: str
     object_type: str
     object_id: int
     object_label: str
-    message: str
     owner_id: int | None
-    co_owner_id: int | None = None
-    supplier_id: int | None = None
-    clear_by: date | None = None
+    co_owner_id: int | None
+    supplier_id: int | None
+    clear_by: date | None
+    facts: tuple
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -51,6 +73,31 @@ class Finding(NamedTuple):
     @property
     def severity(self) -> str:
         return _SEVERITY[self.rule]
+
+    @property
+    def message(self) -> str:
+        facts = self.facts
+        return _FORMATS[facts[0]](self.object_label, *facts[1:])
+
+    @property
+    def fingerprint(self) -> int:
+        """A hash of everything a blocker stores besides its key (severity, label, message, owners,
+        supplier, clear-by date), the same in every process: equal fingerprints, equal blockers."""
+        _, _, _, label, owner, co_owner, supplier, clear_by, facts = self
+        return (
+            hash(
+                (
+                    _SEVERITY_CODE[self.rule],
+                    zlib.crc32(label.encode()),
+                    owner or 0,
+                    co_owner or 0,
+                    supplier or 0,
+                    clear_by.toordinal() if clear_by else 0,
+                    *map(_stable, facts),
+                )
+            )
+            & _FINGERPRINT_MASK
+        )
 
 
 @dataclass(frozen=True)
@@ -106,9 +153,73 @@ def _local_date(text: str, tz) -> date:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).date()
 
 
+# --- Messages ----------------------------------------------------------------------------------------
+#
+# One format per way a rule words its message, numbered by its place in _FORMATS; a finding's `facts` are
+# (number, *arguments). Written only on demand: a re-scan with nothing new writes none.
+
+
+_FORMATS = (
+    # 0 part_unsourced: need
+    lambda label, need: f"{label}: no supplier yet, needed {need}",
+    # 1 part_late, no promise, overdue: need, today
+    lambda label, need, today: f"{label}: no promised date, needed {need} ({days_text((today - need).days)} overdue)",
+    # 2 part_late, no promise, due soon: need, today
+    lambda label, need, today: f"{label}: no promised date, needed {need} (in {days_text((need - today).days)})",
+    # 3 part_late, promised after need: promised, need
+    lambda label, promised, need: f"{label}: promised {promised}, needed {need} ({days_text((promised - need).days)} late)",
+    # 4 part_late, promised in time but overdue: promised, need, today
+    lambda label, promised, need, today: (
+        f"{label}: promised {promised}, needed {need}, not received ({days_text((today - need).days)} overdue)"
+    ),
+    # 5 part_at_risk: promised, need
+    lambda label, promised, need: (
+        f"{label}: promised {promised}, needed {need} (only {days_text((need - promised).days)} of margin)"
+    ),
+    # 6 ppap_rejected
+    lambda label: f"{label}: PPAP rejected",
+    # 7 ppap_overdue: status text, due, today
+    lambda label, status, due, today: f"{label}: PPAP {status}, due {due} ({days_text((today - due).days)} overdue)",
+    # 8 ppap_interim_expiring, no expiry: limit
+    lambda label, limit: f"{label}: interim PPAP approval has no expiry date (must hold past {limit})",
+    # 9 ppap_interim_expiring: expires, limit
+    lambda label, expires, limit: f"{label}: interim PPAP approval expires {expires}, before {limit} (SOP + 90 days)",
+    # 10 capacity_shortfall: capacity, peak month, weekly demand, peak vehicles, qty per vehicle
+    lambda label, capacity, month, demand, vehicles, qty: (
+        f"{label}: capacity {capacity:,}/week below {month:%B %Y} demand of {demand:,}/week "
+        f"({vehicles:,} vehicles × {qty} per vehicle)"
+    ),
+    # 11 capacity_unconfirmed
+    lambda label: f"{label}: supplier has not confirmed a weekly capacity for the ramp plan",
+    # 12 supplier_update_stale: last update, today, limit in days
+    lambda label, last, today, limit: (
+        f"{label}: no supplier update since {last} ({days_text((today - last).days)} ago, limit {days_text(limit)})"
+    ),
+    # 13 test_failed with a note: note
+    lambda label, note: f"{label}: failed ({note}); required for SOP",
+    # 14 test_failed without a note
+    lambda label: f"{label}: failed; required for SOP",
+    # 15 test_after_sop: planned end, sop
+    lambda label, end, sop: f"{label}: planned to end {end}, {days_text((end - sop).days)} after SOP {sop}",
+    # 16 test_overdue: planned end, today, status
+    lambda label, end, today, status: (
+        f"{label}: planned to end {end} ({days_text((today - end).days)} overdue), still {status.replace('_', ' ')}"
+    ),
+    # 17 handover_item_overdue: due, today
+    lambda label, due, today: f"{label}: due {due} ({days_text((today - due).days)} overdue), not done",
+    # 18 handover_item_after_sop: due, sop
+    lambda label, due, sop: f"{label}: due {due}, {days_text((due - sop).days)} after SOP {sop}",
+    # 19 handover_unsigned: missing sides, sign-off due, sign-off days
+    lambda label, missing, due, days: f"{label}: {missing} sign-off missing, due {due} (SOP − {days} days)",
+)
+
+_REJECTED_FACTS, _UNCONFIRMED_FACTS, _FAILED_FACTS = (6,), (11,), (14,)
+
+
 # --- Findings ----------------------------------------------------------------------------------------
 #
-# One loop per kind over the flagged rows; each rule that a row violates adds a finding with its message.
+# One loop per kind over the flagged rows; each rule that a row violates adds a finding with the facts of
+# its message.
 
 _PART = bits(PART_RULES)
 _TEST = bits(TEST_RULES)
@@ -124,110 +235,76 @@ def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
     rejected, ppap_overdue = _PART[Rule.PPAP_REJECTED], _PART[Rule.PPAP_OVERDUE]
     interim, shortfall = _PART[Rule.PPAP_INTERIM_EXPIRING], _PART[Rule.CAPACITY_SHORTFALL]
     unconfirmed, stale = _PART[Rule.CAPACITY_UNCONFIRMED], _PART[Rule.SUPPLIER_UPDATE_STALE]
+    part_type = ObjectType.PART
+    owner_default = program.owner_id
     findings = []
+    add = findings.append
     for row in rows("part", params):
         pk, label, owner, supplier, qty, promised, need, ppap_due, ppap_status, expires, capacity, last, rules = row
         need = need or default_need
-        hits = []  # (rule, message, clear by)
+        owner = owner or owner_default
         if rules & unsourced:
-            hits.append((Rule.PART_UNSOURCED, f"no supplier yet, needed {need}", None))
+            add(Finding(Rule.PART_UNSOURCED, part_type, pk, label, owner, None, supplier, None, (0, need)))
         if rules & late:
-            if promised is None and need < today:
-                message = f"no promised date, needed {need} ({days_text((today - need).days)} overdue)"
-            elif promised is None:
-                message = f"no promised date, needed {need} (in {days_text((need - today).days)})"
-            elif promised > need:
-                message = f"promised {promised}, needed {need} ({days_text((promised - need).days)} late)"
+            if promised is None:
+                facts = (1, need, today) if need < today else (2, need, today)
+                clear_by = None
             else:
-                message = f"promised {promised}, needed {need}, not received ({days_text((today - need).days)} overdue)"
-            hits.append((Rule.PART_LATE, message, promised + timedelta(days=lead_days) if promised else None))
+                facts = (3, promised, need) if promised > need else (4, promised, need, today)
+                clear_by = promised + timedelta(days=lead_days)
+            add(Finding(Rule.PART_LATE, part_type, pk, label, owner, None, supplier, clear_by, facts))
         if rules & at_risk:
-            margin = days_text((need - promised).days)
-            hits.append((Rule.PART_AT_RISK, f"promised {promised}, needed {need} (only {margin} of margin)", None))
+            add(Finding(Rule.PART_AT_RISK, part_type, pk, label, owner, None, supplier, None, (5, promised, need)))
         if rules & rejected:
-            hits.append((Rule.PPAP_REJECTED, "PPAP rejected", None))
+            add(Finding(Rule.PPAP_REJECTED, part_type, pk, label, owner, None, supplier, None, _REJECTED_FACTS))
         if rules & ppap_overdue:
-            due = ppap_due or need - timedelta(days=ppap_lead)
-            status = _PPAP_STATUS_TEXT[ppap_status]
-            message = f"PPAP {status}, due {due} ({days_text((today - due).days)} overdue)"
-            hits.append((Rule.PPAP_OVERDUE, message, None))
+            facts = (7, _PPAP_STATUS_TEXT[ppap_status], ppap_due or need - timedelta(days=ppap_lead), today)
+            add(Finding(Rule.PPAP_OVERDUE, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & interim:
-            if expires is None:
-                message = f"interim PPAP approval has no expiry date (must hold past {interim_limit})"
-            else:
-                message = f"interim PPAP approval expires {expires}, before {interim_limit} (SOP + 90 days)"
-            hits.append((Rule.PPAP_INTERIM_EXPIRING, message, None))
+            facts = (8, interim_limit) if expires is None else (9, expires, interim_limit)
+            add(Finding(Rule.PPAP_INTERIM_EXPIRING, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & shortfall:
-            message = (
-                f"capacity {capacity:,}/week below {peak.month:%B %Y} demand of {peak.weekly_demand(qty):,}/week "
-                f"({peak.planned_vehicles:,} vehicles × {qty} per vehicle)"
-            )
-            hits.append((Rule.CAPACITY_SHORTFALL, message, None))
+            facts = (10, capacity, peak.month, peak.weekly_demand(qty), peak.planned_vehicles, qty)
+            add(Finding(Rule.CAPACITY_SHORTFALL, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & unconfirmed:
-            hits.append(
-                (Rule.CAPACITY_UNCONFIRMED, "supplier has not confirmed a weekly capacity for the ramp plan", None)
-            )
+            facts = _UNCONFIRMED_FACTS
+            add(Finding(Rule.CAPACITY_UNCONFIRMED, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & stale:
-            last = _local_date(last, tz)
-            ago, limit = days_text((today - last).days), days_text(stale_days)
-            hits.append(
-                (Rule.SUPPLIER_UPDATE_STALE, f"no supplier update since {last} ({ago} ago, limit {limit})", None)
-            )
-        owner = owner or program.owner_id
-        for rule, message, clear_by in hits:
-            findings.append(
-                Finding(rule, ObjectType.PART, pk, label, f"{label}: {message}", owner, None, supplier, clear_by)
-            )
+            facts = (12, _local_date(last, tz), today, stale_days)
+            add(Finding(Rule.SUPPLIER_UPDATE_STALE, part_type, pk, label, owner, None, supplier, None, facts))
     return findings
 
 
 def _test_findings(scan: _Scan, params: dict) -> list[Finding]:
     program, today, sop = scan.program, scan.today, scan.program.sop_date
     failed, after_sop, overdue = _TEST[Rule.TEST_FAILED], _TEST[Rule.TEST_AFTER_SOP], _TEST[Rule.TEST_OVERDUE]
+    test_type, owner_default = ObjectType.VALIDATION_TEST, program.owner_id
     findings = []
+    add = findings.append
     for pk, label, owner, end, status, note, rules in rows("test", params):
-        hits = []  # (rule, message, clear by)
+        owner = owner or owner_default
         if rules & failed:
-            hits.append(
-                (Rule.TEST_FAILED, f"failed ({note}); required for SOP" if note else "failed; required for SOP", None)
-            )
+            facts = (13, note) if note else _FAILED_FACTS
+            add(Finding(Rule.TEST_FAILED, test_type, pk, label, owner, None, None, None, facts))
         if rules & after_sop:
-            hits.append(
-                (Rule.TEST_AFTER_SOP, f"planned to end {end}, {days_text((end - sop).days)} after SOP {sop}", end)
-            )
+            add(Finding(Rule.TEST_AFTER_SOP, test_type, pk, label, owner, None, None, end, (15, end, sop)))
         if rules & overdue:
-            late = days_text((today - end).days)
-            hits.append(
-                (Rule.TEST_OVERDUE, f"planned to end {end} ({late} overdue), still {status.replace('_', ' ')}", end)
-            )
-        owner = owner or program.owner_id
-        for rule, message, clear_by in hits:
-            findings.append(
-                Finding(rule, ObjectType.VALIDATION_TEST, pk, label, f"{label}: {message}", owner, None, None, clear_by)
-            )
+            add(Finding(Rule.TEST_OVERDUE, test_type, pk, label, owner, None, None, end, (16, end, today, status)))
     return findings
 
 
 def _item_findings(scan: _Scan, params: dict) -> list[Finding]:
     program, today, sop = scan.program, scan.today, scan.program.sop_date
     overdue, after_sop = _ITEM[Rule.HANDOVER_ITEM_OVERDUE], _ITEM[Rule.HANDOVER_ITEM_AFTER_SOP]
+    item_type, owner_default = ObjectType.HANDOVER_ITEM, program.owner_id
     findings = []
+    add = findings.append
     for pk, label, owner, due, rules in rows("item", params):
-        owner = owner or program.owner_id
+        owner = owner or owner_default
         if rules & overdue:
-            message = f"{label}: due {due} ({days_text((today - due).days)} overdue), not done"
-            findings.append(
-                Finding(
-                    Rule.HANDOVER_ITEM_OVERDUE, ObjectType.HANDOVER_ITEM, pk, label, message, owner, None, None, due
-                )
-            )
+            add(Finding(Rule.HANDOVER_ITEM_OVERDUE, item_type, pk, label, owner, None, None, due, (17, due, today)))
         if rules & after_sop:
-            message = f"{label}: due {due}, {days_text((due - sop).days)} after SOP {sop}"
-            findings.append(
-                Finding(
-                    Rule.HANDOVER_ITEM_AFTER_SOP, ObjectType.HANDOVER_ITEM, pk, label, message, owner, None, None, due
-                )
-            )
+            add(Finding(Rule.HANDOVER_ITEM_AFTER_SOP, item_type, pk, label, owner, None, None, due, (18, due, sop)))
     return findings
 
 
@@ -240,14 +317,21 @@ def _checklist_findings(scan: _Scan) -> list[Finding]:
         "checklist", {"program": program.pk}
     ):
         missing = [side for side, absent in (("R&D", rd_missing), ("production", production_missing)) if absent]
-        label = f"Handover {area}"
-        message = (
-            f"{label}: {' and '.join(missing)} sign-off missing, due {signoff_due} (SOP − {program.signoff_days} days)"
-        )
         owner = rd_owner or production_owner or program.owner_id
         co_owner = production_owner if rd_owner else None
+        facts = (19, " and ".join(missing), signoff_due, program.signoff_days)
         findings.append(
-            Finding(Rule.HANDOVER_UNSIGNED, ObjectType.HANDOVER_CHECKLIST, pk, label, message, owner, co_owner)
+            Finding(
+                Rule.HANDOVER_UNSIGNED,
+                ObjectType.HANDOVER_CHECKLIST,
+                pk,
+                f"Handover {area}",
+                owner,
+                co_owner,
+                None,
+                None,
+                facts,
+            )
         )
     return findings
 

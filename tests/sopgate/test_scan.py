@@ -1,14 +1,19 @@
 """The scan's reconcile: idempotent, resolves what is fixed, reopens as a new blocker, constant query count."""
 
-from datetime import datetime, time, timedelta
+import os
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from sopgate.models import Alert, Blocker, Program
+from sopgate.rules import Finding
 from sopgate.services import program_scan
 from tests.factories import (
     SOP,
@@ -85,6 +90,80 @@ def test_still_true_finding_is_refreshed_in_place(at_today):
     assert "(12 days late)" in refreshed.message
     assert refreshed.clear_by == NEED + timedelta(days=12 + 14)
     assert Alert.objects.filter(blocker=blocker).count() == 2  # owner + supplier contact, not re-sent
+
+
+def test_blocker_without_fingerprint_is_rewritten_once(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk, now=timezone.now() - timedelta(hours=2))
+    # As a row written before fingerprints existed, or by hand in the admin.
+    Blocker.objects.update(fingerprint=None, message="written elsewhere")
+    program_scan(program_id=program.pk)
+    rewritten = Blocker.objects.get()
+    label = f"{part.name} {part.part_number} rev {part.revision}"
+    assert rewritten.message == f"{label}: promised {NEED + timedelta(days=5)}, needed {NEED} (5 days late)"
+    assert rewritten.fingerprint is not None and rewritten.last_seen_at == timezone.now()
+    before = _state(program)
+    program_scan(program_id=program.pk, now=timezone.now() + timedelta(hours=1))
+    assert _state(program) == before and Blocker.objects.get().last_seen_at == rewritten.last_seen_at
+
+
+def test_renamed_part_refreshes_label_and_message(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk)
+    Part.objects.filter(pk=part.pk).update(name="Cell stack")
+    program_scan(program_id=program.pk)
+    blocker = Blocker.objects.get()
+    assert blocker.object_label == f"Cell stack {part.part_number} rev {part.revision}"
+    assert blocker.message.startswith(f"Cell stack {part.part_number} rev {part.revision}: promised")
+
+
+def test_next_day_rewrites_only_the_messages_that_count_days(at_today):
+    program = ProgramFactory(code="SU7")
+    ItemFactory(checklist=ChecklistFactory(program=program), due_date=TODAY - timedelta(days=2))
+    PartFactory(program=program, ppap_status=PPAPStatus.REJECTED)
+    program_scan(program_id=program.pk, now=timezone.now() - timedelta(hours=1))
+    before = {b.rule: b for b in Blocker.objects.all()}
+    program_scan(program_id=program.pk, today=TODAY + timedelta(days=1))
+    after = {b.rule: b for b in Blocker.objects.all()}
+    assert after["handover_item_overdue"].message.endswith("(3 days overdue), not done")
+    assert after["handover_item_overdue"].last_seen_at == timezone.now()
+    assert after["ppap_rejected"].message == before["ppap_rejected"].message
+    assert after["ppap_rejected"].last_seen_at == before["ppap_rejected"].last_seen_at  # said the same: not rewritten
+
+
+def test_fingerprint_is_the_same_in_every_process():
+    """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
+    code = (
+        "import django; django.setup()\n"
+        "from datetime import date\n"
+        "from sopgate.rules import Finding\n"
+        "print(Finding('ppap_overdue', 'part', 7, 'Tray T-1 rev A', 3, None, None, date(2026, 9, 1),"
+        " (7, 'submitted', date(2026, 8, 1), date(2026, 9, 2))).fingerprint)"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "sopgate.settings", "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    here = Finding(
+        "ppap_overdue",
+        "part",
+        7,
+        "Tray T-1 rev A",
+        3,
+        None,
+        None,
+        date(2026, 9, 1),
+        (7, "submitted", date(2026, 8, 1), date(2026, 9, 2)),
+    )
+    assert seen == {str(here.fingerprint)}
 
 
 def test_partial_unique_index_refuses_a_second_open_blocker(at_today):
