@@ -56,40 +56,19 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     with transaction.atomic():
         program = _program_lock_for_scan(program_id, now)
         pending_changes = program.pending_changes
-        findings = {finding[:3]: finding for finding in evaluate_program(program, today)}  # by key
-        # Tuples, not model instances: each open blocker as (rule, object_type, object_id, id, fingerprint). The
-        # fingerprint stands for everything else the blocker says, so messages are written only for findings
-        # that are new or changed, and none are read back.
-        open_rows = {row[:3]: row for row in open_blocker_rows(program_id=program.pk)}
+        findings = evaluate_program(program, today)
+        fingerprints = [finding.fingerprint for finding in findings]
         result = ScanResult(program.code)
-
-        resolved_ids = [row[3] for key, row in open_rows.items() if key not in findings]
-        if resolved_ids:
-            result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
-
-        changed = [
-            Blocker(pk=row[3], last_seen_at=now, **_blocker_fields(finding, fingerprint))
-            for key, row in open_rows.items()
-            if (finding := findings.get(key)) is not None and (fingerprint := finding.fingerprint) != row[4]
-        ]
-        if changed:
-            # last_seen_at moves only with a change: rewriting every open row on each scan would make a
-            # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
-            Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
-        result.refreshed = len(open_rows) - len(resolved_ids)
-
-        new = [
-            Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding, finding.fingerprint))
-            for key, finding in findings.items()
-            if key not in open_rows
-        ]
-        if new:
-            _resolve_moved_objects(program, now)
-        created = Blocker.objects.bulk_create(new, batch_size=1000)
-        result.opened = len(created)
+        if program.open_blockers_digest == _digest(fingerprints):
+            # The open blockers are exactly the findings as the scan would write them (up to a 2**-40 chance
+            # that a change goes unseen): nothing to read back, resolve, refresh or open.
+            result.refreshed = len(findings)
+            created = []
+        else:
+            created = _reconcile(program, findings, fingerprints, now, result)
 
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        result.open_blocking = sum(1 for finding in findings.values() if finding.severity == Severity.BLOCKING)
+        result.open_blocking = sum(1 for finding in findings if finding.severity == Severity.BLOCKING)
         result.open_warning = len(findings) - result.open_blocking
         if result.alert_ids:
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
@@ -103,9 +82,54 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     return result
 
 
+def _digest(fingerprints: list[int]) -> str:
+    """What `_program_lock_for_scan` reads as `open_blockers_digest`, for blockers with these fingerprints:
+    how many there are, how many have a fingerprint, and the sum of the fingerprints."""
+    return f"{len(fingerprints)}:{len(fingerprints)}:{sum(fingerprints)}"
+
+
+def _reconcile(
+    program: Program, findings: list[Finding], fingerprints: list[int], now: datetime, result: ScanResult
+) -> list[Blocker]:
+    """Open blockers for new findings, rewrite those whose finding changed, resolve those no longer found.
+    Returns the blockers opened."""
+    by_key = {finding[:3]: (finding, fingerprint) for finding, fingerprint in zip(findings, fingerprints, strict=True)}
+    # Tuples, not model instances: each open blocker as (rule, object_type, object_id, id, fingerprint). The
+    # fingerprint stands for everything else the blocker says, so messages are written only for findings
+    # that are new or changed, and none are read back.
+    open_rows = {row[:3]: row for row in open_blocker_rows(program_id=program.pk)}
+
+    resolved_ids = [row[3] for key, row in open_rows.items() if key not in by_key]
+    if resolved_ids:
+        result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
+
+    changed = [
+        Blocker(pk=row[3], last_seen_at=now, **_blocker_fields(*found))
+        for key, row in open_rows.items()
+        if (found := by_key.get(key)) is not None and found[1] != row[4]
+    ]
+    if changed:
+        # last_seen_at moves only with a change: rewriting every open row on each scan would make a
+        # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
+        Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
+    result.refreshed = len(open_rows) - len(resolved_ids)
+
+    new = [
+        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(*found))
+        for key, found in by_key.items()
+        if key not in open_rows
+    ]
+    if new:
+        _resolve_moved_objects(program, now)
+    created = Blocker.objects.bulk_create(new, batch_size=1000)
+    result.opened = len(created)
+    return created
+
+
 def _program_lock_for_scan(program_id: int, now: datetime) -> Program:
     """Lock the program for its scan, stamp its `last_scanned_at` and read its pending re-scan request's
-    `changes` (as `pending_changes`), in one statement.
+    `changes` (as `pending_changes`) and the digest of its open blockers (as `open_blockers_digest`, see
+    `_digest`), in one statement.
 
     The UPDATE takes the row lock of SELECT ... FOR NO KEY UPDATE (it changes no key): two scans of one
     program run one after the other, without blocking inserts of parts, tests or checklists that reference
@@ -113,15 +137,20 @@ def _program_lock_for_scan(program_id: int, now: datetime) -> Program:
     the scan commits. The three ORM queries this replaces took a third of a re-scan with nothing new.
     """
     quote = connection.ops.quote_name
-    program, request = Program._meta, ScanRequest._meta
+    program, request, blocker = Program._meta, ScanRequest._meta, Blocker._meta
+    fingerprint = quote(blocker.get_field("fingerprint").column)
     columns = ", ".join(quote(field.column) for field in program.concrete_fields)
     sql = (
         f"UPDATE {quote(program.db_table)} SET {quote(program.get_field('last_scanned_at').column)} = %s "
         f"WHERE {quote(program.pk.column)} = %s RETURNING {columns}, "
         f"(SELECT {quote(request.get_field('changes').column)} FROM {quote(request.db_table)} "
-        f"WHERE {quote(request.get_field('program').column)} = %s) AS pending_changes"
+        f"WHERE {quote(request.get_field('program').column)} = %s) AS pending_changes, "
+        f"(SELECT COUNT(*) || ':' || COUNT({fingerprint}) || ':' || COALESCE(SUM({fingerprint}), 0) "
+        f"FROM {quote(blocker.db_table)} WHERE {quote(blocker.get_field('program').column)} = %s "
+        f"AND {quote(blocker.get_field('resolved_at').column)} IS NULL) AS open_blockers_digest"
     )
-    found = list(Program.objects.raw(sql, [connection.ops.adapt_datetimefield_value(now), program_id, program_id]))
+    params = [connection.ops.adapt_datetimefield_value(now), program_id, program_id, program_id]
+    found = list(Program.objects.raw(sql, params))
     if not found:
         raise Program.DoesNotExist(f"Program {program_id} does not exist.")
     return found[0]
@@ -167,6 +196,7 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
 
 
 def _blocker_fields(finding: Finding, fingerprint: int) -> dict:
+    """The fields of the blocker of a finding: its message is written here, and only here."""
     return {
         "rule": finding.rule,
         "severity": finding.severity,

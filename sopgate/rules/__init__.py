@@ -44,8 +44,13 @@ def _stable(value) -> int:
     return zlib.crc32(str(value).encode())
 
 
-_SEVERITY_CODE = {rule: zlib.crc32(severity.encode()) for rule, severity in _SEVERITY.items()}
-_FINGERPRINT_MASK = (1 << 62) - 1
+# Per rule, its name and severity as one stable int: a fingerprint covers the rule (part of the key) and
+# the severity it is stored with.
+_RULE_CODE = {rule: zlib.crc32(f"{rule}/{severity}".encode()) for rule, severity in _SEVERITY.items()}
+# 40 bits: a program's open blockers are compared by the SUM of their fingerprints (see program_scan), and
+# SQLite refuses a sum past 63 bits; 2**23 blockers of 40 bits stay below that.
+FINGERPRINT_BITS = 40
+_FINGERPRINT_MASK = (1 << FINGERPRINT_BITS) - 1
 
 
 class Finding(NamedTuple):
@@ -81,13 +86,14 @@ class Finding(NamedTuple):
 
     @property
     def fingerprint(self) -> int:
-        """A hash of everything a blocker stores besides its key (severity, label, message, owners,
-        supplier, clear-by date), the same in every process: equal fingerprints, equal blockers."""
-        _, _, _, label, owner, co_owner, supplier, clear_by, facts = self
+        """A hash of everything a blocker stores (rule, object, severity, label, message, owners, supplier,
+        clear-by date), the same in every process: equal fingerprints, equal blockers."""
+        rule, _, object_id, label, owner, co_owner, supplier, clear_by, facts = self
         return (
             hash(
                 (
-                    _SEVERITY_CODE[self.rule],
+                    _RULE_CODE[rule],
+                    object_id,
                     zlib.crc32(label.encode()),
                     owner or 0,
                     co_owner or 0,
@@ -167,7 +173,9 @@ _FORMATS = (
     # 2 part_late, no promise, due soon: need, today
     lambda label, need, today: f"{label}: no promised date, needed {need} (in {days_text((need - today).days)})",
     # 3 part_late, promised after need: promised, need
-    lambda label, promised, need: f"{label}: promised {promised}, needed {need} ({days_text((promised - need).days)} late)",
+    lambda label, promised, need: (
+        f"{label}: promised {promised}, needed {need} ({days_text((promised - need).days)} late)"
+    ),
     # 4 part_late, promised in time but overdue: promised, need, today
     lambda label, promised, need, today: (
         f"{label}: promised {promised}, needed {need}, not received ({days_text((today - need).days)} overdue)"
