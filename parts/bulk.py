@@ -24,6 +24,15 @@ def _array_type(field: models.Field) -> str:
 
 def _prepared(field: models.Field, values: list) -> list:
     """The database values of `values` for `field`; a value seen before in the column is converted once."""
+    target = field.target_field if field.is_relation else field
+    if (
+        connection.vendor in ("postgresql", "sqlite")
+        and isinstance(target, models.IntegerField | models.AutoField | models.BigAutoField | models.SmallAutoField)
+        and all(type(value) is int for value in values)
+    ):
+        # An int is its own database value for an integer column (or a key to one) on these backends: Django's
+        # conversion is int(value) and, for auto fields, a check that only MySQL makes. It costs 1 µs a value.
+        return list(values)
     prep = field.get_db_prep_save
     memo: dict = {}
     out = []

@@ -6,6 +6,7 @@ changed, so a re-scan follows after the commit.
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,31 +43,47 @@ def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
     _recorded([p.pk for p in parts], {p.program_id for p in parts}, actor)
 
 
-def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> list[SupplierUpdate]:
+class AppliedUpdates(NamedTuple):
+    updates: list[SupplierUpdate]
+    # Part id -> (program code, part number, revision), as locked: what an echo of the updates shows of the part.
+    parts: dict[int, tuple[str, str, str]]
+
+
+def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> AppliedUpdates:
     """Store supplier updates and apply them to their parts, all or nothing.
 
     Each item is a validated dict with `part_id` and any of `promised_date`, `ppap_status`,
     `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order.
-    The returned updates have `part` loaded with its program id, part number and revision.
     """
     with transaction.atomic():
-        # The part's own values are not loaded: the update below keeps what no item reports (COALESCE).
-        parts = _locked_parts((item["part_id"] for item in items), "part_number", "revision")
+        # Row locks in primary-key order, as in _locked_parts, reading plain rows: no model instances, and not
+        # the part's own values, which the update below keeps where no item reports them (COALESCE).
+        rows = (
+            Part.objects.select_for_update(of=("self",))
+            .filter(pk_in(Part, {item["part_id"] for item in items}))
+            .order_by("pk")
+            .values_list("pk", "program_id", "program__code", "part_number", "revision")
+        )
+        parts, program_ids = {}, set()
+        for pk, program_id, code, number, revision in rows:
+            parts[pk] = (code, number, revision)
+            program_ids.add(program_id)
         # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
         now = now or timezone.now()
         updates = []
         changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
         actor_id = getattr(actor, "pk", None)
-        cache_part = SupplierUpdate.part.field.set_cached_value
         for item in items:
-            part = parts[item["part_id"]]
-            part_changes = changes.setdefault(part.pk, {})
+            part_id = item["part_id"]
+            if part_id not in parts:
+                raise KeyError(part_id)
+            part_changes = changes.setdefault(part_id, {})
             for name in SUPPLIER_UPDATE_FIELDS:
                 value = item.get(name)
                 if value is not None:
                     part_changes[name] = value
             values = {
-                "part_id": part.pk,
+                "part_id": part_id,
                 "reported_by_id": actor_id,
                 "reported_at": now,
                 "promised_date": item.get("promised_date"),
@@ -76,14 +93,12 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
                 "note": item.get("note") or "",
             }
             # Positional arguments in field order are Django's fast path, a third of the cost of keywords.
-            update = SupplierUpdate(*[values.get(name) for name in _UPDATE_ATTNAMES])
-            cache_part(update, part)
-            updates.append(update)
+            updates.append(SupplierUpdate(*[values.get(name) for name in _UPDATE_ATTNAMES]))
         created = bulk_insert(updates)
         if changes:
             bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-            _recorded(list(changes), {p.program_id for p in parts.values()}, actor)
-    return created
+            _recorded(list(changes), program_ids, actor)
+    return AppliedUpdates(created, parts)
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:

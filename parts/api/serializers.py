@@ -97,10 +97,10 @@ class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def supplier_update_echo(updates) -> list[dict]:
-    """`SupplierUpdateSerializer(updates, many=True).data` for just-stored updates, row by row as plain dicts.
+def supplier_update_echo(updates, *, parts: dict[int, tuple[str, str, str]], reporter) -> list[dict]:
+    """`SupplierUpdateSerializer(updates, many=True).data` for updates just stored by `reporter`, as plain dicts.
 
-    Each update needs `part`, `part.program` and `reported_by` loaded. The values of one batch repeat (one
+    `parts` maps each part id to (program code, part number, revision). The values of one batch repeat (one
     reporter, one time stamp, few dates and programs), so each distinct value is shown once through the
     serializer field's own `to_representation`; DRF's per-field walk would cost more than the database work
     of a 500-item batch.
@@ -121,22 +121,23 @@ def supplier_update_echo(updates) -> list[dict]:
 
         return show
 
-    program = shown_by(fields["program"])
-    reporter = shown_by(fields["reported_by"])  # a SlugRelatedField: shows the user's username
+    text = shown_by(fields["note"])
+    # The reporter is a SlugRelatedField: it shows the user's username, and every row has the same one.
+    reported_by = None if reporter is None else fields["reported_by"].to_representation(reporter)
     reported_at, promised_date = shown_by(fields["reported_at"]), shown_by(fields["promised_date"])
     ppap_status, tooling_stage = shown_by(fields["ppap_status"]), shown_by(fields["tooling_stage"])
-    capacity, text = shown_by(fields["capacity_per_week"]), shown_by(fields["note"])
+    capacity = shown_by(fields["capacity_per_week"])
     rows = []
     for update in updates:
-        part = update.part
+        code, number, revision = parts[update.part_id]
         rows.append(
             {
                 "id": update.pk,
                 "part": update.part_id,
-                "program": program(part.program.code),
-                "part_number": text(part.part_number),
-                "revision": text(part.revision),
-                "reported_by": reporter(update.reported_by),
+                "program": text(code),
+                "part_number": text(number),
+                "revision": text(revision),
+                "reported_by": reported_by,
                 "reported_at": reported_at(update.reported_at),
                 "promised_date": promised_date(update.promised_date),
                 "ppap_status": ppap_status(update.ppap_status),

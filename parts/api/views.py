@@ -140,15 +140,7 @@ class SupplierUpdateViewSet(
         items, errors = supplier_update_items(data, parts=self.writable_parts(), is_supplier=is_supplier)
         if errors:
             raise ValidationError(errors)
-        created = supplier_updates_apply(actor=request.user, items=items)
-        # Echo what was stored without reading it back: the parts are loaded and the programs are few.
-        parts = {update.part_id: update.part for update in created}
-        programs = Part.program.field.related_model.objects.in_bulk({part.program_id for part in parts.values()})
-        cache_program = Part.program.field.set_cached_value
-        for part in parts.values():
-            cache_program(part, programs[part.program_id])
-        cache_reporter = SupplierUpdate.reported_by.field.set_cached_value
-        for update in created:
-            cache_reporter(update, request.user)
-        body = supplier_update_echo(created)
+        applied = supplier_updates_apply(actor=request.user, items=items)
+        # Echo what was stored without reading it back: the service returns the parts as it locked them.
+        body = supplier_update_echo(applied.updates, parts=applied.parts, reporter=request.user)
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

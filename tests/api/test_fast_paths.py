@@ -75,24 +75,27 @@ def test_supplier_updates_read_as_drf_reads_them(at_today):
         assert serializer.to_representation(update) == drf_representation(serializer, update)
 
 
-def test_a_stored_batch_is_echoed_as_drf_shows_it(at_today):
-    engineer = EngineerFactory(username="echo-eng")
+@pytest.mark.parametrize("reporter", ["engineer", None])
+def test_a_stored_batch_is_echoed_as_drf_shows_it(at_today, reporter):
+    reporter = EngineerFactory(username="echo-eng") if reporter else None
     parts = [PartFactory(part_number="E-1", revision="B"), PartFactory(part_number="É-2", revision="")]
     now = timezone.now()
     rows = [
-        {"part": parts[0], "reported_by": engineer, "promised_date": TODAY, "note": "x"},
-        {"part": parts[1], "reported_by": None, "ppap_status": "submitted", "tooling_stage": "soft_tool"},
-        {"part": parts[0], "reported_by": engineer, "capacity_per_week": 0, "promised_date": TODAY},
-        {"part": parts[1], "reported_by": engineer, "capacity_per_week": 7, "note": "Grüße"},
+        {"part": parts[0], "promised_date": TODAY, "note": "x"},
+        {"part": parts[1], "ppap_status": "submitted", "tooling_stage": "soft_tool"},
+        {"part": parts[0], "capacity_per_week": 0, "promised_date": TODAY},
+        {"part": parts[1], "capacity_per_week": 7, "note": "Grüße"},
     ]
-    stored = [SupplierUpdate.objects.create(reported_at=now, **row) for row in rows]
+    stored = [SupplierUpdate.objects.create(reported_at=now, reported_by=reporter, **row) for row in rows]
     updates = list(
         SupplierUpdate.objects.select_related("part__program", "reported_by")
         .filter(pk__in=[u.pk for u in stored])
         .order_by("pk")
     )
-    assert supplier_update_echo(updates) == SupplierUpdateSerializer(updates, many=True).data
-    assert [list(row) for row in supplier_update_echo(updates)] == [list(SupplierUpdateSerializer.Meta.fields)] * 4
+    names = {p.pk: (p.program.code, p.part_number, p.revision) for p in parts}
+    echo = supplier_update_echo(updates, parts=names, reporter=reporter)
+    assert echo == SupplierUpdateSerializer(updates, many=True).data
+    assert [list(row) for row in echo] == [list(SupplierUpdateSerializer.Meta.fields)] * 4
 
 
 GOOD = [

@@ -37,7 +37,7 @@ def test_supplier_update_changes_the_part_and_names_the_supplier_user(later):
     created = supplier_updates_apply(
         actor=sam,
         items=[{"part_id": part.pk, "promised_date": date(2027, 2, 8), "capacity_per_week": 1800, "note": "line 2"}],
-    )
+    ).updates
 
     assert [(u.reported_by, u.reported_at, u.note) for u in created] == [(sam, now, "line 2")]
     record, changes = _changes(part)
