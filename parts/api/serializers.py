@@ -174,8 +174,8 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer)
 
     def validate(self, attrs: dict) -> dict:
         if "part" in attrs:
-            extra = [name for name in ("program", "part_number", "revision") if name in attrs]
-            if extra:
+            if not attrs.keys().isdisjoint(("program", "part_number", "revision")):
+                extra = [name for name in ("program", "part_number", "revision") if name in attrs]
                 raise serializers.ValidationError(
                     {extra[0]: ["Name the part either by `part` (id) or by `program` + `part_number`, not both."]}
                 )
@@ -185,7 +185,7 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer)
                 raise serializers.ValidationError(
                     {name: ["Required unless the part is named by `part` (id)."] for name in missing}
                 )
-        if not any(name in attrs for name in SUPPLIER_UPDATE_CHANGES):
+        if attrs.keys().isdisjoint(SUPPLIER_UPDATE_CHANGES):
             raise serializers.ValidationError(
                 {"non_field_errors": [f"Report at least one of: {', '.join(SUPPLIER_UPDATE_CHANGES)}."]}
             )

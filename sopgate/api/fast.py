@@ -185,9 +185,15 @@ def _date_check(field):
     ):
         return None
     validators = field.validators
+    seen: dict[str, date] = {}  # a batch repeats its dates; the plan (and this) lives as long as one serializer
 
     def check(value):
-        if type(value) is not str or not _ISO_DATE.fullmatch(value):
+        if type(value) is not str:
+            return _FALLBACK
+        parsed = seen.get(value)
+        if parsed is not None:
+            return parsed
+        if not _ISO_DATE.fullmatch(value):
             return _FALLBACK
         try:
             parsed = date.fromisoformat(value)  # what DRF's parse_date gives for YYYY-MM-DD
@@ -195,6 +201,8 @@ def _date_check(field):
                 validator(parsed)
         except Exception:
             return _FALLBACK
+        if len(seen) < 4096:
+            seen[value] = parsed
         return parsed
 
     return check
