@@ -20,6 +20,7 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from parts.choices import PPAPStatus
+from validation.choices import TestStatus
 
 from ..choices import RULE_SEVERITY, ObjectType, Rule
 from ..models import Program
@@ -89,6 +90,8 @@ class Finding(NamedTuple):
         """A hash of everything a blocker stores (rule, object, severity, label, message, owners, supplier,
         clear-by date), the same in every process: equal fingerprints, equal blockers."""
         rule, _, object_id, label, owner, co_owner, supplier, clear_by, facts = self
+        if facts[0] in _TEXT_FORMATS:
+            facts = tuple(map(_stable, facts))
         return (
             hash(
                 (
@@ -99,7 +102,7 @@ class Finding(NamedTuple):
                     co_owner or 0,
                     supplier or 0,
                     clear_by.toordinal() if clear_by else 0,
-                    *map(_stable, facts),
+                    facts,
                 )
             )
             & _FINGERPRINT_MASK
@@ -162,64 +165,80 @@ def _local_date(text: str, tz) -> date:
 # --- Messages ----------------------------------------------------------------------------------------
 #
 # One format per way a rule words its message, numbered by its place in _FORMATS; a finding's `facts` are
-# (number, *arguments). Written only on demand: a re-scan with nothing new writes none.
+# (number, *arguments). Written only on demand: a re-scan with nothing new writes none. Dates are passed as
+# ordinals (`_d` turns one back into a date), so that most facts are ints only and fingerprint fast.
 
+_d = date.fromordinal
 
 _FORMATS = (
     # 0 part_unsourced: need
-    lambda label, need: f"{label}: no supplier yet, needed {need}",
+    lambda label, need: f"{label}: no supplier yet, needed {_d(need)}",
     # 1 part_late, no promise, overdue: need, today
-    lambda label, need, today: f"{label}: no promised date, needed {need} ({days_text((today - need).days)} overdue)",
+    lambda label, need, today: f"{label}: no promised date, needed {_d(need)} ({days_text(today - need)} overdue)",
     # 2 part_late, no promise, due soon: need, today
-    lambda label, need, today: f"{label}: no promised date, needed {need} (in {days_text((need - today).days)})",
+    lambda label, need, today: f"{label}: no promised date, needed {_d(need)} (in {days_text(need - today)})",
     # 3 part_late, promised after need: promised, need
     lambda label, promised, need: (
-        f"{label}: promised {promised}, needed {need} ({days_text((promised - need).days)} late)"
+        f"{label}: promised {_d(promised)}, needed {_d(need)} ({days_text(promised - need)} late)"
     ),
     # 4 part_late, promised in time but overdue: promised, need, today
     lambda label, promised, need, today: (
-        f"{label}: promised {promised}, needed {need}, not received ({days_text((today - need).days)} overdue)"
+        f"{label}: promised {_d(promised)}, needed {_d(need)}, not received ({days_text(today - need)} overdue)"
     ),
     # 5 part_at_risk: promised, need
     lambda label, promised, need: (
-        f"{label}: promised {promised}, needed {need} (only {days_text((need - promised).days)} of margin)"
+        f"{label}: promised {_d(promised)}, needed {_d(need)} (only {days_text(need - promised)} of margin)"
     ),
     # 6 ppap_rejected
     lambda label: f"{label}: PPAP rejected",
-    # 7 ppap_overdue: status text, due, today
-    lambda label, status, due, today: f"{label}: PPAP {status}, due {due} ({days_text((today - due).days)} overdue)",
+    # 7 ppap_overdue: status (its place in _PPAP_STATUS_TEXTS), due, today
+    lambda label, status, due, today: (
+        f"{label}: PPAP {_PPAP_STATUS_TEXTS[status]}, due {_d(due)} ({days_text(today - due)} overdue)"
+    ),
     # 8 ppap_interim_expiring, no expiry: limit
-    lambda label, limit: f"{label}: interim PPAP approval has no expiry date (must hold past {limit})",
+    lambda label, limit: f"{label}: interim PPAP approval has no expiry date (must hold past {_d(limit)})",
     # 9 ppap_interim_expiring: expires, limit
-    lambda label, expires, limit: f"{label}: interim PPAP approval expires {expires}, before {limit} (SOP + 90 days)",
+    lambda label, expires, limit: (
+        f"{label}: interim PPAP approval expires {_d(expires)}, before {_d(limit)} (SOP + 90 days)"
+    ),
     # 10 capacity_shortfall: capacity, peak month, weekly demand, peak vehicles, qty per vehicle
     lambda label, capacity, month, demand, vehicles, qty: (
-        f"{label}: capacity {capacity:,}/week below {month:%B %Y} demand of {demand:,}/week "
+        f"{label}: capacity {capacity:,}/week below {_d(month):%B %Y} demand of {demand:,}/week "
         f"({vehicles:,} vehicles × {qty} per vehicle)"
     ),
     # 11 capacity_unconfirmed
     lambda label: f"{label}: supplier has not confirmed a weekly capacity for the ramp plan",
     # 12 supplier_update_stale: last update, today, limit in days
     lambda label, last, today, limit: (
-        f"{label}: no supplier update since {last} ({days_text((today - last).days)} ago, limit {days_text(limit)})"
+        f"{label}: no supplier update since {_d(last)} ({days_text(today - last)} ago, limit {days_text(limit)})"
     ),
     # 13 test_failed with a note: note
     lambda label, note: f"{label}: failed ({note}); required for SOP",
     # 14 test_failed without a note
     lambda label: f"{label}: failed; required for SOP",
     # 15 test_after_sop: planned end, sop
-    lambda label, end, sop: f"{label}: planned to end {end}, {days_text((end - sop).days)} after SOP {sop}",
-    # 16 test_overdue: planned end, today, status
+    lambda label, end, sop: f"{label}: planned to end {_d(end)}, {days_text(end - sop)} after SOP {_d(sop)}",
+    # 16 test_overdue: planned end, today, status (its place in _TEST_STATUS_TEXTS)
     lambda label, end, today, status: (
-        f"{label}: planned to end {end} ({days_text((today - end).days)} overdue), still {status.replace('_', ' ')}"
+        f"{label}: planned to end {_d(end)} ({days_text(today - end)} overdue), still {_TEST_STATUS_TEXTS[status]}"
     ),
     # 17 handover_item_overdue: due, today
-    lambda label, due, today: f"{label}: due {due} ({days_text((today - due).days)} overdue), not done",
+    lambda label, due, today: f"{label}: due {_d(due)} ({days_text(today - due)} overdue), not done",
     # 18 handover_item_after_sop: due, sop
-    lambda label, due, sop: f"{label}: due {due}, {days_text((due - sop).days)} after SOP {sop}",
-    # 19 handover_unsigned: missing sides, sign-off due, sign-off days
-    lambda label, missing, due, days: f"{label}: {missing} sign-off missing, due {due} (SOP − {days} days)",
+    lambda label, due, sop: f"{label}: due {_d(due)}, {days_text(due - sop)} after SOP {_d(sop)}",
+    # 19 handover_unsigned: sides missing (its place in _MISSING_SIGNOFFS), sign-off due, sign-off days
+    lambda label, missing, due, days: (
+        f"{label}: {_MISSING_SIGNOFFS[missing]} sign-off missing, due {_d(due)} (SOP − {days} days)"
+    ),
 )
+# The formats whose facts hold text: hash() of a str changes from one process to the next. Other texts
+# go into facts as their place in one of these tuples.
+_TEXT_FORMATS = frozenset({13})
+_PPAP_STATUS_CODES = {status.value: n for n, status in enumerate(PPAPStatus)}
+_PPAP_STATUS_TEXTS = tuple(status.label.lower() for status in PPAPStatus)
+_TEST_STATUS_CODES = {status.value: n for n, status in enumerate(TestStatus)}
+_TEST_STATUS_TEXTS = tuple(status.value.replace("_", " ") for status in TestStatus)
+_MISSING_SIGNOFFS = ("", "R&D", "production", "R&D and production")  # by bits: 1 R&D, 2 production
 
 _REJECTED_FACTS, _UNCONFIRMED_FACTS, _FAILED_FACTS = (6,), (11,), (14,)
 
@@ -232,13 +251,17 @@ _REJECTED_FACTS, _UNCONFIRMED_FACTS, _FAILED_FACTS = (6,), (11,), (14,)
 _PART = bits(PART_RULES)
 _TEST = bits(TEST_RULES)
 _ITEM = bits(ITEM_RULES)
-_PPAP_STATUS_TEXT = {status.value: status.label.lower() for status in PPAPStatus}
 
 
 def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
     program, today, peak = scan.program, scan.today, scan.peak
+    today_o = today.toordinal()
     default_need, lead_days, ppap_lead = scan.default_need_date, program.part_lead_days, program.ppap_lead_days
-    interim_limit, stale_days, tz = scan.interim_limit, program.stale_update_days, timezone.get_current_timezone()
+    interim_limit, stale_days, tz = (
+        scan.interim_limit.toordinal(),
+        program.stale_update_days,
+        timezone.get_current_timezone(),
+    )
     unsourced, late, at_risk = _PART[Rule.PART_UNSOURCED], _PART[Rule.PART_LATE], _PART[Rule.PART_AT_RISK]
     rejected, ppap_overdue = _PART[Rule.PPAP_REJECTED], _PART[Rule.PPAP_OVERDUE]
     interim, shortfall = _PART[Rule.PPAP_INTERIM_EXPIRING], _PART[Rule.CAPACITY_SHORTFALL]
@@ -250,41 +273,46 @@ def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
     for row in rows("part", params):
         pk, label, owner, supplier, qty, promised, need, ppap_due, ppap_status, expires, capacity, last, rules = row
         need = need or default_need
+        need_o = need.toordinal()
         owner = owner or owner_default
         if rules & unsourced:
-            add(Finding(Rule.PART_UNSOURCED, part_type, pk, label, owner, None, supplier, None, (0, need)))
+            add(Finding(Rule.PART_UNSOURCED, part_type, pk, label, owner, None, supplier, None, (0, need_o)))
         if rules & late:
             if promised is None:
-                facts = (1, need, today) if need < today else (2, need, today)
+                facts = (1 if need < today else 2, need_o, today_o)
                 clear_by = None
             else:
-                facts = (3, promised, need) if promised > need else (4, promised, need, today)
+                facts = (
+                    (3, promised.toordinal(), need_o) if promised > need else (4, promised.toordinal(), need_o, today_o)
+                )
                 clear_by = promised + timedelta(days=lead_days)
             add(Finding(Rule.PART_LATE, part_type, pk, label, owner, None, supplier, clear_by, facts))
         if rules & at_risk:
-            add(Finding(Rule.PART_AT_RISK, part_type, pk, label, owner, None, supplier, None, (5, promised, need)))
+            facts = (5, promised.toordinal(), need_o)
+            add(Finding(Rule.PART_AT_RISK, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & rejected:
             add(Finding(Rule.PPAP_REJECTED, part_type, pk, label, owner, None, supplier, None, _REJECTED_FACTS))
         if rules & ppap_overdue:
-            facts = (7, _PPAP_STATUS_TEXT[ppap_status], ppap_due or need - timedelta(days=ppap_lead), today)
+            due = ppap_due.toordinal() if ppap_due else need_o - ppap_lead
+            facts = (7, _PPAP_STATUS_CODES[ppap_status], due, today_o)
             add(Finding(Rule.PPAP_OVERDUE, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & interim:
-            facts = (8, interim_limit) if expires is None else (9, expires, interim_limit)
+            facts = (8, interim_limit) if expires is None else (9, expires.toordinal(), interim_limit)
             add(Finding(Rule.PPAP_INTERIM_EXPIRING, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & shortfall:
-            facts = (10, capacity, peak.month, peak.weekly_demand(qty), peak.planned_vehicles, qty)
+            facts = (10, capacity, peak.month.toordinal(), peak.weekly_demand(qty), peak.planned_vehicles, qty)
             add(Finding(Rule.CAPACITY_SHORTFALL, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & unconfirmed:
             facts = _UNCONFIRMED_FACTS
             add(Finding(Rule.CAPACITY_UNCONFIRMED, part_type, pk, label, owner, None, supplier, None, facts))
         if rules & stale:
-            facts = (12, _local_date(last, tz), today, stale_days)
+            facts = (12, _local_date(last, tz).toordinal(), today_o, stale_days)
             add(Finding(Rule.SUPPLIER_UPDATE_STALE, part_type, pk, label, owner, None, supplier, None, facts))
     return findings
 
 
 def _test_findings(scan: _Scan, params: dict) -> list[Finding]:
-    program, today, sop = scan.program, scan.today, scan.program.sop_date
+    program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
     failed, after_sop, overdue = _TEST[Rule.TEST_FAILED], _TEST[Rule.TEST_AFTER_SOP], _TEST[Rule.TEST_OVERDUE]
     test_type, owner_default = ObjectType.VALIDATION_TEST, program.owner_id
     findings = []
@@ -295,24 +323,27 @@ def _test_findings(scan: _Scan, params: dict) -> list[Finding]:
             facts = (13, note) if note else _FAILED_FACTS
             add(Finding(Rule.TEST_FAILED, test_type, pk, label, owner, None, None, None, facts))
         if rules & after_sop:
-            add(Finding(Rule.TEST_AFTER_SOP, test_type, pk, label, owner, None, None, end, (15, end, sop)))
+            facts = (15, end.toordinal(), sop)
+            add(Finding(Rule.TEST_AFTER_SOP, test_type, pk, label, owner, None, None, end, facts))
         if rules & overdue:
-            add(Finding(Rule.TEST_OVERDUE, test_type, pk, label, owner, None, None, end, (16, end, today, status)))
+            facts = (16, end.toordinal(), today, _TEST_STATUS_CODES[status])
+            add(Finding(Rule.TEST_OVERDUE, test_type, pk, label, owner, None, None, end, facts))
     return findings
 
 
 def _item_findings(scan: _Scan, params: dict) -> list[Finding]:
-    program, today, sop = scan.program, scan.today, scan.program.sop_date
+    program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
     overdue, after_sop = _ITEM[Rule.HANDOVER_ITEM_OVERDUE], _ITEM[Rule.HANDOVER_ITEM_AFTER_SOP]
     item_type, owner_default = ObjectType.HANDOVER_ITEM, program.owner_id
     findings = []
     add = findings.append
     for pk, label, owner, due, rules in rows("item", params):
         owner = owner or owner_default
+        due_o = due.toordinal()
         if rules & overdue:
-            add(Finding(Rule.HANDOVER_ITEM_OVERDUE, item_type, pk, label, owner, None, None, due, (17, due, today)))
+            add(Finding(Rule.HANDOVER_ITEM_OVERDUE, item_type, pk, label, owner, None, None, due, (17, due_o, today)))
         if rules & after_sop:
-            add(Finding(Rule.HANDOVER_ITEM_AFTER_SOP, item_type, pk, label, owner, None, None, due, (18, due, sop)))
+            add(Finding(Rule.HANDOVER_ITEM_AFTER_SOP, item_type, pk, label, owner, None, None, due, (18, due_o, sop)))
     return findings
 
 
@@ -324,10 +355,9 @@ def _checklist_findings(scan: _Scan) -> list[Finding]:
     for pk, area, rd_owner, production_owner, rd_missing, production_missing in rows(
         "checklist", {"program": program.pk}
     ):
-        missing = [side for side, absent in (("R&D", rd_missing), ("production", production_missing)) if absent]
         owner = rd_owner or production_owner or program.owner_id
         co_owner = production_owner if rd_owner else None
-        facts = (19, " and ".join(missing), signoff_due, program.signoff_days)
+        facts = (19, bool(rd_missing) + 2 * bool(production_missing), signoff_due.toordinal(), program.signoff_days)
         findings.append(
             Finding(
                 Rule.HANDOVER_UNSIGNED,

@@ -1,9 +1,10 @@
 """The scan's reconcile: idempotent, resolves what is fixed, reopens as a new blocker, constant query count."""
 
 import os
+import pickle
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -13,7 +14,7 @@ from django.utils import timezone
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from sopgate.models import Alert, Blocker, Program
-from sopgate.rules import Finding
+from sopgate.rules import evaluate_program
 from sopgate.services import program_scan
 from tests.factories import (
     SOP,
@@ -133,37 +134,33 @@ def test_next_day_rewrites_only_the_messages_that_count_days(at_today):
     assert after["ppap_rejected"].last_seen_at == before["ppap_rejected"].last_seen_at  # said the same: not rewritten
 
 
-def test_fingerprint_is_the_same_in_every_process():
+def test_fingerprint_is_the_same_in_every_process(at_today):
     """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
+    program = ProgramFactory(code="SU7")
+    PartFactory(program=program, promised_date=NEED + timedelta(days=5), ppap_status=PPAPStatus.SUBMITTED)
+    PartFactory(program=program, ppap_status=PPAPStatus.REJECTED, supplier=None)
+    ValidationTestFactory(program=program, status=Status.FAILED, result_note="leaks at 2 bar")
+    ValidationTestFactory(program=program, status=Status.IN_PROGRESS, planned_end=TODAY - timedelta(days=3))
+    ItemFactory(checklist=ChecklistFactory(program=program), due_date=TODAY - timedelta(days=2))
+    findings = evaluate_program(program, TODAY)
+    assert len({f.facts[0] for f in findings}) >= 6
     code = (
-        "import django; django.setup()\n"
-        "from datetime import date\n"
-        "from sopgate.rules import Finding\n"
-        "print(Finding('ppap_overdue', 'part', 7, 'Tray T-1 rev A', 3, None, None, date(2026, 9, 1),"
-        " (7, 'submitted', date(2026, 8, 1), date(2026, 9, 2))).fingerprint)"
+        "import pickle, sys, django; django.setup()\n"
+        "print([f.fingerprint for f in pickle.loads(sys.stdin.buffer.read())])"
     )
     seen = {
         subprocess.run(
             [sys.executable, "-c", code],
+            input=pickle.dumps(findings),
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "sopgate.settings", "PYTHONHASHSEED": seed},
             capture_output=True,
-            text=True,
             check=True,
-        ).stdout.strip()
+        )
+        .stdout.decode()
+        .strip()
         for seed in ("1", "2")
     }
-    here = Finding(
-        "ppap_overdue",
-        "part",
-        7,
-        "Tray T-1 rev A",
-        3,
-        None,
-        None,
-        date(2026, 9, 1),
-        (7, "submitted", date(2026, 8, 1), date(2026, 9, 2)),
-    )
-    assert seen == {str(here.fingerprint)}
+    assert seen == {str([f.fingerprint for f in findings])}
 
 
 def test_partial_unique_index_refuses_a_second_open_blocker(at_today):
