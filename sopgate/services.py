@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from parts.models import Supplier
 
-from .choices import SUPPLIER_RULES, AlertStatus, ObjectType, Severity
+from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .rules import Finding, evaluate_program
 from .selectors import open_blocker_rows
@@ -29,6 +29,8 @@ _REFRESHED_FIELDS = (
     "clear_by",
     "fingerprint",
 )
+
+_BLOCKING_RULES = frozenset(str(rule) for rule, severity in RULE_SEVERITY.items() if severity == Severity.BLOCKING)
 
 
 @dataclass
@@ -68,7 +70,7 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
             created = _reconcile(program, findings, fingerprints, now, result)
 
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        result.open_blocking = sum(1 for finding in findings if finding.severity == Severity.BLOCKING)
+        result.open_blocking = sum(1 for finding in findings if finding.rule in _BLOCKING_RULES)
         result.open_warning = len(findings) - result.open_blocking
         if result.alert_ids:
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
