@@ -73,6 +73,7 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
         result.open_blocking = sum(1 for finding in findings if finding.rule in _BLOCKING_RULES)
         result.open_warning = len(findings) - result.open_blocking
         if result.alert_ids:
+            _alerts_durable()
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
         if pending_changes is not None and not _consume_scan_request(program_id, pending_changes):
             # Data changed while this scan ran and the writer saw a pending request, so it queued nothing:
@@ -151,11 +152,23 @@ def _program_lock_for_scan(program_id: int, now: datetime) -> Program:
         f"FROM {quote(blocker.db_table)} WHERE {quote(blocker.get_field('program').column)} = %s "
         f"AND {quote(blocker.get_field('resolved_at').column)} IS NULL) AS open_blockers_digest"
     )
+    if connection.vendor == "postgresql":
+        # The scan's commit need not wait for the disk: if the server crashes right after, the scan is lost
+        # whole, its scan request comes back and the next scan redoes it. Scans that record alerts wait
+        # again (`_alerts_durable`): an email must not go out for a blocker that a crash takes back.
+        sql += "; SET LOCAL synchronous_commit TO OFF"
     params = [connection.ops.adapt_datetimefield_value(now), program_id, program_id, program_id]
     found = list(Program.objects.raw(sql, params))
     if not found:
         raise Program.DoesNotExist(f"Program {program_id} does not exist.")
     return found[0]
+
+
+def _alerts_durable() -> None:
+    """Make the scan's commit wait for the disk again (see `_program_lock_for_scan`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
 
 
 def _consume_scan_request(program_id: int, seen_changes: int) -> bool:
