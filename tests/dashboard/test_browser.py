@@ -63,11 +63,13 @@ def _load_demo_with_history():
 
 
 def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_server, transactional_db, browser):
+    from django.core.cache import cache
     from selenium.webdriver.common.by import By
 
     from sopgate.demo import DEMO_PASSWORD
     from sopgate.selectors import program_readiness
 
+    cache.clear()  # no login lock-out left over from other tests in this process
     program = _load_demo_with_history()
     readiness = program_readiness(program)
 
@@ -76,6 +78,10 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
     browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
 
+    # The click returns when the form is submitted, not when the redirect has landed: wait for it.
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20).until(lambda b: b.current_url == f"{live_server.url}/programs/SU7/")
     assert browser.current_url == f"{live_server.url}/programs/SU7/"
     browser.get_log("browser")  # drop what the admin login page logged (its /favicon.ico is not ours)
     browser.refresh()
