@@ -111,25 +111,34 @@ def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
                     assignments.append(f"{quote(field.column)} = v.c{len(varying)}")
                     varying.append(value)
                     varying_fields.append(field)
-            aliases = ", ".join(["k", *(f"c{i}" for i in range(len(varying)))])
-            if postgres:
-                arrays = ", ".join(f"%s::{_array_type(field)}" for field in [pk, *varying_fields])
-                sql = (
-                    f"UPDATE {table} SET {', '.join(assignments)} FROM UNNEST({arrays}) AS v({aliases}) "
-                    f"WHERE {table}.{quote(pk.column)} = v.k"
-                )
-                params = [*constants, keys, *varying]
-            else:
-                row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
-                sql = (
-                    f"WITH v({aliases}) AS (VALUES {', '.join([row] * len(chunk))}) "
-                    f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
-                )
-                # The CTE's parameters come first in the statement, then the constants of SET.
-                params = [*(value for values in zip(keys, *varying, strict=True) for value in values), *constants]
-            cursor.execute(sql, params)
-            updated += cursor.rowcount
+            updated += _update_joined(cursor, table, pk, keys, assignments, constants, varying, varying_fields)
     return updated
+
+
+def _update_joined(cursor, table, pk, keys, assignments, set_params, varying, varying_fields) -> int:
+    """Run `UPDATE table SET assignments` joined to one row per key: `v.k` is the key, `v.cN` the Nth varying column.
+
+    PostgreSQL gets one typed array per column (UNNEST); SQLite a VALUES list in a CTE, whose parameters come
+    first in the statement, before those of SET.
+    """
+    quote = connection.ops.quote_name
+    aliases = ", ".join(["k", *(f"c{i}" for i in range(len(varying)))])
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{_array_type(field)}" for field in [pk, *varying_fields])
+        sql = (
+            f"UPDATE {table} SET {', '.join(assignments)} FROM UNNEST({arrays}) AS v({aliases}) "
+            f"WHERE {table}.{quote(pk.column)} = v.k"
+        )
+        params = [*set_params, keys, *varying]
+    else:
+        row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
+        sql = (
+            f"WITH v({aliases}) AS (VALUES {', '.join([row] * len(keys))}) "
+            f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
+        )
+        params = [*(value for values in zip(keys, *varying, strict=True) for value in values), *set_params]
+    cursor.execute(sql, params)
+    return cursor.rowcount
 
 
 def bulk_merge(
@@ -177,23 +186,7 @@ def bulk_merge(
                 varying.append(value)
                 varying_fields.append(field)
             keys = _prepared(pk, chunk)
-            aliases = ", ".join(["k", *(f"c{i}" for i in range(len(varying)))])
-            if postgres:
-                arrays = ", ".join(f"%s::{_array_type(field)}" for field in [pk, *varying_fields])
-                sql = (
-                    f"UPDATE {table} SET {', '.join(assignments)} FROM UNNEST({arrays}) AS v({aliases}) "
-                    f"WHERE {table}.{quote(pk.column)} = v.k"
-                )
-                params = [*params_set, keys, *varying]
-            else:
-                row = "(" + ", ".join(["%s"] * (len(varying) + 1)) + ")"
-                sql = (
-                    f"WITH v({aliases}) AS (VALUES {', '.join([row] * len(chunk))}) "
-                    f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
-                )
-                params = [*(value for values in zip(keys, *varying, strict=True) for value in values), *params_set]
-            cursor.execute(sql, params)
-            updated += cursor.rowcount
+            updated += _update_joined(cursor, table, pk, keys, assignments, params_set, varying, varying_fields)
     return updated
 
 
