@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -36,14 +35,6 @@ class SupplierViewSet(ModelViewSet):
     def get_queryset(self):
         return supplier_list_for_user(self.request.user)
 
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
-    def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
 
 class PartViewSet(ModelViewSet):
     serializer_class = PartSerializer
@@ -69,14 +60,6 @@ class PartViewSet(ModelViewSet):
 
     def get_queryset(self):
         return part_list_for_api(self.request.user, today=timezone.localdate())
-
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
-    def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
 
 
 _ONE_OR_MANY_IN = PolymorphicProxySerializer(

@@ -1,5 +1,6 @@
 """The base every API viewset builds on: the filter backends, and answers that show SQL-computed fields."""
 
+from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.filters import OrderingFilter
@@ -20,6 +21,15 @@ class ModelViewSet(viewsets.ModelViewSet):
     filter_backends = FILTER_BACKENDS
     parser_classes = PARSERS
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        # A write and whatever it triggers (history row, re-scan request) commit together or not at all.
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
 
     def reloaded(self, instance):
         return self.get_queryset().get(pk=instance.pk)

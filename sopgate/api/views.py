@@ -30,14 +30,6 @@ class ProgramViewSet(ModelViewSet):
     lookup_value_regex = CODE_REGEX
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
-    def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
     @extend_schema(responses=ReadinessSerializer, filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def readiness(self, request, code=None):

@@ -23,14 +23,6 @@ class ValidationTestViewSet(ModelViewSet):
     ordering_fields = ["code", "name", "planned_start", "planned_end", "status", "phase"]
     http_method_names = _WRITE_METHODS
 
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
-    def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
-
 
 class HandoverChecklistViewSet(ModelViewSet):
     """Sign a side off with `PATCH {"rd_signed_off": true}` or `{"production_signed_off": true}`."""
