@@ -21,6 +21,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the benchmark database")
     parser.add_argument("--load-seconds", type=float, default=15.0, help="HTTP load duration (max 30)")
+    parser.add_argument("--database", help="name of the benchmark database (default sopgate_bench_<size>)")
     parser.add_argument("--output", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args()
     args.runs = max(args.runs, 7)
@@ -35,7 +36,7 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print("The benchmarks run on PostgreSQL: set DATABASE_URL=postgres://... (targets are for PostgreSQL).")
         return 2
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"sopgate_bench_{args.size}"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = args.database or f"sopgate_bench_{args.size}"
 
     from bench.runner import run
 

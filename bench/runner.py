@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -255,7 +256,9 @@ def _database_url(settings_dict) -> str:
 
 def http_load(settings_dict, token: str, program_code: str, seconds: float) -> dict:
     """gunicorn on loopback, a bounded closed-loop load from a second process on the part list."""
-    port = 18765
+    with socket.socket() as probe:  # a free port, so that two benchmark runs on one machine do not collide
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": _database_url(settings_dict)}
     server = subprocess.Popen(
         [
