@@ -24,7 +24,17 @@ from validation.choices import TestStatus
 
 from ..choices import RULE_SEVERITY, ObjectType, Rule
 from ..models import Program
-from .sql import ITEM_RULES, PART_RULES, TEST_RULES, bits, default_need_date, interim_limit, rows, statement_params
+from .sql import (
+    ITEM_RULES,
+    PART_RULES,
+    TEST_RULES,
+    batch,
+    bits,
+    default_need_date,
+    interim_limit,
+    rows,
+    statement_params,
+)
 
 # Blocking rules whose blocker has no date to clear by: while one is open, the forecast SOP date is unknown.
 FORECAST_UNKNOWN_RULES = frozenset({Rule.PART_UNSOURCED, Rule.TEST_FAILED})
@@ -122,10 +132,11 @@ class PeakDemand:
 
 
 def peak_demand(program: Program) -> PeakDemand | None:
-    steps = [
-        PeakDemand(month, vehicles, monthrange(month.year, month.month)[1])
-        for month, vehicles in rows("ramp", {"program": program.pk})
-    ]
+    return _peak(rows("ramp", {"program": program.pk}))
+
+
+def _peak(ramp_rows: list[tuple]) -> PeakDemand | None:
+    steps = [PeakDemand(month, vehicles, monthrange(month.year, month.month)[1]) for month, vehicles in ramp_rows]
     # Highest vehicles per day; ceil() keeps that order, so this step also has the highest weekly demand.
     return max(steps, key=lambda s: (s.planned_vehicles / s.days_in_month, s.month), default=None)
 
@@ -152,7 +163,11 @@ class _Scan:
 
     @property
     def signoff_due(self) -> date:
-        return self.program.sop_date - timedelta(days=self.program.signoff_days)
+        return _signoff_due(self.program)
+
+
+def _signoff_due(program: Program) -> date:
+    return program.sop_date - timedelta(days=program.signoff_days)
 
 
 def _local_date(text: str, tz) -> date:
@@ -253,7 +268,7 @@ _TEST = bits(TEST_RULES)
 _ITEM = bits(ITEM_RULES)
 
 
-def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
+def _part_findings(scan: _Scan, part_rows: list[tuple]) -> list[Finding]:
     program, today, peak = scan.program, scan.today, scan.peak
     today_o = today.toordinal()
     default_need, lead_days, ppap_lead = scan.default_need_date, program.part_lead_days, program.ppap_lead_days
@@ -270,7 +285,7 @@ def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
     owner_default = program.owner_id
     findings = []
     add = findings.append
-    for row in rows("part", params):
+    for row in part_rows:
         pk, label, owner, supplier, qty, promised, need, ppap_due, ppap_status, expires, capacity, last, rules = row
         need = need or default_need
         need_o = need.toordinal()
@@ -311,13 +326,13 @@ def _part_findings(scan: _Scan, params: dict) -> list[Finding]:
     return findings
 
 
-def _test_findings(scan: _Scan, params: dict) -> list[Finding]:
+def _test_findings(scan: _Scan, test_rows: list[tuple]) -> list[Finding]:
     program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
     failed, after_sop, overdue = _TEST[Rule.TEST_FAILED], _TEST[Rule.TEST_AFTER_SOP], _TEST[Rule.TEST_OVERDUE]
     test_type, owner_default = ObjectType.VALIDATION_TEST, program.owner_id
     findings = []
     add = findings.append
-    for pk, label, owner, end, status, note, rules in rows("test", params):
+    for pk, label, owner, end, status, note, rules in test_rows:
         owner = owner or owner_default
         if rules & failed:
             facts = (13, note) if note else _FAILED_FACTS
@@ -331,13 +346,13 @@ def _test_findings(scan: _Scan, params: dict) -> list[Finding]:
     return findings
 
 
-def _item_findings(scan: _Scan, params: dict) -> list[Finding]:
+def _item_findings(scan: _Scan, item_rows: list[tuple]) -> list[Finding]:
     program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
     overdue, after_sop = _ITEM[Rule.HANDOVER_ITEM_OVERDUE], _ITEM[Rule.HANDOVER_ITEM_AFTER_SOP]
     item_type, owner_default = ObjectType.HANDOVER_ITEM, program.owner_id
     findings = []
     add = findings.append
-    for pk, label, owner, due, rules in rows("item", params):
+    for pk, label, owner, due, rules in item_rows:
         owner = owner or owner_default
         due_o = due.toordinal()
         if rules & overdue:
@@ -347,14 +362,10 @@ def _item_findings(scan: _Scan, params: dict) -> list[Finding]:
     return findings
 
 
-def _checklist_findings(scan: _Scan) -> list[Finding]:
+def _checklist_findings(scan: _Scan, checklist_rows: list[tuple]) -> list[Finding]:
     program, signoff_due = scan.program, scan.signoff_due
-    if signoff_due > scan.today:
-        return []
     findings = []
-    for pk, area, rd_owner, production_owner, rd_missing, production_missing in rows(
-        "checklist", {"program": program.pk}
-    ):
+    for pk, area, rd_owner, production_owner, rd_missing, production_missing in checklist_rows:
         owner = rd_owner or production_owner or program.owner_id
         co_owner = production_owner if rd_owner else None
         facts = (19, bool(rd_missing) + 2 * bool(production_missing), signoff_due.toordinal(), program.signoff_days)
@@ -376,11 +387,13 @@ def _checklist_findings(scan: _Scan) -> list[Finding]:
 
 def evaluate_program(program: Program, today: date) -> list[Finding]:
     """Every finding of every rule for one program as of `today`, in a constant number of queries."""
-    scan = _Scan(program, today, peak_demand(program))
-    params = statement_params(program, today, scan.peak)
+    # Checklists are found unsigned only from their sign-off due date on.
+    kinds = ["ramp", "part", "test", "item"] + (["checklist"] if _signoff_due(program) <= today else [])
+    ramp_rows, part_rows, test_rows, item_rows, *checklist_rows = batch(kinds, statement_params(program, today))
+    scan = _Scan(program, today, _peak(ramp_rows))
     return [
-        *_part_findings(scan, params),
-        *_test_findings(scan, params),
-        *_item_findings(scan, params),
-        *_checklist_findings(scan),
+        *_part_findings(scan, part_rows),
+        *_test_findings(scan, test_rows),
+        *_item_findings(scan, item_rows),
+        *_checklist_findings(scan, checklist_rows[0] if checklist_rows else []),
     ]

@@ -53,14 +53,15 @@ PART_RULES = {
         "{part.ppap_status} = {interim_approved}"
         " AND ({part.interim_expires_on} IS NULL OR {part.interim_expires_on} < %(interim_limit)s)"
     ),
+    # Against the peak month of the ramp plan (`peak`, NULL without a plan; see PEAK_SQL).
     # capacity < ceil(demand) <=> capacity < demand for whole units; compared without division, in 64 bits
     # (a capacity of a few million a week times 31 days overflows 32 and PostgreSQL would refuse the scan).
     Rule.CAPACITY_SHORTFALL: (
-        "%(has_ramp_plan)s AND {part.capacity_per_week} IS NOT NULL"
-        " AND CAST({part.capacity_per_week} AS BIGINT) * %(peak_days_in_month)s"
-        " < CAST({part.qty_per_vehicle} AS BIGINT) * %(peak_vehicles_times_7)s"
+        "peak.days_in_month IS NOT NULL AND {part.capacity_per_week} IS NOT NULL"
+        " AND CAST({part.capacity_per_week} AS BIGINT) * peak.days_in_month"
+        " < CAST({part.qty_per_vehicle} AS BIGINT) * peak.vehicles_times_7"
     ),
-    Rule.CAPACITY_UNCONFIRMED: "%(has_ramp_plan)s AND {part.capacity_per_week} IS NULL",
+    Rule.CAPACITY_UNCONFIRMED: "peak.days_in_month IS NOT NULL AND {part.capacity_per_week} IS NULL",
     Rule.SUPPLIER_UPDATE_STALE: (
         "{open} AND {part.supplier} IS NOT NULL"
         " AND COALESCE({part.last_supplier_update_at}, {part.created_at}) < %(stale_before)s"
@@ -87,33 +88,36 @@ SELECT {part.id}, {part.name} || ' ' || {part.part_number} || ' rev ' || {part.r
        {part.ppap_status}, {part.interim_expires_on}, {part.capacity_per_week},
        CASE WHEN {supplier_update_stale} THEN {last_update_text} END,
        {rules}
-FROM {part.table}
-WHERE {part.program} = %(program)s AND ({any_rule})
-ORDER BY {part.id}"""
+FROM {part.table} LEFT JOIN ({peak}) peak ON 1 = 1
+WHERE {part.program} = %(program)s AND ({any_rule})"""
 
 TEST_SQL = """
 SELECT {test.id}, 'Test ' || {test.code} || ' ' || {test.name}, {test.owner}, {test.planned_end}, {test.status},
        {test.result_note}, {rules}
 FROM {test.table}
-WHERE {test.program} = %(program)s AND {test.required_for_sop} AND ({any_rule})
-ORDER BY {test.id}"""
+WHERE {test.program} = %(program)s AND {test.required_for_sop} AND ({any_rule})"""
 
 ITEM_SQL = """
 SELECT {item.id}, {checklist.area} || ': ' || {item.title}, {item.responsible}, {item.due_date}, {rules}
 FROM {item.table} JOIN {checklist.table} ON {checklist.id} = {item.checklist}
-WHERE {checklist.program} = %(program)s AND {item.required} AND {item.done_at} IS NULL AND ({any_rule})
-ORDER BY {item.id}"""
+WHERE {checklist.program} = %(program)s AND {item.required} AND {item.done_at} IS NULL AND ({any_rule})"""
 
 CHECKLIST_SQL = """
 SELECT {checklist.id}, {checklist.area}, {checklist.rd_owner}, {checklist.production_owner},
        {checklist.rd_signed_off_at} IS NULL, {checklist.production_signed_off_at} IS NULL
 FROM {checklist.table}
 WHERE {checklist.program} = %(program)s
-  AND ({checklist.rd_signed_off_at} IS NULL OR {checklist.production_signed_off_at} IS NULL)
-ORDER BY {checklist.id}"""
+  AND ({checklist.rd_signed_off_at} IS NULL OR {checklist.production_signed_off_at} IS NULL)"""
 
 RAMP_SQL = """
 SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
+
+# The ramp step with the most vehicles a day, as the part statement needs it; `peak_demand` picks the same
+# step in Python for the messages (ties have equal demand, so either pick flags the same parts).
+PEAK_SQL = """
+SELECT CAST({ramp.planned_vehicles} AS BIGINT) * 7 AS vehicles_times_7, {days_in_month} AS days_in_month
+FROM {ramp.table} WHERE {ramp.program} = %(program)s
+ORDER BY {ramp.planned_vehicles} * 1.0 / {days_in_month} DESC LIMIT 1"""
 
 
 # --- Assembling the statements -------------------------------------------------------------------------
@@ -145,6 +149,13 @@ def _minus_days(expression: str, days_parameter: str) -> str:
     if connection.vendor == "sqlite":
         return f"date({expression}, %({days_parameter}_modifier)s)"
     return f"({expression} - %({days_parameter})s)"
+
+
+def _days_in_month(month: str) -> str:
+    """The number of days in the month starting on the date `month`."""
+    if connection.vendor == "sqlite":
+        return f"CAST(julianday({month}, '+1 month') - julianday({month}) AS INTEGER)"
+    return f"(CAST({month} + INTERVAL '1 month' AS DATE) - {month})"
 
 
 def bits(rules: dict) -> dict[str, int]:
@@ -180,6 +191,7 @@ def _statements(vendor: str) -> dict[str, str]:
     for term, template in PART_TERMS.items():
         names[term] = template.format_map(names)
     names["need_minus_at_risk_days"] = _minus_days(names["need"], "at_risk_days")
+    names["peak"] = PEAK_SQL.format_map({**names, "days_in_month": _days_in_month(names["ramp"].month)})
     return {
         "part": _with_rules(PART_SQL, PART_RULES, names),
         "test": _with_rules(TEST_SQL, TEST_RULES, names),
@@ -198,8 +210,8 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
-def statement_params(program: Program, today: date, peak) -> dict:
-    """The parameters of the statements: the program's dates and limits as of `today`, and its peak demand."""
+def statement_params(program: Program, today: date) -> dict:
+    """The parameters of the statements: the program's dates and limits as of `today`."""
     ops = connection.ops
     day = ops.adapt_datefield_value
     return {
@@ -212,9 +224,6 @@ def statement_params(program: Program, today: date, peak) -> dict:
         "at_risk_days_modifier": f"-{program.at_risk_days} days",
         "ppap_need_before": day(today + timedelta(days=program.ppap_lead_days)),
         "interim_limit": day(interim_limit(program)),
-        "has_ramp_plan": peak is not None,
-        "peak_days_in_month": peak.days_in_month if peak else 1,
-        "peak_vehicles_times_7": peak.planned_vehicles * 7 if peak else 0,
         "stale_before": ops.adapt_datetimefield_value(
             timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
         ),
@@ -223,6 +232,23 @@ def statement_params(program: Program, today: date, peak) -> dict:
 
 def rows(kind: str, params: dict) -> list[tuple]:
     """Run one of the statements: `part`, `test`, `item`, `checklist` or `ramp`."""
+    return batch([kind], params)[0]
+
+
+def batch(kinds: list[str], params: dict) -> list[list[tuple]]:
+    """Run several of the statements with the same parameters; their rows, in the order asked, unordered
+    within a statement. On PostgreSQL the statements go in one round trip: the driver binds the parameters
+    on the client and the server returns one result set per statement. SQLite runs one at a time."""
+    statements = _statements(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(_statements(connection.vendor)[kind], params)
-        return cursor.fetchall()
+        if connection.vendor != "postgresql":
+            results = []
+            for kind in kinds:
+                cursor.execute(statements[kind], params)
+                results.append(cursor.fetchall())
+            return results
+        cursor.execute(";\n".join(statements[kind] for kind in kinds), params)
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+        return results
