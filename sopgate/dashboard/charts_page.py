@@ -141,7 +141,7 @@ def _handover(program: Program, today: date) -> dict:
         title=f"Required handover items of {program.code} per area",
         rows=[
             BarRow(
-                a.checklist.area,
+                a.area,
                 [
                     Segment("Done", a.done_items, "good"),
                     Segment("Open", a.open_items - a.overdue_items, "neutral"),

@@ -11,20 +11,20 @@ always includes.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from django.db.models import Count, F, Q, Subquery, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db import connection
 
 from ..choices import Rule, Severity
-from ..models import Blocker, Program
+from ..models import Program
 from ..selectors import Readiness, _forecast
+from . import sql
 from .selectors import decision_for, readiness_percent
 
 WARNINGS_SHOWN_PER_RULE = 25
 
 
-@dataclass(frozen=True, slots=True)
-class BlockerRow:
+class BlockerRow(NamedTuple):
     """The columns of a `Blocker` the page, the decision sentence and the forecast read, plus the owners' names."""
 
     id: int
@@ -73,50 +73,43 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
     if warnings_per_rule is None:
         warnings_per_rule = WARNINGS_SHOWN_PER_RULE
     shown_warnings = max(1, warnings_per_rule)  # at least one row per rule carries the rule's total
-    open_blockers = Blocker.objects.filter(program=program, resolved_at__isnull=True)
-    clears_last = open_blockers.filter(clear_by__gt=program.sop_date).order_by("-clear_by", "-id").values("id")[:1]
-    rows = (
-        open_blockers.annotate(
-            position=Window(RowNumber(), partition_by=[F("rule")], order_by=[F("opened_at").asc(), F("id").asc()]),
-            rule_total=Window(Count("id"), partition_by=[F("rule")]),
-            clears_last=Subquery(clears_last),
-            # The local date it opened, converted by the database: cheaper than parsing timestamps per row.
-            opened_on=TruncDate("opened_at"),
-        )
-        .filter(Q(severity=Severity.BLOCKING) | Q(position__lte=shown_warnings) | Q(id=F("clears_last")))
-        .order_by("severity", "rule", "opened_at", "id")
-        .values_list(
-            "id",
-            "rule",
-            "severity",
-            "object_type",
-            "object_id",
-            "object_label",
-            "message",
-            "clear_by",
-            "opened_on",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-            "co_owner__first_name",
-            "co_owner__last_name",
-            "co_owner__username",
-            "position",
-            "rule_total",
-        )
-    )
+    params = {"program": program.pk, "sop": connection.ops.adapt_datefield_value(program.sop_date)}
+    rows = sql.fetch("gate", {**params, "shown": shown_warnings})
     groups: list[BlockerGroup] = []
     shown: list[BlockerRow] = []
     forecast_rows: list[BlockerRow] = []
-    for *fields, opened_on, first, last, username, co_first, co_last, co_username, position, rule_total in rows:
-        owners = " & ".join(
-            name for name in (_person(first, last, username), _person(co_first, co_last, co_username)) if name
-        )
-        row = BlockerRow(*fields, age_days=max(0, (today - opened_on).days), owners=owners or "unassigned")
-        if not groups or groups[-1].rule != row.rule:
-            groups.append(BlockerGroup(row.rule, row.severity, rule_total, []))
-        if row.severity == Severity.BLOCKING or position <= shown_warnings:
-            groups[-1].rows.append(row)
+    owners_of: dict[tuple, str] = {}  # a few people own hundreds of blockers: name each pair once
+    ages: dict = {}
+    blocking = Severity.BLOCKING.value
+    group_rows: list[BlockerRow] = []
+    rule = None
+    for (
+        *fields,
+        opened_on,
+        owner_id,
+        first,
+        last,
+        username,
+        co_owner_id,
+        co_first,
+        co_last,
+        co_username,
+        position,
+        rule_total,
+    ) in rows:
+        owners = owners_of.get((owner_id, co_owner_id))
+        if owners is None:
+            names = (_person(first, last, username), _person(co_first, co_last, co_username))
+            owners = owners_of[owner_id, co_owner_id] = " & ".join(name for name in names if name) or "unassigned"
+        age = ages.get(opened_on)
+        if age is None:
+            age = ages[opened_on] = max(0, (today - _as_date(opened_on)).days)
+        row = BlockerRow(*fields, age, owners)
+        if row.rule != rule:
+            rule, group_rows = row.rule, []
+            groups.append(BlockerGroup(rule, row.severity, rule_total, group_rows))
+        if row.severity == blocking or position <= shown_warnings:
+            group_rows.append(row)
             shown.append(row)
         forecast_rows.append(row)  # every blocking one in order, the one that clears last, and shown warnings
 
@@ -145,3 +138,8 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
         counts=counts,
     )
     return ProgramGate(readiness, groups)
+
+
+def _as_date(value) -> date:
+    """The local date a blocker opened: a date from PostgreSQL, ISO text from SQLite's date function."""
+    return date.fromisoformat(value) if isinstance(value, str) else value

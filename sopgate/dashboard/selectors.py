@@ -5,25 +5,24 @@ import math
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db.models import Count, DateField, DateTimeField, F, Min, Q, Value
+from django.db.models import Count, DateField, F, Q
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual
-from django.utils import timezone
 
 from parts.choices import PPAPStatus
 from parts.expressions import date_minus_days
 from parts.models import Part
-from parts.selectors import part_late_q, parts_with_status
 from validation.choices import TEST_DONE, TestPhase, TestStatus
-from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+from validation.models import HandoverItem, ValidationTest
 
 from ..choices import Decision, Rule, Severity
-from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+from ..models import Blocker, Program
 from ..rules import FORECAST_UNKNOWN_RULES
 from ..selectors import _forecast
+from . import sql
 
 # --- All programs ------------------------------------------------------------------------------------
 
@@ -117,11 +116,35 @@ def program_summaries(*, today: date) -> list[ProgramSummary]:
 
 
 # --- One program: chart data -----------------------------------------------------------------------------
+#
+# Read through the hand-written statements of `.sql`, as tuples: the program page runs all of them on every
+# request, and compiling them through the ORM cost as much as running them.
 
 
-def readiness_trend(program: Program, *, days: int = 90) -> list[ReadinessSnapshot]:
-    rows = ReadinessSnapshot.objects.filter(program=program).order_by("-date")[:days]
-    return list(reversed(rows))
+class TrendPoint(NamedTuple):
+    """A daily `ReadinessSnapshot`, the columns the trend chart and its table show."""
+
+    date: date
+    decision: str
+    readiness_pct: Decimal
+    blocking_count: int
+    warning_count: int
+    forecast_sop_date: date | None
+
+    @property
+    def decision_label(self) -> str:
+        return Decision(self.decision).label
+
+
+def _decimal(value) -> Decimal:
+    """A one-decimal column: PostgreSQL returns a Decimal, SQLite a float or an int."""
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+def readiness_trend(program: Program, *, days: int = 90) -> list[TrendPoint]:
+    """The last `days` snapshots, oldest first."""
+    rows = sql.fetch("trend", {"program": program.pk, "trend_days": days})
+    return [TrendPoint(day, decision, _decimal(pct), *rest) for day, decision, pct, *rest in reversed(rows)]
 
 
 def part_done_q(effective_need) -> Q:
@@ -142,17 +165,8 @@ class PartCounts:
 
 def part_counts(program: Program) -> PartCounts:
     """Parts per PPAP status and parts done for readiness, in one query."""
-    need = Coalesce(
-        F("need_date"), Value(program.sop_date - timedelta(days=program.part_lead_days)), output_field=DateField()
-    )
-    rows = (
-        Part.objects.filter(program=program)
-        .values_list("ppap_status")
-        .annotate(n=Count("id"), done=Count("id", filter=part_done_q(need)))
-        .order_by()
-    )
     counts, done = {}, 0
-    for status, n, n_done in rows:
+    for status, n, n_done in sql.fetch("ppap", sql.page_params(program)):
         counts[status] = n
         done += n_done
     return PartCounts({status.value: counts.get(status.value, 0) for status in PPAPStatus}, done)
@@ -183,10 +197,21 @@ class RampCoverage:
         return self.bottleneck_vehicles - self.weekly_vehicles
 
 
+class Bottleneck(NamedTuple):
+    """The confirmed part that supports the fewest vehicles a week."""
+
+    label: str  # as `Part.__str__`
+    part_number: str
+    supplier_code: str | None
+    capacity_per_week: int
+    qty_per_vehicle: int
+    vehicles_per_week: int
+
+
 @dataclass(frozen=True)
 class CapacityCoverage:
     months: list[RampCoverage]
-    bottleneck: Part | None
+    bottleneck: Bottleneck | None
 
 
 def capacity_coverage(program: Program) -> CapacityCoverage:
@@ -195,47 +220,27 @@ def capacity_coverage(program: Program) -> CapacityCoverage:
     Same arithmetic as the capacity_shortfall rule, month by month instead of at the peak only:
     capacity_per_week × days_in_month ≥ planned_vehicles × qty_per_vehicle × 7, compared without division.
     """
-    steps = list(RampStep.objects.filter(program=program).order_by("month").values_list("month", "planned_vehicles"))
+    params = sql.page_params(program)
+    steps = [(month, vehicles, monthrange(month.year, month.month)[1]) for month, vehicles in sql.fetch("ramp", params)]
     if not steps:
         return CapacityCoverage([], None)
-    parts = Part.objects.filter(program=program)
-    confirmed = Q(capacity_per_week__isnull=False)
-    aggregates = {
-        "parts": Count("id"),
-        "unconfirmed": Count("id", filter=~confirmed),
-        "bottleneck": Min(F("capacity_per_week") / F("qty_per_vehicle")),
-    }
-    for i, (month, vehicles) in enumerate(steps):
-        days = monthrange(month.year, month.month)[1]
-        # A comparison of expressions rather than a filter on per-month annotations: same SQL condition, and
-        # Django compiles it without cloning the queryset once per month. NULL capacity compares as not covered.
-        aggregates[f"covered_{i}"] = Count(
-            "id", filter=GreaterThanOrEqual(F("capacity_per_week") * days, F("qty_per_vehicle") * (vehicles * 7))
-        )
-    totals = parts.aggregate(**aggregates)
-    months = []
-    for i, (month, vehicles) in enumerate(steps):
-        days = monthrange(month.year, month.month)[1]
-        covered = totals[f"covered_{i}"]
-        months.append(
-            RampCoverage(
-                month=month,
-                planned_vehicles=vehicles,
-                weekly_vehicles=math.ceil(vehicles * 7 / days),
-                covered=covered,
-                short=totals["parts"] - totals["unconfirmed"] - covered,
-                unconfirmed=totals["unconfirmed"],
-                bottleneck_vehicles=totals["bottleneck"],
-            )
-        )
-    bottleneck = (
-        Part.objects.filter(program=program, capacity_per_week__isnull=False)
-        .select_related("supplier")
-        .annotate(vehicles_per_week=F("capacity_per_week") / F("qty_per_vehicle"))
-        .order_by("vehicles_per_week", "part_number", "id")
-        .first()
+    parts, unconfirmed, bottleneck_vehicles, *covered = sql.fetch_capacity(
+        params, [(days, vehicles * 7) for _, vehicles, days in steps]
     )
-    return CapacityCoverage(months, bottleneck)
+    months = [
+        RampCoverage(
+            month=month,
+            planned_vehicles=vehicles,
+            weekly_vehicles=math.ceil(vehicles * 7 / days),
+            covered=n,
+            short=parts - unconfirmed - n,
+            unconfirmed=unconfirmed,
+            bottleneck_vehicles=bottleneck_vehicles,
+        )
+        for (month, vehicles, days), n in zip(steps, covered, strict=True)
+    ]
+    bottleneck = sql.fetch("bottleneck", params)
+    return CapacityCoverage(months, Bottleneck(*bottleneck[0]) if bottleneck else None)
 
 
 @dataclass(frozen=True)
@@ -252,12 +257,7 @@ class PhaseRow:
 def tests_by_phase_and_status(program: Program) -> list[PhaseRow]:
     """Required validation tests (the ones that count for SOP) per phase and status."""
     counts = defaultdict(dict)
-    for phase, status, n in (
-        ValidationTest.objects.filter(program=program, required_for_sop=True)
-        .values_list("phase", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
+    for phase, status, n in sql.fetch("tests", {"program": program.pk}):
         counts[phase][status] = n
     return [
         PhaseRow(phase.value, phase.label, {s.value: counts[phase.value].get(s.value, 0) for s in TestStatus})
@@ -265,9 +265,13 @@ def tests_by_phase_and_status(program: Program) -> list[PhaseRow]:
     ]
 
 
-@dataclass(frozen=True)
-class AreaProgress:
-    checklist: HandoverChecklist
+class AreaProgress(NamedTuple):
+    """A handover checklist (one area) and its required items."""
+
+    checklist_id: int
+    area: str
+    rd_signed_off: bool
+    production_signed_off: bool
     required_items: int
     done_items: int
     overdue_items: int
@@ -282,22 +286,10 @@ class AreaProgress:
 
 
 def handover_progress(program: Program, *, today: date) -> list[AreaProgress]:
-    required = Q(items__required=True)
-    checklists = (
-        HandoverChecklist.objects.filter(program=program)
-        .only("id", "area", "rd_signed_off_at", "production_signed_off_at")
-        .annotate(
-            n_required=Count("items", filter=required),
-            n_done=Count("items", filter=required & Q(items__done_at__isnull=False)),
-            n_overdue=Count("items", filter=required & Q(items__done_at__isnull=True, items__due_date__lt=today)),
-        )
-        .order_by("area")
-    )
-    return [AreaProgress(c, c.n_required, c.n_done, c.n_overdue) for c in checklists]
+    return [AreaProgress._make(row) for row in sql.fetch("handover", sql.page_params(program, today))]
 
 
-@dataclass(frozen=True)
-class SupplierScore:
+class SupplierScore(NamedTuple):
     supplier_id: int
     code: str
     name: str
@@ -328,45 +320,12 @@ def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
     A promise is settled when the part has arrived or its promised date has passed; it is kept when the part
     arrived on or before the promised date on record. Open parts whose promised date is still ahead don't count.
     """
-    stale_before = timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
-    is_open = Q(received_on__isnull=True)
-    due = Q(promised_date__isnull=False) & (Q(received_on__isnull=False) | Q(promised_date__lt=today))
-    rows = (
-        parts_with_status(Part.objects.filter(program=program, supplier__isnull=False), today=today)
-        .annotate(last_heard=Coalesce("last_supplier_update_at", "created_at", output_field=DateTimeField()))
-        .values("supplier_id", "supplier__code", "supplier__name")
-        .annotate(
-            n_parts=Count("id"),
-            n_late=Count("id", filter=part_late_q()),
-            n_stale=Count("id", filter=is_open & Q(last_heard__lt=stale_before)),
-            n_due=Count("id", filter=due),
-            n_kept=Count("id", filter=due & Q(received_on__lte=F("promised_date"))),
-        )
-        .order_by()
-    )
-    blockers = defaultdict(dict)
-    for supplier_id, severity, n in (
-        Blocker.objects.filter(program=program, resolved_at__isnull=True, supplier__isnull=False)
-        .values_list("supplier_id", "severity")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        blockers[supplier_id][severity] = n
-    scores = [
-        SupplierScore(
-            supplier_id=row["supplier_id"],
-            code=row["supplier__code"],
-            name=row["supplier__name"],
-            parts=row["n_parts"],
-            late=row["n_late"],
-            stale=row["n_stale"],
-            promises_due=row["n_due"],
-            promises_kept=row["n_kept"],
-            blocking=blockers[row["supplier_id"]].get(Severity.BLOCKING, 0),
-            warnings=blockers[row["supplier_id"]].get(Severity.WARNING, 0),
-        )
-        for row in rows
-    ]
+    params = sql.page_params(program, today)
+    blockers = {
+        supplier_id: (blocking, warnings) for supplier_id, blocking, warnings in sql.fetch("supplier_blockers", params)
+    }
+    none = (0, 0)
+    scores = [SupplierScore(*row, *blockers.get(row[0], none)) for row in sql.fetch("supplier_parts", params)]
     # Worst first: late parts stop the line, then broken promises, then silence, then other open blockers.
-    scores.sort(key=lambda s: (-s.late, -s.promises_broken, -s.stale, -s.blocking, -s.warnings, s.code))
+    scores.sort(key=lambda s: (-s.late, s.promises_kept - s.promises_due, -s.stale, -s.blocking, -s.warnings, s.code))
     return scores

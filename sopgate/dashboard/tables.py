@@ -64,18 +64,18 @@ def handover_rows(areas) -> SafeString:
     """Rows of `selectors.AreaProgress`."""
     change_url = change_url_maker("admin:validation_handoverchecklist_change")
     return _safe(
-        f'<tr><td><a href="{change_url(a.checklist.pk)}">{escape(a.checklist.area)}</a></td>'
+        f'<tr><td><a href="{change_url(a.checklist_id)}">{escape(a.area)}</a></td>'
         f'<td class="sg-num">{a.done_items} / {a.required_items}</td><td class="sg-num">{a.open_items}</td>'
-        f'<td class="sg-num">{a.overdue_items}</td><td>{_signed(a.checklist.rd_signed_off)}</td>'
-        f"<td>{_signed(a.checklist.production_signed_off)}</td></tr>"
+        f'<td class="sg-num">{a.overdue_items}</td><td>{_signed(a.rd_signed_off)}</td>'
+        f"<td>{_signed(a.production_signed_off)}</td></tr>"
         for a in areas
     )
 
 
 def trend_rows(snapshots) -> SafeString:
-    """Rows of `ReadinessSnapshot`, newest first."""
+    """Rows of `selectors.TrendPoint`, newest first."""
     return _safe(
-        f'<tr><td class="sg-nowrap">{s.date:%Y-%m-%d}</td><td>{escape(s.get_decision_display())}</td>'
+        f'<tr><td class="sg-nowrap">{s.date:%Y-%m-%d}</td><td>{escape(s.decision_label)}</td>'
         f'<td class="sg-num">{s.readiness_pct} %</td><td class="sg-num">{s.blocking_count}</td>'
         f'<td class="sg-num">{s.warning_count}</td>'
         f"<td>{f'{s.forecast_sop_date:%Y-%m-%d}' if s.forecast_sop_date else 'unknown'}</td></tr>"

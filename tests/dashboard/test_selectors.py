@@ -3,6 +3,8 @@ from datetime import date, timedelta
 import pytest
 
 from parts.choices import PPAPStatus
+from parts.models import Part
+from parts.selectors import parts_with_status
 from sopgate.dashboard.selectors import capacity_coverage, program_summaries, supplier_scorecard
 from sopgate.selectors import program_readiness
 from tests.dashboard.conftest import build_program
@@ -88,3 +90,14 @@ def test_supplier_scorecard_counts_late_stale_and_promises_kept(at_today):
     assert bad_score.stale == 1
     assert bad_score.kept_pct == 0
     assert [s.code for s in supplier_scorecard(program, today=at_today)] == ["BAD", "GOOD"]
+
+
+def test_supplier_scorecard_late_parts_are_the_part_late_rule_of_the_part_list(at_today):
+    """The scorecard counts late parts in its own SQL; it must agree with `parts_with_status(...).late`."""
+    program = build_program("SL", 24, at_today)
+    scores = supplier_scorecard(program, today=at_today)
+    assert sum(s.late for s in scores) > 0
+    late = parts_with_status(Part.objects.filter(program=program), today=at_today).filter(late=True)
+    for score in scores:
+        assert score.late == late.filter(supplier_id=score.supplier_id).count()
+        assert score.parts == Part.objects.filter(program=program, supplier_id=score.supplier_id).count()

@@ -1,0 +1,250 @@
+"""The program page's reads as hand-written SQL, run raw through one cursor.
+
+The page runs a dozen aggregate queries per request; compiling them through the ORM (resolving expressions,
+filters and joins anew each time) cost about as much as running them. These statements are assembled once per
+database vendor and take plain parameters. As in `sopgate.rules.sql`, `{part.need_date}` is a column named
+through the model's _meta (a renamed field fails loudly), per-program dates are computed in Python
+(`page_params`), and the statements run on PostgreSQL and SQLite alike: conditions are counted with
+CASE rather than FILTER, and the one timestamp-to-date conversion is written by the backend itself.
+"""
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from parts.choices import PPAPStatus
+from parts.models import Part, Supplier
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+from ..choices import Severity
+from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+
+# --- Terms ---------------------------------------------------------------------------------------------
+#
+# Named conditions a statement uses as `{name}`; each may use columns and the terms above it. `%(today)s` and
+# the like are parameters (see `page_params`). NULL counts as false.
+
+TERMS = {
+    # The need date; a part without one is needed the part lead time before SOP.
+    "need": "COALESCE({part.need_date}, %(default_need_date)s)",
+    # The part_late rule, as `parts.selectors.part_late_q` writes it for a queryset.
+    "part_late": (
+        "{part.received_on} IS NULL AND ({part.promised_date} > {need} OR {need} < %(today)s"
+        " OR ({part.promised_date} IS NULL AND {need} <= %(at_risk_horizon)s))"
+    ),
+    # Done for readiness, as `program_readiness` counts it (`selectors.part_done_q`).
+    "part_done": (
+        "{part.ppap_status} = {approved} AND ({part.received_on} IS NOT NULL OR {part.promised_date} <= {need})"
+    ),
+    "part_stale": (
+        "{part.received_on} IS NULL AND COALESCE({part.last_supplier_update_at}, {part.created_at}) < %(stale_before)s"
+    ),
+    # A settled promise: the part arrived, or its promised date passed without it; kept if it came in time.
+    "promise_due": (
+        "{part.promised_date} IS NOT NULL AND ({part.received_on} IS NOT NULL OR {part.promised_date} < %(today)s)"
+    ),
+    "promise_kept": "{promise_due} AND {part.received_on} <= {part.promised_date}",
+    "item_done": "{item.required} AND {item.done_at} IS NOT NULL",
+    "item_overdue": "{item.required} AND {item.done_at} IS NULL AND {item.due_date} < %(today)s",
+}
+
+# --- Statements ------------------------------------------------------------------------------------------
+
+STATEMENTS = {
+    "trend": """
+SELECT {snapshot.date}, {snapshot.decision}, {snapshot.readiness_pct}, {snapshot.blocking_count},
+       {snapshot.warning_count}, {snapshot.forecast_sop_date}
+FROM {snapshot.table}
+WHERE {snapshot.program} = %(program)s
+ORDER BY {snapshot.date} DESC
+LIMIT %(trend_days)s""",
+    "ppap": """
+SELECT {part.ppap_status}, COUNT(*), COUNT(CASE WHEN {part_done} THEN 1 END)
+FROM {part.table}
+WHERE {part.program} = %(program)s
+GROUP BY {part.ppap_status}""",
+    "ramp": """
+SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s
+ORDER BY {ramp.month}""",
+    # The tightest confirmed part: fewest vehicles a week its capacity supports.
+    "bottleneck": """
+SELECT {part.name} || ' ' || {part.part_number} || ' rev ' || {part.revision}, {part.part_number}, {supplier.code},
+       {part.capacity_per_week}, {part.qty_per_vehicle}, {part.capacity_per_week} / {part.qty_per_vehicle} AS per_week
+FROM {part.table} LEFT JOIN {supplier.table} ON {supplier.id} = {part.supplier}
+WHERE {part.program} = %(program)s AND {part.capacity_per_week} IS NOT NULL
+ORDER BY per_week, {part.part_number}, {part.id}
+LIMIT 1""",
+    "tests": """
+SELECT {test.phase}, {test.status}, COUNT(*)
+FROM {test.table}
+WHERE {test.program} = %(program)s AND {test.required_for_sop}
+GROUP BY {test.phase}, {test.status}""",
+    "handover": """
+SELECT {checklist.id}, {checklist.area},
+       {checklist.rd_signed_off_at} IS NOT NULL, {checklist.production_signed_off_at} IS NOT NULL,
+       COUNT(CASE WHEN {item.required} THEN 1 END), COUNT(CASE WHEN {item_done} THEN 1 END),
+       COUNT(CASE WHEN {item_overdue} THEN 1 END)
+FROM {checklist.table} LEFT JOIN {item.table} ON {item.checklist} = {checklist.id}
+WHERE {checklist.program} = %(program)s
+GROUP BY {checklist.id}, {checklist.area}, {checklist.rd_signed_off_at}, {checklist.production_signed_off_at}
+ORDER BY {checklist.area}, {checklist.id}""",
+    "supplier_parts": """
+SELECT {part.supplier}, {supplier.code}, {supplier.name}, COUNT(*), COUNT(CASE WHEN {part_late} THEN 1 END),
+       COUNT(CASE WHEN {part_stale} THEN 1 END), COUNT(CASE WHEN {promise_due} THEN 1 END),
+       COUNT(CASE WHEN {promise_kept} THEN 1 END)
+FROM {part.table} JOIN {supplier.table} ON {supplier.id} = {part.supplier}
+WHERE {part.program} = %(program)s
+GROUP BY {part.supplier}, {supplier.code}, {supplier.name}""",
+    "supplier_blockers": """
+SELECT {blocker.supplier}, COUNT(CASE WHEN {blocker.severity} = {blocking} THEN 1 END),
+       COUNT(CASE WHEN {blocker.severity} = {warning} THEN 1 END)
+FROM {blocker.table}
+WHERE {blocker.program} = %(program)s AND {blocker.resolved_at} IS NULL AND {blocker.supplier} IS NOT NULL
+GROUP BY {blocker.supplier}""",
+    # Open blockers to show: every blocking one, the oldest `%(shown)s` of each warning rule, and the one that
+    # clears last (the forecast needs it); each with its rule's total and its place in the rule, oldest first.
+    "gate": """
+SELECT b.id, b.rule, b.severity, b.object_type, b.object_id, b.object_label, b.message, b.clear_by, b.opened_on,
+       b.owner_id, o.{user.first_name}, o.{user.last_name}, o.{user.username},
+       b.co_owner_id, co.{user.first_name}, co.{user.last_name}, co.{user.username},
+       b.position, b.rule_total
+FROM (
+    SELECT {blocker.id} AS id, {blocker.rule} AS rule, {blocker.severity} AS severity,
+           {blocker.object_type} AS object_type, {blocker.object_id} AS object_id,
+           {blocker.object_label} AS object_label, {blocker.message} AS message, {blocker.clear_by} AS clear_by,
+           {opened_on} AS opened_on, {blocker.opened_at} AS opened_at,
+           {blocker.owner} AS owner_id, {blocker.co_owner} AS co_owner_id,
+           ROW_NUMBER() OVER (PARTITION BY {blocker.rule} ORDER BY {blocker.opened_at}, {blocker.id}) AS position,
+           COUNT(*) OVER (PARTITION BY {blocker.rule}) AS rule_total
+    FROM {blocker.table}
+    WHERE {blocker.program} = %(program)s AND {blocker.resolved_at} IS NULL
+) b
+LEFT JOIN {user.table} o ON o.{user.id} = b.owner_id
+LEFT JOIN {user.table} co ON co.{user.id} = b.co_owner_id
+WHERE b.severity = {blocking} OR b.position <= %(shown)s OR b.id = (
+    SELECT {last.id} FROM {last.table}
+    WHERE {last.program} = %(program)s AND {last.resolved_at} IS NULL AND {last.clear_by} > %(sop)s
+    ORDER BY {last.clear_by} DESC, {last.id} DESC
+    LIMIT 1
+)
+ORDER BY b.severity, b.rule, b.opened_at, b.id""",
+}
+
+# One count per ramp month `{n}`, joined into the capacity statement (see `capacity`); in 64 bits, like the
+# capacity_shortfall rule, so that a large capacity times 31 days does not overflow.
+CAPACITY_SQL = """
+SELECT COUNT(*), COUNT(CASE WHEN {part.capacity_per_week} IS NULL THEN 1 END),
+       MIN({part.capacity_per_week} / {part.qty_per_vehicle}){covered}
+FROM {part.table}
+WHERE {part.program} = %(program)s"""
+COVERED = (
+    "COUNT(CASE WHEN CAST({part.capacity_per_week} AS BIGINT) * %(days_{n})s"
+    " >= CAST({part.qty_per_vehicle} AS BIGINT) * %(vehicles_times_7_{n})s THEN 1 END)"
+)
+
+
+# --- Assembling and running ----------------------------------------------------------------------------
+
+
+class _Columns:
+    """`{part.need_date}`: the quoted column of a model field, qualified by the table's alias (bare without
+    one); `{part.table}`: the quoted table and its alias. An unknown field name raises FieldDoesNotExist."""
+
+    def __init__(self, model, alias: str = ""):
+        self._model, self._alias = model, alias
+
+    def __getattr__(self, name: str) -> str:
+        quote = connection.ops.quote_name
+        if name == "table":
+            return f"{quote(self._model._meta.db_table)} {self._alias}".rstrip()
+        column = quote(self._model._meta.get_field(name).column)
+        return f"{self._alias}.{column}" if self._alias else column
+
+
+def _literal(value: str) -> str:
+    # Choice values are plain identifiers; checked anyway, since they are written into the statement.
+    assert value.replace("_", "").isalnum(), value
+    return f"'{value}'"
+
+
+def _local_date(column: str, tzname: str) -> tuple[str, dict]:
+    """The local date of a timestamp column as the backend writes it for TruncDate, with named parameters."""
+    sql, params = connection.ops.datetime_cast_date_sql(column, (), tzname)
+    names = [f"local_date_{n}" for n in range(len(params))]
+    return sql % tuple(f"%({name})s" for name in names), dict(zip(names, params, strict=True))
+
+
+def _names() -> dict:
+    names = {
+        "part": _Columns(Part, "p"),
+        "supplier": _Columns(Supplier, "s"),
+        "ramp": _Columns(RampStep, "r"),
+        "test": _Columns(ValidationTest, "t"),
+        "checklist": _Columns(HandoverChecklist, "c"),
+        "item": _Columns(HandoverItem, "i"),
+        "blocker": _Columns(Blocker, "b0"),
+        "last": _Columns(Blocker, "b1"),
+        "snapshot": _Columns(ReadinessSnapshot, "rs"),
+        "user": _Columns(get_user_model()),  # joined twice: aliased in the statement
+        "approved": _literal(PPAPStatus.APPROVED),
+        "blocking": _literal(Severity.BLOCKING),
+        "warning": _literal(Severity.WARNING),
+    }
+    for term, template in TERMS.items():
+        names[term] = f"({template.format_map(names)})"
+    return names
+
+
+@cache
+def _statements(vendor: str, tzname: str) -> tuple[dict[str, str], dict]:
+    """The statements for a vendor and time zone, and the parameters they always take (the time zone's)."""
+    names = _names()
+    names["opened_on"], fixed = _local_date(names["blocker"].opened_at, tzname)
+    return {kind: sql.format_map(names) for kind, sql in STATEMENTS.items()}, fixed
+
+
+@cache
+def _capacity_statement(vendor: str, months: int) -> str:
+    names = _names()
+    covered = "".join(f",\n       {COVERED.replace('{n}', str(n))}" for n in range(months))
+    return CAPACITY_SQL.replace("{covered}", covered).format_map(names)
+
+
+def page_params(program: Program, today: date | None = None) -> dict:
+    """The parameters of the statements: the program's dates and limits as of `today` (default: today)."""
+    if today is None:
+        today = timezone.localdate()
+    ops = connection.ops
+    day = ops.adapt_datefield_value
+    stale_before = timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
+    return {
+        "program": program.pk,
+        "today": day(today),
+        "sop": day(program.sop_date),
+        "default_need_date": day(program.sop_date - timedelta(days=program.part_lead_days)),
+        "at_risk_horizon": day(today + timedelta(days=program.at_risk_days)),
+        "stale_before": ops.adapt_datetimefield_value(stale_before),
+    }
+
+
+def fetch(kind: str, params: dict) -> list[tuple]:
+    """The rows of one of the `STATEMENTS`."""
+    statements, fixed = _statements(connection.vendor, timezone.get_current_timezone_name())
+    with connection.cursor() as cursor:
+        cursor.execute(statements[kind], {**fixed, **params})
+        return cursor.fetchall()
+
+
+def fetch_capacity(params: dict, steps: list[tuple[int, int]]) -> tuple:
+    """Parts, unconfirmed parts, the tightest vehicles per week, then per step (days in its month, planned
+    vehicles × 7) the parts whose confirmed weekly capacity covers it."""
+    month_params = {}
+    for n, (days, vehicles_times_7) in enumerate(steps):
+        month_params[f"days_{n}"] = days
+        month_params[f"vehicles_times_7_{n}"] = vehicles_times_7
+    with connection.cursor() as cursor:
+        cursor.execute(_capacity_statement(connection.vendor, len(steps)), {**params, **month_params})
+        return cursor.fetchone()
