@@ -53,15 +53,15 @@ PART_RULES = {
         "{part.ppap_status} = {interim_approved}"
         " AND ({part.interim_expires_on} IS NULL OR {part.interim_expires_on} < %(interim_limit)s)"
     ),
-    # Against the peak month of the ramp plan (`peak`, NULL without a plan; see PEAK_SQL).
+    # Against the peak month of the ramp plan (`{peak_days}` is NULL without a plan; see PEAK_SQL).
     # capacity < ceil(demand) <=> capacity < demand for whole units; compared without division, in 64 bits
     # (a capacity of a few million a week times 31 days overflows 32 and PostgreSQL would refuse the scan).
     Rule.CAPACITY_SHORTFALL: (
-        "peak.days_in_month IS NOT NULL AND {part.capacity_per_week} IS NOT NULL"
-        " AND CAST({part.capacity_per_week} AS BIGINT) * peak.days_in_month"
-        " < CAST({part.qty_per_vehicle} AS BIGINT) * peak.vehicles_times_7"
+        "{peak_days} IS NOT NULL AND {part.capacity_per_week} IS NOT NULL"
+        " AND CAST({part.capacity_per_week} AS BIGINT) * {peak_days}"
+        " < CAST({part.qty_per_vehicle} AS BIGINT) * {peak_vehicles_times_7}"
     ),
-    Rule.CAPACITY_UNCONFIRMED: "peak.days_in_month IS NOT NULL AND {part.capacity_per_week} IS NULL",
+    Rule.CAPACITY_UNCONFIRMED: "{peak_days} IS NOT NULL AND {part.capacity_per_week} IS NULL",
     Rule.SUPPLIER_UPDATE_STALE: (
         "{open} AND {part.supplier} IS NOT NULL"
         " AND COALESCE({part.last_supplier_update_at}, {part.created_at}) < %(stale_before)s"
@@ -88,7 +88,7 @@ SELECT {part.id}, {part.name} || ' ' || {part.part_number} || ' rev ' || {part.r
        {part.ppap_status}, {part.interim_expires_on}, {part.capacity_per_week},
        CASE WHEN {supplier_update_stale} THEN {last_update_text} END,
        {rules}
-FROM {part.table} LEFT JOIN ({peak}) peak ON 1 = 1
+FROM {part.table}
 WHERE {part.program} = %(program)s AND ({any_rule})"""
 
 TEST_SQL = """
@@ -112,12 +112,12 @@ WHERE {checklist.program} = %(program)s
 RAMP_SQL = """
 SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
 
-# The ramp step with the most vehicles a day, as the part statement needs it; `peak_demand` picks the same
-# step in Python for the messages (ties have equal demand, so either pick flags the same parts).
-PEAK_SQL = """
-SELECT CAST({ramp.planned_vehicles} AS BIGINT) * 7 AS vehicles_times_7, {days_in_month} AS days_in_month
-FROM {ramp.table} WHERE {ramp.program} = %(program)s
-ORDER BY {ramp.planned_vehicles} * 1.0 / {days_in_month} DESC LIMIT 1"""
+# One figure of the ramp step with the most vehicles a day, as a subquery that the database runs once per
+# statement; `peak_demand` picks the same step in Python for the messages (ties have equal demand, so either
+# pick flags the same parts).
+PEAK_SQL = """(
+SELECT {figure} FROM {step.table} WHERE {step.program} = %(program)s
+ORDER BY {step.planned_vehicles} * 1.0 / {days_in_month} DESC LIMIT 1)"""
 
 
 # --- Assembling the statements -------------------------------------------------------------------------
@@ -191,7 +191,12 @@ def _statements(vendor: str) -> dict[str, str]:
     for term, template in PART_TERMS.items():
         names[term] = template.format_map(names)
     names["need_minus_at_risk_days"] = _minus_days(names["need"], "at_risk_days")
-    names["peak"] = PEAK_SQL.format_map({**names, "days_in_month": _days_in_month(names["ramp"].month)})
+    step = _Columns(RampStep, "peak")
+    days = _days_in_month(step.month)
+    names["peak_days"] = PEAK_SQL.format(step=step, days_in_month=days, figure=days)
+    names["peak_vehicles_times_7"] = PEAK_SQL.format(
+        step=step, days_in_month=days, figure=f"CAST({step.planned_vehicles} AS BIGINT) * 7"
+    )
     return {
         "part": _with_rules(PART_SQL, PART_RULES, names),
         "test": _with_rules(TEST_SQL, TEST_RULES, names),
