@@ -5,6 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
+from sopgate.api.fast import FastListMixin
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
@@ -36,7 +37,7 @@ class SupplierViewSet(ModelViewSet):
         return supplier_list_for_user(self.request.user)
 
 
-class PartViewSet(ModelViewSet):
+class PartViewSet(FastListMixin, ModelViewSet):
     serializer_class = PartSerializer
     permission_classes = [IsEngineerOrSupplierReading]
     filterset_class = PartFilterSet

@@ -9,6 +9,10 @@ answer is provably DRF's own, and hand everything else to DRF:
 - `FastReadMixin` reads each field with a precompiled getter and calls the field's own `to_representation`;
   a field it does not know, or a value it cannot read plainly (a missing relation, a callable), goes through
   DRF's path for that field.
+- `FastListMixin` goes one step further for a list page: when every field of the serializer shows one column
+  (of the model, an annotation or a related object's column), it reads the page as tuples of exactly those
+  columns with `values_list` and shows them through the fields' own `to_representation`. Building four model
+  instances per row (the part and its program, supplier and owner) cost more than everything else in a page.
 - `FastValidationMixin` accepts an input object only when every value is of the plain JSON type and within the
   limits that the field would accept unchanged; anything else (and every error) goes through DRF's full
   validation, so error messages are exactly DRF's.
@@ -28,6 +32,7 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
 )
 from rest_framework import ISO_8601, fields, relations, serializers
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -120,6 +125,121 @@ class FastReadMixin:
             check_for_none = attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
             ret[name] = None if check_for_none is None else field.to_representation(attribute)
         return ret
+
+
+# --- listing ---------------------------------------------------------------------------------------------
+
+# Types a field shows unchanged: a str in a CharField is str(value), an int in an IntegerField int(value), a
+# bool in a BooleanField itself. Anything else goes through the field's own `to_representation`.
+_SHOWN_AS_IS = {fields.CharField: str, fields.IntegerField: int, fields.BooleanField: bool}
+
+
+def _column(field, model) -> tuple[str, type | None] | None:
+    """(values() path, type shown as it is or None) of a field that shows one column, else None."""
+    if field.source == "*" or isinstance(field, serializers.BaseSerializer) or "." in field.source:
+        return None
+    if type(field).get_attribute not in (fields.Field.get_attribute, relations.RelatedField.get_attribute):
+        return None
+    if isinstance(field, relations.RelatedField):
+        # A related object shown by one of its columns: the column is the representation (a null key is None).
+        if isinstance(field, relations.PrimaryKeyRelatedField) and field.pk_field is None:
+            return (field.source, object) if _is_relation(model, field.source) else None
+        if (
+            type(field).to_representation is relations.SlugRelatedField.to_representation
+            and "__" not in field.slug_field
+            and _is_relation(model, field.source)
+        ):
+            return f"{field.source}__{field.slug_field}", object
+        return None
+    if isinstance(field, fields.SerializerMethodField | fields.HiddenField) or not _is_column(model, field.source):
+        return None
+    return field.source, _SHOWN_AS_IS.get(type(field))
+
+
+def _is_relation(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except Exception:
+        return False
+    return field.many_to_one or field.one_to_one
+
+
+def _is_column(model, name: str) -> bool:
+    """A concrete, non-relation column of `model`, or a name left to the queryset (an annotation)."""
+    try:
+        field = model._meta.get_field(name)
+    except Exception:
+        return True  # not a model field: an annotation, checked against the queryset by the caller
+    return field.concrete and not field.is_relation
+
+
+def _list_plan(serializer) -> list[tuple[str, str, object, type | None]] | None:
+    """(name, values() path, field, type shown as is) per readable field, or None if a field is not one column."""
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if model is None:
+        return None
+    plan = []
+    for field in serializer._readable_fields:
+        column = _column(field, model)
+        if column is None:
+            return None
+        plan.append((field.field_name, column[0], field, column[1]))
+    return plan
+
+
+def _show_column(field, as_is: type | None):
+    """The representation of one column's values: None stays None (as DRF shows a null attribute), a value of
+    the type shown as is stays itself, any other value goes through the field, once per distinct value."""
+    represent = field.to_representation
+    memo: dict = {}
+
+    def show(value):
+        if value is None or type(value) is as_is or as_is is object:
+            return value
+        try:
+            return memo[value]
+        except KeyError:
+            shown = memo[value] = represent(value)
+            return shown
+        except TypeError:  # unhashable
+            return represent(value)
+
+    return show
+
+
+class FastListMixin:
+    """`list()` reading the page as tuples of the serializer's columns (see the module's docstring); a
+    serializer with a field that is not one column, or a queryset without a column the plan names, gets DRF's
+    own `list()`."""
+
+    def list(self, request, *args, **kwargs):
+        serializer = self.get_serializer()
+        plan = _list_plan(serializer)
+        queryset = self.filter_queryset(self.get_queryset())
+        if plan is None or not _has_columns(queryset, plan):
+            return super().list(request, *args, **kwargs)
+        names = [name for name, _, _, _ in plan]
+        shows = [_show_column(field, as_is) for _, _, field, as_is in plan]
+        rows = queryset.values_list(*[path for _, path, _, _ in plan])
+        page = self.paginate_queryset(rows)
+        data = [
+            {name: show(value) for name, show, value in zip(names, shows, row, strict=True)}
+            for row in (rows if page is None else page)
+        ]
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+def _has_columns(queryset, plan) -> bool:
+    """Every plan path that is not a model field (an annotation) is annotated on `queryset`."""
+    model = queryset.model
+    annotations = queryset.query.annotations
+    for _, path, _, _ in plan:
+        try:
+            model._meta.get_field(path.split("__")[0])
+        except Exception:
+            if path not in annotations:
+                return False
+    return True
 
 
 # --- validating -----------------------------------------------------------------------------------------

@@ -52,6 +52,44 @@ def test_parts_read_as_drf_reads_them(at_today):
     assert shown["A-1"]["supplier"] == "S1" and shown["A-1"]["owner"] == engineer.username
 
 
+@pytest.mark.parametrize("query", ["", "?late=true", "?ordering=-promised_date&page_size=2&page=2", "?search=A-"])
+def test_the_part_list_reads_as_drf_lists_it(at_today, query):
+    # The list reads tuples of columns (FastListMixin); DRF's own list reads model instances through the same
+    # serializer. Both pages, rendered as JSON, must be the same.
+    from rest_framework.test import APIClient
+
+    from parts.api.views import PartViewSet
+    from sopgate.api.fast import FastListMixin, _list_plan
+
+    engineer = EngineerFactory()
+    program = ProgramFactory(code="FL1")
+    PartFactory(program=program, part_number="A-1", supplier=SupplierFactory(code="S1"), owner=engineer)
+    PartFactory(program=program, part_number="A-2", supplier=None, owner=None, promised_date=None)
+    PartFactory(
+        program=program,
+        part_number="A-3",
+        promised_date=TODAY + timedelta(days=400),
+        received_on=TODAY,
+        capacity_per_week=0,
+        last_supplier_update_at=timezone.now(),
+    )
+    PartFactory(program=program, part_number="B-1", promised_date=TODAY + timedelta(days=900))
+    client = APIClient()
+    client.force_authenticate(engineer)
+    fast = client.get(f"/api/parts/{query}")
+    drf_list = FastListMixin.list
+    try:
+        FastListMixin.list = lambda self, request, *args, **kwargs: super(FastListMixin, self).list(request)
+        drf = client.get(f"/api/parts/{query}")
+    finally:
+        FastListMixin.list = drf_list
+    assert fast.status_code == drf.status_code == 200
+    assert fast.json() == drf.json()
+    assert fast.json()["count"] > 0
+    assert PartViewSet.list is FastListMixin.list
+    assert _list_plan(PartSerializer()) is not None  # the fast path was taken, not its fallback
+
+
 def test_a_part_without_annotations_reads_as_drf_reads_it(at_today):
     # A plain instance lacks `late` and `open_blockers`: DRF's own handling decides, here too.
     part = PartFactory(supplier=None)
