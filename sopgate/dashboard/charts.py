@@ -4,12 +4,16 @@ No JavaScript and no inline styles, so the page works offline and under a strict
 Every mark carries a <title> with its numbers (a tooltip on hover, read out by screen readers), every series
 has a text label, and series differ by pattern and marker shape as well as colour, so the charts survive a
 greyscale printout, a washed-out projector and colour-blind eyes.
+
+A patterned mark is one rectangle filled with its tone's pattern, whose tile carries the tone's colour under
+the strokes: one element per mark instead of a coloured one with a patterned copy on top. Text goes through
+the standard library's `html.escape` (what Django's `escape` calls) to skip the lazy-string wrapper per label.
 """
 
 import itertools
 from dataclasses import dataclass, field
+from html import escape
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 # A tone names a colour (in static/dashboard/dashboard.css), a fill pattern and a line marker.
@@ -94,18 +98,23 @@ def _patterns(uid: str, tones: set[str]) -> str:
         pattern = TONES[tone][0]
         if pattern in shapes:
             defs.append(
-                f'<pattern id="{uid}-{tone}" width="6" height="6" patternUnits="userSpaceOnUse">{shapes[pattern]}</pattern>'
+                f'<pattern id="{uid}-{tone}" width="6" height="6" patternUnits="userSpaceOnUse">'
+                f'<rect width="6" height="6" class="sg-fill-{tone}"/>{shapes[pattern]}</pattern>'
             )
     return f"<defs>{''.join(defs)}</defs>" if defs else ""
 
 
-def _swatch(svg: _Svg, x: float, y: float, w: float, h: float, tone: str, tip: str = "") -> str:
-    """A filled rectangle: the tone's colour plus its pattern laid over it."""
-    title = f"<title>{escape(tip)}</title>" if tip else ""
-    rect = f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" class="sg-fill-{tone}"/>'
-    if TONES[tone][0] != "solid":
-        rect += f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="url(#{svg.uid}-{tone})"/>'
-    return f'<g class="sg-mark">{title}{rect}</g>'
+def _fills(uid: str) -> dict[str, str]:
+    """The fill attribute of a mark per tone: its colour, or its pattern (which carries the colour)."""
+    return {
+        tone: f'class="sg-fill-{tone}"' if pattern == "solid" else f'fill="url(#{uid}-{tone})"'
+        for tone, (pattern, _) in TONES.items()
+    }
+
+
+def _swatch(fill: str, x: float, y: float, w: float, h: float) -> str:
+    """A legend's filled rectangle in a tone (`fill`, from `_fills`)."""
+    return f'<g class="sg-mark"><rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" {fill}/></g>'
 
 
 def _marker(x: float, y: float, tone: str) -> str:
@@ -124,13 +133,14 @@ def _marker(x: float, y: float, tone: str) -> str:
 
 def _legend(svg: _Svg, y: float, entries: list[tuple[str, str, bool]], line: bool = False) -> None:
     x = 8.0
+    fills = _fills(svg.uid)
     for label, tone, dashed in entries:
         if line:
             dash = ' stroke-dasharray="6 4"' if dashed else ""
             svg.add(f'<path d="M{x:.1f} {y + 6:.1f}h22" class="sg-line sg-stroke-{tone}"{dash}/>')
             svg.add(_marker(x + 11, y + 6, tone))
         else:
-            svg.add(_swatch(svg, x, y, 14, 12, tone))
+            svg.add(_swatch(fills[tone], x, y, 14, 12))
         text = _clip(label, 40)
         svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape(text)}</text>')
         x += 40 + 7.2 * len(text)
@@ -148,6 +158,7 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
         }.values()
     )
     svg = _Svg(title, top + row_h * max(len(rows), 1) + 8)
+    fills = _fills(svg.uid)
     tones = {s.tone for row in rows for s in row.segments}
     scale_max = max((row.total for row in rows), default=0) or 1
     # Room after the longest bar for its end label, so "154 (58.8 %)" is never cut off.
@@ -155,27 +166,36 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     bar_w = WIDTH - label_width - end_room
     if not rows:
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
+    add = svg.add
+    unit = escape(unit)
+    label_x, clip_at, bar_h = label_width - 8, label_width // 8, row_h - 10
     for i, row in enumerate(rows):
         y = top + i * row_h
-        svg.add(
-            f'<text x="{label_width - 8}" y="{y + 18}" text-anchor="end" class="sg-label">'
-            f"<title>{escape(row.label)}</title>{escape(_clip(row.label, label_width // 8))}</text>"
+        label = escape(row.label)
+        add(
+            f'<text x="{label_x}" y="{y + 18}" text-anchor="end" class="sg-label">'
+            f"<title>{label}</title>{escape(_clip(row.label, clip_at))}</text>"
         )
+        stacked = len(row.segments) > 1
+        total = row.total
+        total_text = _fmt(total)
         x = float(label_width)
         for segment in row.segments:
-            if segment.value <= 0:
+            value = segment.value
+            if value <= 0:
                 continue
-            w = bar_w * segment.value / scale_max
-            share = f" ({100 * segment.value / row.total:.0f} % of {_fmt(row.total)})" if len(row.segments) > 1 else ""
-            tip = f"{row.label} — {segment.label}: {_fmt(segment.value)} {unit}{share}"
-            svg.add(_swatch(svg, x, y + 5, max(w, 1.5), row_h - 10, segment.tone, tip))
-            if len(row.segments) > 1 and w > 34:
-                svg.add(
-                    f'<text x="{x + w / 2:.1f}" y="{y + 18}" text-anchor="middle" class="sg-inbar">{_fmt(segment.value)}</text>'
-                )
+            w = bar_w * value / scale_max
+            value_text = _fmt(value)
+            share = f" ({100 * value / total:.0f} % of {total_text})" if stacked else ""
+            tip = f"{label} — {escape(segment.label)}: {value_text} {unit}{share}"
+            add(
+                f'<g class="sg-mark"><title>{tip}</title><rect x="{x:.1f}" y="{y + 5:.1f}" '
+                f'width="{max(w, 1.5):.1f}" height="{bar_h:.1f}" {fills[segment.tone]}/></g>'
+            )
+            if stacked and w > 34:
+                add(f'<text x="{x + w / 2:.1f}" y="{y + 18}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
             x += w
-        end = row.note or f"{_fmt(row.total)}"
-        svg.add(f'<text x="{x + 6:.1f}" y="{y + 18}" class="sg-value">{escape(end)}</text>')
+        add(f'<text x="{x + 6:.1f}" y="{y + 18}" class="sg-value">{escape(row.note or total_text)}</text>')
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)

@@ -79,7 +79,12 @@ def _ppap(program: Program) -> dict:
         ],
         unit="parts",
     )
-    return {"svg": svg, "rows": rows, "total": total, "items": {"total": total, "done": part_counts.done}}
+    return {
+        "svg": svg,
+        "tbody": tables.ppap_rows(rows),
+        "total": total,
+        "items": {"total": total, "done": part_counts.done},
+    }
 
 
 def _capacity(program: Program) -> dict:
@@ -116,7 +121,13 @@ def _capacity(program: Program) -> dict:
         ],
         unit="vehicles/week",
     )
-    return {"svg": bars, "line_svg": lines, "months": months, "bottleneck": coverage.bottleneck}
+    return {
+        "svg": bars,
+        "line_svg": lines,
+        "months": months,
+        "tbody": tables.capacity_rows(months),
+        "bottleneck": coverage.bottleneck,
+    }
 
 
 def _tests(program: Program) -> dict:
@@ -130,9 +141,13 @@ def _tests(program: Program) -> dict:
         unit="tests",
         label_width=170,
     )
-    table = [{"phase": p, "cells": [p.by_status[s.value] for s in statuses]} for p in phases]
     items = {"total": sum(p.total for p in phases), "done": sum(p.by_status[s] for p in phases for s in TEST_DONE)}
-    return {"svg": svg, "statuses": statuses, "rows": table, "items": items}
+    return {
+        "svg": svg,
+        "thead": tables.status_headers(statuses),
+        "tbody": tables.phase_rows(phases, statuses),
+        "items": items,
+    }
 
 
 def _handover(program: Program, today: date) -> dict:

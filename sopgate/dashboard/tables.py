@@ -1,4 +1,4 @@
-"""Table bodies of the program page's long tables (blockers, suppliers, handover areas, readiness trend).
+"""Table bodies of the program page's tables (blockers, suppliers, handover areas, trend, PPAP, capacity, tests).
 
 Built in Python rather than with template loops: at hundreds of rows, the template engine's cost per variable,
 per `{% url %}` and per localized number was most of the page's time. Every value that is not a number is
@@ -80,4 +80,43 @@ def trend_rows(snapshots) -> SafeString:
         f'<td class="sg-num">{s.warning_count}</td>'
         f"<td>{f'{s.forecast_sop_date:%Y-%m-%d}' if s.forecast_sop_date else 'unknown'}</td></tr>"
         for s in reversed(snapshots)
+    )
+
+
+def ppap_rows(rows) -> SafeString:
+    """Rows of `charts_page._ppap`'s table: status, parts, share."""
+    return _safe(
+        f'<tr><td>{escape(r["status"].label)}</td><td class="sg-num">{r["count"]}</td>'
+        f'<td class="sg-num">{r["pct"]} %</td></tr>'
+        for r in rows
+    )
+
+
+def _gap(m) -> str:
+    gap = m.gap_vehicles
+    return f' <span class="sg-flag">✖ {gap}</span>' if gap is not None and gap < 0 else ""
+
+
+def capacity_rows(months) -> SafeString:
+    """Rows of `selectors.RampCoverage`; a month the bottleneck cannot supply is flagged with its gap."""
+    return _safe(
+        f'<tr><td>{m.month:%b %Y}</td><td class="sg-num">{m.planned_vehicles}</td>'
+        f'<td class="sg-num">{m.weekly_vehicles}</td><td class="sg-num">{m.bottleneck_vehicles or "–"}{_gap(m)}</td>'
+        f'<td class="sg-num">{m.covered}</td><td class="sg-num">{m.short}</td><td class="sg-num">{m.unconfirmed}</td>'
+        f'<td class="sg-num">{m.covered_pct} %</td></tr>'
+        for m in months
+    )
+
+
+def status_headers(statuses) -> SafeString:
+    return _safe(f'<th scope="col" class="sg-num">{escape(s.label)}</th>' for s in statuses)
+
+
+def phase_rows(phases, statuses) -> SafeString:
+    """Rows of `selectors.PhaseRow`: tests per status, then the total."""
+    return _safe(
+        f"<tr><td>{escape(p.label)}</td>"
+        + "".join(f'<td class="sg-num">{p.by_status[s.value]}</td>' for s in statuses)
+        + f'<td class="sg-num">{p.total}</td></tr>'
+        for p in phases
     )
