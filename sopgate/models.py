@@ -112,6 +112,14 @@ class Blocker(models.Model):
         indexes = [
             models.Index(fields=["program", "resolved_at"], name="blocker_program_open_idx"),
             models.Index(fields=["object_type", "object_id"], name="blocker_object_idx"),
+            # A re-scan sums the fingerprints of the program's open blockers: an index-only scan with this
+            # (PostgreSQL; SQLite has no covering indexes and gets the partial index alone).
+            models.Index(
+                fields=["program"],
+                include=["fingerprint"],
+                condition=Q(resolved_at__isnull=True),
+                name="blocker_open_fingerprints",
+            ),
         ]
 
     def __str__(self) -> str:

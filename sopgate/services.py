@@ -15,6 +15,7 @@ from parts.models import Supplier
 from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .rules import Finding, evaluate_program
+from .rules import fingerprints as finding_fingerprints
 from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
         program = _program_lock_for_scan(program_id, now)
         pending_changes = program.pending_changes
         findings = evaluate_program(program, today)
-        fingerprints = [finding.fingerprint for finding in findings]
+        fingerprints = finding_fingerprints(findings)
         result = ScanResult(program.code)
         if program.open_blockers_digest == _digest(fingerprints):
             # The open blockers are exactly the findings as the scan would write them (up to a 2**-40 chance
