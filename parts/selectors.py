@@ -112,23 +112,16 @@ def part_list_for_api(user, *, today: date) -> QuerySet[Part]:
     )
 
 
-def parts_by_reference(
-    queryset: QuerySet[Part], *, ids: set[int], numbers: set[tuple[str, str]]
-) -> tuple[set[int], dict[tuple[str, str], dict[str, int]]]:
-    """Resolve parts named by id or by (program code, part number) within `queryset`, in at most two queries.
-
-    Returns the ids that exist and, per (program code, part number), the part id of each revision.
-    """
-    from .bulk import pk_in
-
-    # Unordered: the model's default ordering would join the program table for nothing.
-    found_ids = set(queryset.filter(pk_in(Part, ids)).order_by().values_list("pk", flat=True)) if ids else set()
+def part_revisions_by_number(
+    queryset: QuerySet[Part], numbers: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Resolve parts named by (program code, part number) within `queryset`, in one query: the part id of each
+    revision, per (program code, part number)."""
     revisions: dict[tuple[str, str], dict[str, int]] = {}
-    if numbers:
-        rows = queryset.filter(
-            program__code__in={code for code, _ in numbers}, part_number__in={number for _, number in numbers}
-        ).values_list("pk", "program__code", "part_number", "revision")
-        for pk, code, number, revision in rows:
-            if (code, number) in numbers:
-                revisions.setdefault((code, number), {})[revision] = pk
-    return found_ids, revisions
+    rows = queryset.filter(
+        program__code__in={code for code, _ in numbers}, part_number__in={number for _, number in numbers}
+    ).values_list("pk", "program__code", "part_number", "revision")
+    for pk, code, number, revision in rows:
+        if (code, number) in numbers:
+            revisions.setdefault((code, number), {})[revision] = pk
+    return revisions

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .bulk import bulk_history_snapshot, bulk_insert, bulk_merge, bulk_set, pk_in
@@ -43,10 +44,37 @@ def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
     _recorded([p.pk for p in parts], {p.program_id for p in parts}, actor)
 
 
+class LockedParts(NamedTuple):
+    # Part id -> (program code, part number, revision), as locked: what an echo of the updates shows of the part.
+    names: dict[int, tuple[str, str, str]]
+    program_ids: set[int]
+
+
 class AppliedUpdates(NamedTuple):
     updates: list[SupplierUpdate]
-    # Part id -> (program code, part number, revision), as locked: what an echo of the updates shows of the part.
-    parts: dict[int, tuple[str, str, str]]
+    parts: dict[int, tuple[str, str, str]]  # LockedParts.names
+
+
+def parts_lock(part_ids: Iterable[int], *, within: QuerySet[Part] | None = None) -> LockedParts:
+    """Lock the parts with these ids that are within `within` (default: all parts), in primary-key order, and
+    return what supplier updates need of them. An id that is missing or outside `within` is left out: the
+    caller learns in one query which parts exist, may be written, and stay so until its transaction ends.
+
+    Reads plain rows with the program code: no model instances, and not the part's own values, which the
+    supplier update keeps where no item reports them (COALESCE).
+    """
+    queryset = Part.objects.all() if within is None else within
+    rows = (
+        queryset.select_for_update(of=("self",))
+        .filter(pk_in(Part, set(part_ids)))
+        .order_by("pk")
+        .values_list("pk", "program_id", "program__code", "part_number", "revision")
+    )
+    names, program_ids = {}, set()
+    for pk, program_id, code, number, revision in rows:
+        names[pk] = (code, number, revision)
+        program_ids.add(program_id)
+    return LockedParts(names, program_ids)
 
 
 def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> AppliedUpdates:
@@ -56,48 +84,46 @@ def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None
     `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order.
     """
     with transaction.atomic():
-        # Row locks in primary-key order, as in _locked_parts, reading plain rows: no model instances, and not
-        # the part's own values, which the update below keeps where no item reports them (COALESCE).
-        rows = (
-            Part.objects.select_for_update(of=("self",))
-            .filter(pk_in(Part, {item["part_id"] for item in items}))
-            .order_by("pk")
-            .values_list("pk", "program_id", "program__code", "part_number", "revision")
-        )
-        parts, program_ids = {}, set()
-        for pk, program_id, code, number, revision in rows:
-            parts[pk] = (code, number, revision)
-            program_ids.add(program_id)
-        # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
-        now = now or timezone.now()
-        updates = []
-        changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
-        actor_id = getattr(actor, "pk", None)
-        for item in items:
-            part_id = item["part_id"]
-            if part_id not in parts:
-                raise KeyError(part_id)
-            part_changes = changes.setdefault(part_id, {})
-            for name in SUPPLIER_UPDATE_FIELDS:
-                value = item.get(name)
-                if value is not None:
-                    part_changes[name] = value
-            values = {
-                "part_id": part_id,
-                "reported_by_id": actor_id,
-                "reported_at": now,
-                "promised_date": item.get("promised_date"),
-                "ppap_status": item.get("ppap_status") or "",
-                "capacity_per_week": item.get("capacity_per_week"),
-                "tooling_stage": item.get("tooling_stage") or "",
-                "note": item.get("note") or "",
-            }
-            # Positional arguments in field order are Django's fast path, a third of the cost of keywords.
-            updates.append(SupplierUpdate(*[values.get(name) for name in _UPDATE_ATTNAMES]))
-        created = bulk_insert(updates)
-        if changes:
-            bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-            _recorded(list(changes), program_ids, actor)
+        locked = parts_lock({item["part_id"] for item in items})
+        return supplier_updates_apply_locked(actor=actor, items=items, locked=locked, now=now)
+
+
+def supplier_updates_apply_locked(
+    *, actor, items: Sequence[dict], locked: LockedParts, now: datetime | None = None
+) -> AppliedUpdates:
+    """`supplier_updates_apply` for parts that the caller has locked with `parts_lock` in the transaction it
+    holds (the API checks and locks the named parts in one query)."""
+    parts = locked.names
+    # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
+    now = now or timezone.now()
+    updates = []
+    changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
+    actor_id = getattr(actor, "pk", None)
+    for item in items:
+        part_id = item["part_id"]
+        if part_id not in parts:
+            raise KeyError(part_id)
+        part_changes = changes.setdefault(part_id, {})
+        for name in SUPPLIER_UPDATE_FIELDS:
+            value = item.get(name)
+            if value is not None:
+                part_changes[name] = value
+        values = {
+            "part_id": part_id,
+            "reported_by_id": actor_id,
+            "reported_at": now,
+            "promised_date": item.get("promised_date"),
+            "ppap_status": item.get("ppap_status") or "",
+            "capacity_per_week": item.get("capacity_per_week"),
+            "tooling_stage": item.get("tooling_stage") or "",
+            "note": item.get("note") or "",
+        }
+        # Positional arguments in field order are Django's fast path, a third of the cost of keywords.
+        updates.append(SupplierUpdate(*[values.get(name) for name in _UPDATE_ATTNAMES]))
+    created = bulk_insert(updates)
+    if changes:
+        bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
+        _recorded(list(changes), locked.program_ids, actor)
     return AppliedUpdates(created, parts)
 
 

@@ -7,6 +7,7 @@ from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeFie
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
 from ..models import Part, Supplier, SupplierUpdate
+from ..services import LockedParts, parts_lock
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
@@ -192,21 +193,22 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer)
         return attrs
 
 
-def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict], object]:
-    """Validate one update (an object) or a batch (a list), and resolve the named parts within `parts`.
+def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict], object, LockedParts | None]:
+    """Validate one update (an object) or a batch (a list), resolve the named parts within `parts` and lock them.
 
-    Returns the items for `parts.services.supplier_updates_apply` (each with `part_id`) and the errors, shaped
-    like the input: a dict for one object, a list with one dict per item index for a batch (empty where fine).
-    A part outside `parts` (missing, or another supplier's) is "not found", exactly like a missing one.
-    Costs at most two queries, however many items.
+    Returns the items for `parts.services.supplier_updates_apply_locked` (each with `part_id`), the errors, shaped
+    like the input: a dict for one object, a list with one dict per item index for a batch (empty where fine),
+    and the locked parts. A part outside `parts` (missing, or another supplier's) is "not found", exactly like a
+    missing one. Runs in the transaction that applies the items: the check that a part exists is the lock on it,
+    so it cannot vanish before the write. Costs one query, and one more when parts are named by number.
     """
-    from ..selectors import parts_by_reference
+    from ..selectors import part_revisions_by_number
 
     many = isinstance(data, list)
     if many and not data:
-        return [], {"non_field_errors": ["Send at least one update."]}
+        return [], {"non_field_errors": ["Send at least one update."]}, None
     if many and len(data) > MAX_BATCH:
-        return [], {"non_field_errors": [f"Send at most {MAX_BATCH} updates at once; got {len(data)}."]}
+        return [], {"non_field_errors": [f"Send at most {MAX_BATCH} updates at once; got {len(data)}."]}, None
     raw_items = data if many else [data]
     errors: list[dict] = []
     items: list[dict] = []
@@ -221,34 +223,46 @@ def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict]
             detail = exc.detail
             errors.append(dict(detail) if isinstance(detail, dict) else {"non_field_errors": list(detail)})
 
-    ids = {item["part"] for item in items if "part" in item}
     numbers = {(item["program"], item["part_number"]) for item in items if "part_number" in item}
-    found_ids, revisions = parts_by_reference(parts, ids=ids, numbers=numbers)
+    revisions = part_revisions_by_number(parts, numbers) if numbers else {}
+    for item, item_errors in zip(items, errors, strict=True):
+        if not item_errors and "part_number" in item:
+            _resolve_number(item, item_errors, revisions)
+    wanted = {item["part"] for item in items if "part" in item}
+    wanted.update(item["part_id"] for item in items if "part_id" in item)
+    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set())
     for item, item_errors in zip(items, errors, strict=True):
         if item_errors:
             continue
         if "part" in item:
-            if item["part"] in found_ids:
+            if item["part"] in locked.names:
                 item["part_id"] = item.pop("part")
             else:
                 item_errors["part"] = [f"No part with id {item['part']}."]
-            continue
-        code, number = item.pop("program"), item.pop("part_number")
-        by_revision = revisions.get((code, number), {})
-        revision = item.pop("revision", None)
-        if revision is not None:
-            if revision in by_revision:
-                item["part_id"] = by_revision[revision]
-            else:
-                item_errors["revision"] = [f"No revision {revision} of part {number} in program {code}."]
-        elif len(by_revision) == 1:
-            item["part_id"] = next(iter(by_revision.values()))
-        elif not by_revision:
-            item_errors["part_number"] = [f"No part {number} in program {code}."]
+        elif item["part_id"] not in locked.names:  # named by number, and deleted since
+            item_errors["part_number"] = [f"No part {item['part_number']} in program {item['program']}."]
         else:
-            item_errors["revision"] = [
-                f"Part {number} in program {code} has several revisions ({', '.join(sorted(by_revision))}); name one."
-            ]
+            del item["program"], item["part_number"]
     if any(errors):
-        return [], (errors if many else errors[0])
-    return items, None
+        return [], (errors if many else errors[0]), None
+    return items, None, locked
+
+
+def _resolve_number(item: dict, item_errors: dict, revisions: dict[tuple[str, str], dict[str, int]]) -> None:
+    """Set `part_id` of an item that names its part by program and number (and revision), or say why not."""
+    code, number = item["program"], item["part_number"]
+    by_revision = revisions.get((code, number), {})
+    revision = item.pop("revision", None)
+    if revision is not None:
+        if revision in by_revision:
+            item["part_id"] = by_revision[revision]
+        else:
+            item_errors["revision"] = [f"No revision {revision} of part {number} in program {code}."]
+    elif len(by_revision) == 1:
+        item["part_id"] = next(iter(by_revision.values()))
+    elif not by_revision:
+        item_errors["part_number"] = [f"No part {number} in program {code}."]
+    else:
+        item_errors["revision"] = [
+            f"Part {number} in program {code} has several revisions ({', '.join(sorted(by_revision))}); name one."
+        ]

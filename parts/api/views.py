@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,7 +12,7 @@ from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierRe
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
 from ..models import Part, SupplierUpdate
 from ..selectors import part_list_for_api, supplier_id_for_user, supplier_list_for_user
-from ..services import supplier_updates_apply
+from ..services import supplier_updates_apply_locked
 from .idempotency import HEADER, run_once
 from .serializers import (
     PartSerializer,
@@ -121,10 +122,12 @@ class SupplierUpdateViewSet(
         if not isinstance(data, dict | list):
             raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
         is_supplier = supplier_id_for_user(request.user) is not None
-        items, errors = supplier_update_items(data, parts=self.writable_parts(), is_supplier=is_supplier)
-        if errors:
-            raise ValidationError(errors)
-        applied = supplier_updates_apply(actor=request.user, items=items)
+        # One transaction from the check that the named parts exist (which locks them) to the write.
+        with transaction.atomic():
+            items, errors, locked = supplier_update_items(data, parts=self.writable_parts(), is_supplier=is_supplier)
+            if errors:
+                raise ValidationError(errors)
+            applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
         # Echo what was stored without reading it back: the service returns the parts as it locked them.
         body = supplier_update_echo(applied.updates, parts=applied.parts, reporter=request.user)
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

@@ -191,7 +191,7 @@ def test_bad_input_fails_as_drf_fails_it(data):
 
 def test_a_batch_names_each_bad_item_and_field(at_today):
     part = PartFactory()
-    items, errors = supplier_update_items(
+    items, errors, locked = supplier_update_items(
         [
             {"part": part.pk, "promised_date": date(2027, 2, 1).isoformat()},
             {"part": part.pk, "promised_date": "2027-02-30"},
@@ -200,7 +200,7 @@ def test_a_batch_names_each_bad_item_and_field(at_today):
         parts=Part.objects.all(),
         is_supplier=True,
     )
-    assert items == []
+    assert items == [] and locked is None
     assert errors[0] == {}
     assert list(errors[1]) == ["promised_date"]
     assert errors[2] == {"part": [f"No part with id {part.pk + 1000}."]}

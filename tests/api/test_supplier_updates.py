@@ -128,16 +128,16 @@ def _post_counting(client, body):
     return len(queries)
 
 
-# Token, membership, two part look-ups (by id, by number), savepoint, lock (which also reads the program codes
-# for the echo, so no query for the programs after it), insert updates, update parts, copy history rows, the
-# program's scan request (sopgate.services.scan_request: update, savepoints, get, insert, releases: 8).
-# None of it grows with the number of items.
-BULK_QUERIES = 17
+# Token, membership, the look-up of parts named by number, savepoint, lock (which is also the check that the
+# parts named by id exist and may be written, and reads the program codes for the echo), insert updates, update
+# parts, copy history rows, the program's scan request (sopgate.services.scan_request: update, savepoints, get,
+# insert, releases: 8). None of it grows with the number of items. (16, was 17: the ids are checked by the lock.)
+BULK_QUERIES = 16
 # SQLite takes at most 999 parameters per statement, so Django splits the same bulk statements into
 # batches there: more queries for 500 items, but a handful of batches, never one per item. (22, down from 24:
 # the part update now carries only the reported fields, not all four plus the update times, so fewer batches;
-# and no programs query.)
-BULK_QUERIES_SQLITE_500 = 22
+# and no programs query; 21 since the ids are checked by the lock.)
+BULK_QUERIES_SQLITE_500 = 21
 
 
 def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
