@@ -40,7 +40,7 @@ PART_RULES = {
         " OR ({part.promised_date} IS NULL AND {need} <= %(at_risk_horizon)s))"
     ),
     Rule.PART_AT_RISK: (
-        "{open} AND NOT {part_late} AND {part.promised_date} IS NOT NULL"
+        "NOT {part_late} AND {open} AND {part.promised_date} IS NOT NULL"
         " AND {part.promised_date} >= {need_minus_at_risk_days}"
     ),
     Rule.PPAP_REJECTED: "{part.ppap_status} = {rejected}",
@@ -165,12 +165,28 @@ def bits(rules: dict) -> dict[str, int]:
 def _with_rules(select: str, rules: dict[str, str], names: dict) -> str:
     """`select` with its rule conditions: `{rules}`, the bits of the rules violated, and `{any_rule}`.
 
-    A rule may use the rules before it by name (`{part_late}`), and `select` any rule."""
+    A rule may use the rules before it by name (`{part_late}`), and `select` any rule. A rule written
+    "NOT {earlier} AND rest" is an alternative to the earlier rule: it shares the earlier rule's CASE
+    (WHEN earlier THEN its bit WHEN rest THEN this bit), and `{any_rule}` names only its rest (E OR (NOT E
+    AND R) is E OR R), so the database evaluates the earlier condition once per row instead of twice."""
     names = dict(names)
+    alternatives = {}  # earlier rule -> (rule, its condition without "NOT {earlier} AND")
     for rule, template in rules.items():
         names[rule] = f"({template.format_map(names)})"
-    flags = " + ".join(f"CASE WHEN {names[rule]} THEN {bit} ELSE 0 END" for rule, bit in bits(rules).items())
-    return select.format_map({**names, "rules": flags, "any_rule": " OR ".join(names[rule] for rule in rules)})
+        for earlier in rules:
+            prefix = f"NOT {{{earlier}}} AND "
+            if earlier != rule and template.startswith(prefix):
+                alternatives[earlier] = (rule, f"({template.removeprefix(prefix).format_map(names)})")
+    bit_of, rests = bits(rules), dict(alternatives.values())
+    flags = []
+    for rule, bit in bit_of.items():
+        if rule in alternatives:
+            other, rest = alternatives[rule]
+            flags.append(f"CASE WHEN {names[rule]} THEN {bit} WHEN {rest} THEN {bit_of[other]} ELSE 0 END")
+        elif rule not in rests:
+            flags.append(f"CASE WHEN {names[rule]} THEN {bit} ELSE 0 END")
+    any_rule = " OR ".join(rests.get(rule, names[rule]) for rule in rules)
+    return select.format_map({**names, "rules": " + ".join(flags), "any_rule": any_rule})
 
 
 @cache
