@@ -22,35 +22,69 @@ def _safe(rows: Iterable[str]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 -- every value in the rows was escaped where it was put in
 
 
-def _without_label(message: str, label: str) -> str:
-    """Messages start with the object's label, which the Object column already shows."""
-    prefix = f"{label}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+BLOCKER_TABLE_HEAD = (
+    '<div class="sg-tablewrap"><table class="sg-table sg-blockers">\n<thead><tr><th scope="col">Object</th>'
+    '<th scope="col">Owner</th><th scope="col" class="sg-num">Age</th><th scope="col">Message</th></tr></thead>\n'
+    "<tbody>"
+)
 
 
-def blocker_rows(rows, *, change_urls: dict[str, Callable[[object], str]]) -> SafeString:
-    """Rows of `gate.BlockerRow`: the object linked to its admin page, owners, age in days and the message."""
-    return _safe(
-        f'<tr><th scope="row"><a href="{change_urls[row.object_type](row.object_id)}" class="sg-blocker-link">'
-        f"{escape(row.object_label)}</a></th><td>{escape(row.owners)}</td>"
-        f'<td class="sg-num">{row.age_days} d</td>'
-        f'<td title="{escape(row.message)}">{escape(_without_label(row.message, row.object_label))}</td></tr>'
-        for row in rows
-    )
+def blocker_groups(groups, *, change_urls: dict[str, Callable[[object], str]]) -> SafeString:
+    """The open blockers, one headed table per rule, in one string (built in one join: the rows are most of the
+    page). `groups` are `(gate.BlockerGroup, rule label, severity badge, admin URL of all its blockers)`."""
+    html: list[str] = []
+    for group, label, badge, all_url in groups:
+        label = escape(label)
+        html.append(
+            f'<div class="sg-group">\n<h3 id="rule-{group.rule}">{badge} {label} '
+            f'<span class="sg-count">({group.total})</span></h3>\n{BLOCKER_TABLE_HEAD}'
+        )
+        _blocker_rows(html, group.rows, change_urls)
+        html.append("</tbody>\n</table></div>\n")
+        if group.not_shown:
+            html.append(
+                f'<p class="sg-small sg-more">The oldest {len(group.rows)} shown. <a href="{escape(all_url)}">'
+                f"All {group.total} open “{label}” warnings in the admin</a> ({group.not_shown} more).</p>\n"
+            )
+        html.append("</div>\n")
+    return _safe(html)
+
+
+def _blocker_rows(html: list[str], rows, change_urls: dict[str, Callable[[object], str]]) -> None:
+    """Rows of `gate.BlockerRow`: the object linked to its admin page, owners, age in days and the message.
+
+    Messages start with the object's label, which the Object column already shows: the cell drops it and keeps
+    the whole message as its tooltip. Escaping is per character, so the label is cut from the escaped message,
+    and each text is escaped once (owners once per person: a few people own hundreds of blockers)."""
+    owners_html: dict[str, str] = {}
+    for row in rows:
+        label = escape(row.object_label)
+        message = escape(row.message)
+        prefix = f"{label}: "
+        detail = message[len(prefix) :] if message.startswith(prefix) else message
+        owners = owners_html.get(row.owners)
+        if owners is None:
+            owners = owners_html[row.owners] = escape(row.owners)
+        html.append(
+            f'<tr><th scope="row"><a href="{change_urls[row.object_type](row.object_id)}" class="sg-blocker-link">'
+            f'{label}</a></th><td>{owners}</td><td class="sg-num">{row.age_days} d</td>'
+            f'<td title="{message}">{detail}</td></tr>'
+        )
+
+
+def _kept(s) -> str:
+    pct = s.kept_pct
+    return "–" if pct is None else f"{s.promises_kept} / {s.promises_due} ({pct} %)"
 
 
 def supplier_rows(scores) -> SafeString:
     """Rows of `selectors.SupplierScore`."""
     change_url = change_url_maker("admin:parts_supplier_change")
-
-    def kept(s) -> str:
-        return "–" if s.kept_pct is None else f"{s.promises_kept} / {s.promises_due} ({s.kept_pct} %)"
-
     return _safe(
         f'<tr><td><a href="{change_url(s.supplier_id)}">{escape(s.code)}</a> '
         f'<span class="sg-small sg-muted">{escape(s.name)}</span></td>'
         f'<td class="sg-num">{s.parts}</td><td class="sg-num">{s.late}</td><td class="sg-num">{s.stale}</td>'
-        f'<td class="sg-num">{kept(s)}</td>'
+        f'<td class="sg-num">{_kept(s)}</td>'
         f'<td class="sg-num">{s.blocking} blocking{f", {s.warnings} warn." if s.warnings else ""}</td></tr>'
         for s in scores
     )

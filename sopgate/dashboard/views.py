@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from parts.selectors import user_is_engineer
@@ -67,28 +68,16 @@ def program_list(request):
     return render(request, "dashboard/index.html", {"rows": rows, "today": today})
 
 
-def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
+def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
     """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
     change_urls = {object_type: tables.change_url_maker(name) for object_type, name in ADMIN_CHANGE_URLS.items()}
     changelist = reverse("admin:sopgate_blocker_changelist")
     groups = []
     for group in gate.groups:
         query = urlencode({"open": "yes", "program__id__exact": program.pk, "rule__exact": group.rule})
-        groups.append(
-            {
-                "rule": group.rule,
-                "label": Rule(group.rule).label,
-                "severity_badge": badge(
-                    Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn"
-                ),
-                "total": group.total,
-                "shown": len(group.rows),
-                "not_shown": group.not_shown,
-                "all_url": f"{changelist}?{query}",
-                "tbody": tables.blocker_rows(group.rows, change_urls=change_urls),
-            }
-        )
-    return groups
+        severity = badge(Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn")
+        groups.append((group, Rule(group.rule).label, severity, f"{changelist}?{query}"))
+    return tables.blocker_groups(groups, change_urls=change_urls)
 
 
 @require_GET
@@ -108,7 +97,7 @@ def program_detail(request, code):
         "decision_badge": decision_badge(readiness.decision),
         "forecast_slip": forecast_slip,
         "open_count": readiness.blocking_count + readiness.warning_count,
-        "groups": blocker_groups(program, gate),
+        "blocker_groups": blocker_groups(program, gate),
         "charts": charts,
         "today": today,
     }
