@@ -7,7 +7,7 @@ from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeFie
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
 from ..models import Part, Supplier, SupplierUpdate
-from ..services import LockedParts, parts_lock
+from ..services import UPDATE_COLUMNS, LockedParts, parts_lock
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
@@ -98,56 +98,55 @@ class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def supplier_update_echo(updates, *, parts: dict[int, tuple[str, str, str]], reporter) -> list[dict]:
+def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]], reporter) -> list[dict]:
     """`SupplierUpdateSerializer(updates, many=True).data` for updates just stored by `reporter`, as plain dicts.
 
+    `rows` are the stored updates as `AppliedUpdates.rows` holds them (values in `UPDATE_COLUMNS` order);
     `parts` maps each part id to (program code, part number, revision). The values of one batch repeat (one
     reporter, one time stamp, few dates and programs), so each distinct value is shown once through the
-    serializer field's own `to_representation`; DRF's per-field walk would cost more than the database work
-    of a 500-item batch.
+    serializer field's own `to_representation`, column by column; DRF's per-field walk would cost more than
+    the database work of a 500-item batch.
     """
     fields = SupplierUpdateSerializer().fields
-
-    def shown_by(field):
-        memo: dict = {}
-
-        def show(value):
-            if value is None:
-                return None
-            try:
-                return memo[type(value), value]
-            except KeyError:
-                memo[type(value), value] = shown = field.to_representation(value)
-                return shown
-
-        return show
-
-    text = shown_by(fields["note"])
+    columns = dict(zip(UPDATE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+    if not columns:
+        return []
+    named = [parts[part_id] for part_id in columns["part_id"]]
+    text = _shown_by(fields["note"])
     # The reporter is a SlugRelatedField: it shows the user's username, and every row has the same one.
     reported_by = None if reporter is None else fields["reported_by"].to_representation(reporter)
-    reported_at, promised_date = shown_by(fields["reported_at"]), shown_by(fields["promised_date"])
-    ppap_status, tooling_stage = shown_by(fields["ppap_status"]), shown_by(fields["tooling_stage"])
-    capacity = shown_by(fields["capacity_per_week"])
-    rows = []
-    for update in updates:
-        code, number, revision = parts[update.part_id]
-        rows.append(
-            {
-                "id": update.pk,
-                "part": update.part_id,
-                "program": text(code),
-                "part_number": text(number),
-                "revision": text(revision),
-                "reported_by": reported_by,
-                "reported_at": reported_at(update.reported_at),
-                "promised_date": promised_date(update.promised_date),
-                "ppap_status": ppap_status(update.ppap_status),
-                "capacity_per_week": capacity(update.capacity_per_week),
-                "tooling_stage": tooling_stage(update.tooling_stage),
-                "note": text(update.note),
-            }
-        )
-    return rows
+    shown = {
+        "id": columns["id"],
+        "part": columns["part_id"],
+        "program": [text(code) for code, _, _ in named],
+        "part_number": [text(number) for _, number, _ in named],
+        "revision": [text(revision) for _, _, revision in named],
+        "reported_by": [reported_by] * len(rows),
+        "reported_at": map(_shown_by(fields["reported_at"]), columns["reported_at"]),
+        "promised_date": map(_shown_by(fields["promised_date"]), columns["promised_date"]),
+        "ppap_status": map(_shown_by(fields["ppap_status"]), columns["ppap_status"]),
+        "capacity_per_week": map(_shown_by(fields["capacity_per_week"]), columns["capacity_per_week"]),
+        "tooling_stage": map(_shown_by(fields["tooling_stage"]), columns["tooling_stage"]),
+        "note": map(text, columns["note"]),
+    }
+    names = list(shown)
+    return [dict(zip(names, values, strict=True)) for values in zip(*shown.values(), strict=True)]
+
+
+def _shown_by(field):
+    """`field.to_representation`, once per distinct value (None stays None, as DRF shows a null attribute)."""
+    memo: dict = {}
+
+    def show(value):
+        if value is None:
+            return None
+        try:
+            return memo[type(value), value]
+        except KeyError:
+            memo[type(value), value] = shown = field.to_representation(value)
+            return shown
+
+    return show
 
 
 class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer):

@@ -129,5 +129,5 @@ class SupplierUpdateViewSet(
                 raise ValidationError(errors)
             applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
         # Echo what was stored without reading it back: the service returns the parts as it locked them.
-        body = supplier_update_echo(applied.updates, parts=applied.parts, reporter=request.user)
+        body = supplier_update_echo(applied.rows, parts=applied.parts, reporter=request.user)
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

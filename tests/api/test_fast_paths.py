@@ -16,6 +16,7 @@ from parts.api.serializers import (
 )
 from parts.models import Part, SupplierUpdate
 from parts.selectors import part_list_for_api
+from parts.services import UPDATE_COLUMNS
 from tests.factories import TODAY, EngineerFactory, PartFactory, ProgramFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,8 @@ def test_a_stored_batch_is_echoed_as_drf_shows_it(at_today, reporter):
         .order_by("pk")
     )
     names = {p.pk: (p.program.code, p.part_number, p.revision) for p in parts}
-    echo = supplier_update_echo(updates, parts=names, reporter=reporter)
+    stored_rows = [tuple(getattr(update, name) for name in UPDATE_COLUMNS) for update in updates]
+    echo = supplier_update_echo(stored_rows, parts=names, reporter=reporter)
     assert echo == SupplierUpdateSerializer(updates, many=True).data
     assert [list(row) for row in echo] == [list(SupplierUpdateSerializer.Meta.fields)] * 4
 
