@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -159,10 +160,32 @@ def _program_lock_for_scan(program_id: int, now: datetime) -> Program:
         # again (`_alerts_durable`): an email must not go out for a blocker that a crash takes back.
         sql += "; SET LOCAL synchronous_commit TO OFF"
     params = [connection.ops.adapt_datetimefield_value(now), program_id, program_id, program_id]
-    found = list(Program.objects.raw(sql, params))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         raise Program.DoesNotExist(f"Program {program_id} does not exist.")
-    return found[0]
+    # Read the row as the ORM would; RawQuerySet took a sixth of the lock's time for one row.
+    values = list(row[: len(program.concrete_fields)])
+    for index, converters, column in _program_converters(connection.vendor):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    found = Program.from_db(connection.alias, [f.attname for f in program.concrete_fields], values)
+    found.pending_changes, found.open_blockers_digest = row[len(values) :]
+    return found
+
+
+@cache
+def _program_converters(vendor: str) -> list[tuple[int, list, object]]:
+    """Per column of a Program row that needs it: its index, the database's and the field's converters, and the
+    column expression they take (as the ORM's compiler applies them)."""
+    result = []
+    for index, model_field in enumerate(Program._meta.concrete_fields):
+        column = model_field.get_col(Program._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + model_field.get_db_converters(connection)
+        if converters:
+            result.append((index, converters, column))
+    return result
 
 
 def _alerts_durable() -> None:
