@@ -14,12 +14,31 @@ from django.utils.safestring import SafeString, mark_safe
 
 def change_url_maker(name: str) -> Callable[[object], str]:
     """A function of an object id giving its admin URL named `name`: one `reverse` per table, not one per row."""
+    head, tail = _url_around_id(name)
+    return lambda object_id: f"{head}{object_id}{tail}"
+
+
+def _url_around_id(name: str) -> tuple[str, str]:
+    """The admin URL named `name` split around its object id, for rows that format it inline."""
     head, tail = reverse(name, args=[0]).rsplit("/0/", 1)
-    return lambda object_id: f"{head}/{object_id}/{tail}"
+    return f"{head}/", f"/{tail}"
 
 
 def _safe(rows: Iterable[str]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 -- every value in the rows was escaped where it was put in
+
+
+def escape_all(texts: list[str]) -> list[str]:
+    """`escape` of each text, in one call for all of them.
+
+    Escaping is per character, so escaping the texts joined by a character it leaves alone and splitting there
+    again gives each text escaped: one pass over the long columns of a table instead of a call per cell."""
+    if not texts:
+        return []
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:  # a text holds the separator itself: escape one by one
+        return [escape(text) for text in texts]
+    return escape(joined).split("\0")
 
 
 BLOCKER_TABLE_HEAD = (
@@ -29,47 +48,44 @@ BLOCKER_TABLE_HEAD = (
 )
 
 
-def blocker_groups(groups, *, change_urls: dict[str, Callable[[object], str]]) -> SafeString:
+def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
     """The open blockers, one headed table per rule, in one string (built in one join: the rows are most of the
-    page). `groups` are `(gate.BlockerGroup, rule label, severity badge, admin URL of all its blockers)`."""
+    page). `groups` are `(gate.BlockerGroup, rule label, severity badge, admin URL of all its blockers)`;
+    `change_urls` name the admin change page of each object type.
+
+    A row links the object to its admin page and shows owners, age in days and the message. Messages start with
+    the object's label, which the Object column already shows: the cell drops it and keeps the whole message as
+    its tooltip (escaping is per character, so the label is cut from the escaped message)."""
+    rows = [row for group, *_ in groups for row in group.rows]
+    labels = iter(escape_all([row.object_label for row in rows]))
+    messages = iter(escape_all([row.message for row in rows]))
+    owners = {name: escape(name) for name in {row.owners for row in rows}}  # a few people own most blockers
+    urls = {object_type: _url_around_id(name) for object_type, name in change_urls.items()}
     html: list[str] = []
-    for group, label, badge, all_url in groups:
-        label = escape(label)
+    for group, rule_label, badge, all_url in groups:
+        rule_label = escape(rule_label)
         html.append(
-            f'<div class="sg-group">\n<h3 id="rule-{group.rule}">{badge} {label} '
+            f'<div class="sg-group">\n<h3 id="rule-{group.rule}">{badge} {rule_label} '
             f'<span class="sg-count">({group.total})</span></h3>\n{BLOCKER_TABLE_HEAD}'
         )
-        _blocker_rows(html, group.rows, change_urls)
+        for row in group.rows:
+            label, message = next(labels), next(messages)
+            prefix = f"{label}: "
+            detail = message[len(prefix) :] if message.startswith(prefix) else message
+            head, tail = urls[row.object_type]
+            html.append(
+                f'<tr><th scope="row"><a href="{head}{row.object_id}{tail}" class="sg-blocker-link">{label}</a></th>'
+                f'<td>{owners[row.owners]}</td><td class="sg-num">{row.age_days} d</td>'
+                f'<td title="{message}">{detail}</td></tr>'
+            )
         html.append("</tbody>\n</table></div>\n")
         if group.not_shown:
             html.append(
                 f'<p class="sg-small sg-more">The oldest {len(group.rows)} shown. <a href="{escape(all_url)}">'
-                f"All {group.total} open “{label}” warnings in the admin</a> ({group.not_shown} more).</p>\n"
+                f"All {group.total} open “{rule_label}” warnings in the admin</a> ({group.not_shown} more).</p>\n"
             )
         html.append("</div>\n")
     return _safe(html)
-
-
-def _blocker_rows(html: list[str], rows, change_urls: dict[str, Callable[[object], str]]) -> None:
-    """Rows of `gate.BlockerRow`: the object linked to its admin page, owners, age in days and the message.
-
-    Messages start with the object's label, which the Object column already shows: the cell drops it and keeps
-    the whole message as its tooltip. Escaping is per character, so the label is cut from the escaped message,
-    and each text is escaped once (owners once per person: a few people own hundreds of blockers)."""
-    owners_html: dict[str, str] = {}
-    for row in rows:
-        label = escape(row.object_label)
-        message = escape(row.message)
-        prefix = f"{label}: "
-        detail = message[len(prefix) :] if message.startswith(prefix) else message
-        owners = owners_html.get(row.owners)
-        if owners is None:
-            owners = owners_html[row.owners] = escape(row.owners)
-        html.append(
-            f'<tr><th scope="row"><a href="{change_urls[row.object_type](row.object_id)}" class="sg-blocker-link">'
-            f'{label}</a></th><td>{owners}</td><td class="sg-num">{row.age_days} d</td>'
-            f'<td title="{message}">{detail}</td></tr>'
-        )
 
 
 def _kept(s) -> str:
@@ -79,14 +95,15 @@ def _kept(s) -> str:
 
 def supplier_rows(scores) -> SafeString:
     """Rows of `selectors.SupplierScore`."""
-    change_url = change_url_maker("admin:parts_supplier_change")
+    head, tail = _url_around_id("admin:parts_supplier_change")
+    codes = escape_all([s.code for s in scores])
+    names = escape_all([s.name for s in scores])
     return _safe(
-        f'<tr><td><a href="{change_url(s.supplier_id)}">{escape(s.code)}</a> '
-        f'<span class="sg-small sg-muted">{escape(s.name)}</span></td>'
+        f'<tr><td><a href="{head}{s.supplier_id}{tail}">{code}</a> <span class="sg-small sg-muted">{name}</span></td>'
         f'<td class="sg-num">{s.parts}</td><td class="sg-num">{s.late}</td><td class="sg-num">{s.stale}</td>'
         f'<td class="sg-num">{_kept(s)}</td>'
         f'<td class="sg-num">{s.blocking} blocking{f", {s.warnings} warn." if s.warnings else ""}</td></tr>'
-        for s in scores
+        for s, code, name in zip(scores, codes, names, strict=True)
     )
 
 

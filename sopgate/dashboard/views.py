@@ -70,14 +70,13 @@ def program_list(request):
 
 def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
     """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
-    change_urls = {object_type: tables.change_url_maker(name) for object_type, name in ADMIN_CHANGE_URLS.items()}
     changelist = reverse("admin:sopgate_blocker_changelist")
     groups = []
     for group in gate.groups:
         query = urlencode({"open": "yes", "program__id__exact": program.pk, "rule__exact": group.rule})
         severity = badge(Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn")
         groups.append((group, Rule(group.rule).label, severity, f"{changelist}?{query}"))
-    return tables.blocker_groups(groups, change_urls=change_urls)
+    return tables.blocker_groups(groups, change_urls=ADMIN_CHANGE_URLS)
 
 
 @require_GET

@@ -1,0 +1,14 @@
+from html import escape
+
+from sopgate.dashboard.tables import escape_all
+
+
+def test_escape_all_escapes_each_text_as_escape_does():
+    texts = ['Part <b>"x"</b>', "Tom & Jerry's", "", "plain", "× 8 per vehicle"]
+    assert escape_all(texts) == [escape(text) for text in texts]
+    assert escape_all([]) == []
+
+
+def test_escape_all_copes_with_its_separator_in_a_text():
+    texts = ["a\0<b>", "c"]
+    assert escape_all(texts) == [escape(text) for text in texts]
