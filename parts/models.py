@@ -86,7 +86,9 @@ class Part(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # History is read per part (by id) and by date; an index per copied foreign key would only slow down the
+    # writes, which copy a history row for every changed part (500 for a batch of supplier updates).
+    history = HistoricalRecords(no_db_index=["program", "supplier", "owner"])
 
     class Meta:
         ordering = ["program", "part_number", "revision"]
@@ -115,7 +117,8 @@ class Part(models.Model):
 class SupplierUpdate(models.Model):
     """What a supplier reported for one part, by whom and when. Rows are never changed or deleted."""
 
-    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="supplier_updates")
+    # No index of its own: update_part_time_idx (part, reported_at) serves every look-up by part.
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="supplier_updates", db_index=False)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     reported_at = models.DateTimeField()
     promised_date = models.DateField(null=True, blank=True)
