@@ -56,6 +56,22 @@ def test_second_scan_changes_nothing(at_today):
     assert list(Alert.objects.values_list("id", flat=True)) == alerts_before
 
 
+def test_rescan_with_the_same_findings_still_repairs_blockers_changed_behind_its_back(at_today):
+    # The second scan finds what the first found (its digest comes from the process's memo); the stored
+    # blockers are still checked against it, so a blocker resolved or rewritten by hand comes back.
+    program = ProgramFactory(code="SU7")
+    late = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    ValidationTestFactory(program=program, status=Status.FAILED)
+    program_scan(program_id=program.pk)
+    assert program_scan(program_id=program.pk).refreshed == 2
+    Blocker.objects.filter(rule="part_late", object_id=late.pk).update(resolved_at=timezone.now())
+    Blocker.objects.filter(rule="test_failed").update(message="edited", fingerprint=1)
+    repaired = program_scan(program_id=program.pk)
+    assert (repaired.opened, repaired.refreshed) == (1, 1)
+    assert not Blocker.objects.filter(program=program, resolved_at=None, message="edited").exists()
+    assert Blocker.objects.filter(program=program, resolved_at=None).count() == 2
+
+
 def test_fixed_finding_is_resolved_and_a_relapse_opens_a_new_blocker(at_today):
     program = ProgramFactory(code="SU7")
     part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
