@@ -68,6 +68,19 @@ def test_bulk_is_all_or_nothing_with_errors_by_index(world, alice):
     assert world.part_a.promised_date != date(2027, 2, 1)
 
 
+def test_a_part_deleted_after_its_number_was_looked_up_is_not_found(world, alice, monkeypatch):
+    # The look-up by number and the lock are two queries; a part deleted between them is "not found", a 400.
+    from parts import selectors
+
+    monkeypatch.setattr(
+        selectors, "part_revisions_by_number", lambda parts, numbers: {("SU7", "GONE-1"): {"": 999_999}}
+    )
+    response = alice.post(URL, {"program": "SU7", "part_number": "GONE-1", "note": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"part_number": ["No part GONE-1 in program SU7."]}
+    assert not SupplierUpdate.objects.filter(note="x").exists()
+
+
 def test_bulk_applies_items_in_order(world, alice):
     response = alice.post(
         URL,
