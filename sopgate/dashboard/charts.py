@@ -13,6 +13,7 @@ the standard library's `html.escape` (what Django's `escape` calls) to skip the 
 import itertools
 from dataclasses import dataclass, field
 from html import escape
+from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -29,15 +30,13 @@ WIDTH = 640
 _ids = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     label: str
     value: float
     tone: str = "info"
 
 
-@dataclass(frozen=True)
-class BarRow:
+class BarRow(NamedTuple):
     label: str
     segments: list[Segment]
     note: str = ""  # shown after the bar instead of the total, e.g. "80 %"
@@ -168,34 +167,34 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
     add = svg.add
     unit = escape(unit)
-    label_x, clip_at, bar_h = label_width - 8, label_width // 8, row_h - 10
+    segment_labels = {label: escape(label) for row in rows for label, _, _ in row.segments}
+    label_x, clip_at, bar_h = label_width - 8, label_width // 8, f"{row_h - 10:.1f}"
     for i, row in enumerate(rows):
         y = top + i * row_h
+        text_y, bar_y = y + 18, f"{y + 5:.1f}"
         label = escape(row.label)
         add(
-            f'<text x="{label_x}" y="{y + 18}" text-anchor="end" class="sg-label">'
+            f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
             f"<title>{label}</title>{escape(_clip(row.label, clip_at))}</text>"
         )
         stacked = len(row.segments) > 1
         total = row.total
         total_text = _fmt(total)
         x = float(label_width)
-        for segment in row.segments:
-            value = segment.value
+        for segment_label, value, tone in row.segments:
             if value <= 0:
                 continue
             w = bar_w * value / scale_max
             value_text = _fmt(value)
             share = f" ({100 * value / total:.0f} % of {total_text})" if stacked else ""
-            tip = f"{label} — {escape(segment.label)}: {value_text} {unit}{share}"
             add(
-                f'<g class="sg-mark"><title>{tip}</title><rect x="{x:.1f}" y="{y + 5:.1f}" '
-                f'width="{max(w, 1.5):.1f}" height="{bar_h:.1f}" {fills[segment.tone]}/></g>'
+                f'<g class="sg-mark"><title>{label} — {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'
+                f'<rect x="{x:.1f}" y="{bar_y}" width="{max(w, 1.5):.1f}" height="{bar_h}" {fills[tone]}/></g>'
             )
             if stacked and w > 34:
-                add(f'<text x="{x + w / 2:.1f}" y="{y + 18}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
+                add(f'<text x="{x + w / 2:.1f}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
             x += w
-        add(f'<text x="{x + 6:.1f}" y="{y + 18}" class="sg-value">{escape(row.note or total_text)}</text>')
+        add(f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape(row.note or total_text)}</text>')
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)

@@ -89,8 +89,16 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
 
 
 def _kept(s) -> str:
-    pct = s.kept_pct
-    return "–" if pct is None else f"{s.promises_kept} / {s.promises_due} ({pct} %)"
+    if not s.promises_due:
+        return "–"
+    return f"{s.promises_kept} / {s.promises_due} ({percent_text(s.promises_kept, s.promises_due)} %)"
+
+
+def percent_text(done: int, total: int) -> str:
+    """`str(readiness_percent(done, total))` for counts (0 ≤ done, 0 < total), in integers: half up to tenths is
+    floor((2000·done + total) / (2·total)). A few hundred rows call it; Decimal division took ten times longer."""
+    tenths = (2000 * done + total) // (2 * total)
+    return f"{tenths // 10}.{tenths % 10}"
 
 
 def supplier_rows(scores) -> SafeString:
