@@ -1,3 +1,4 @@
+import functools
 import re
 
 from rest_framework import serializers
@@ -103,50 +104,44 @@ def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]], report
 
     `rows` are the stored updates as `AppliedUpdates.rows` holds them (values in `UPDATE_COLUMNS` order);
     `parts` maps each part id to (program code, part number, revision). The values of one batch repeat (one
-    reporter, one time stamp, few dates and programs), so each distinct value is shown once through the
-    serializer field's own `to_representation`, column by column; DRF's per-field walk would cost more than
-    the database work of a 500-item batch.
+    reporter, one time stamp, few dates and programs), so each distinct value of a column is shown once through
+    the serializer field's own `to_representation`; DRF's per-field walk would cost more than the database work
+    of a 500-item batch.
     """
-    fields = SupplierUpdateSerializer().fields
-    columns = dict(zip(UPDATE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
-    if not columns:
+    if not rows:
         return []
-    named = [parts[part_id] for part_id in columns["part_id"]]
-    text = _shown_by(fields["note"])
+    fields = _echo_fields()
+    columns = dict(zip(UPDATE_COLUMNS, zip(*rows, strict=True), strict=True))
+    codes, numbers, revisions = zip(*map(parts.__getitem__, columns["part_id"]), strict=True)
     # The reporter is a SlugRelatedField: it shows the user's username, and every row has the same one.
     reported_by = None if reporter is None else fields["reported_by"].to_representation(reporter)
     shown = {
         "id": columns["id"],
         "part": columns["part_id"],
-        "program": [text(code) for code, _, _ in named],
-        "part_number": [text(number) for _, number, _ in named],
-        "revision": [text(revision) for _, _, revision in named],
+        "program": _shown(fields["program"], codes),
+        "part_number": _shown(fields["part_number"], numbers),
+        "revision": _shown(fields["revision"], revisions),
         "reported_by": [reported_by] * len(rows),
-        "reported_at": map(_shown_by(fields["reported_at"]), columns["reported_at"]),
-        "promised_date": map(_shown_by(fields["promised_date"]), columns["promised_date"]),
-        "ppap_status": map(_shown_by(fields["ppap_status"]), columns["ppap_status"]),
-        "capacity_per_week": map(_shown_by(fields["capacity_per_week"]), columns["capacity_per_week"]),
-        "tooling_stage": map(_shown_by(fields["tooling_stage"]), columns["tooling_stage"]),
-        "note": map(text, columns["note"]),
+        **{name: _shown(fields[name], columns[name]) for name in _ECHOED_COLUMNS},
     }
     names = list(shown)
     return [dict(zip(names, values, strict=True)) for values in zip(*shown.values(), strict=True)]
 
 
-def _shown_by(field):
-    """`field.to_representation`, once per distinct value (None stays None, as DRF shows a null attribute)."""
-    memo: dict = {}
+_ECHOED_COLUMNS = ("reported_at", "promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
 
-    def show(value):
-        if value is None:
-            return None
-        try:
-            return memo[type(value), value]
-        except KeyError:
-            memo[type(value), value] = shown = field.to_representation(value)
-            return shown
 
-    return show
+@functools.cache
+def _echo_fields():
+    # Built once: the serializer has no context, and its fields show a value the same way in every request.
+    return SupplierUpdateSerializer().fields
+
+
+def _shown(field, values) -> list:
+    """`field.to_representation` of each value, computed once per distinct value (None stays None, as DRF shows
+    a null attribute). A column holds values of one type, so equal values show alike."""
+    distinct = {value: None if value is None else field.to_representation(value) for value in set(values)}
+    return list(map(distinct.__getitem__, values))
 
 
 class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer):
