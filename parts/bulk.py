@@ -199,47 +199,22 @@ def bulk_merge(
     return updated
 
 
-def bulk_insert(objs: Sequence[models.Model]) -> list[models.Model]:
-    """Insert new `objs` and set their primary keys, like `bulk_create`, in one statement per batch.
-
-    On PostgreSQL it is `INSERT ... SELECT FROM UNNEST(...) RETURNING` with constant columns as scalars;
-    elsewhere Django's `bulk_create`. No signals are sent, as with `bulk_create`.
-    """
-    if not objs:
-        return []
-    objs = list(objs)
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=1000)
-    fields = _inserted_fields(model)
-    for field in fields:
-        if not _plain_pre_save(field):
-            for obj in objs:
-                field.pre_save(obj, add=True)  # auto_now_add and the like, as bulk_create does
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), _INSERT_BATCH):
-            chunk = objs[start : start + _INSERT_BATCH]
-            pks = _insert_unnest(cursor, model, fields, [_column(chunk, field) for field in fields], len(chunk))
-            for obj, pk in zip(chunk, pks, strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-    return objs
-
-
 def bulk_insert_columns(
     model: type[models.Model], columns: dict[str, list], *, constants: dict[str, object]
 ) -> list[int]:
     """Insert rows given column by column (attname -> one value per row), with `constants` the same in every
     row, and return their primary keys in order: `bulk_insert` without building a model instance per row.
 
-    Every concrete field but the primary key is given, in `columns` or in `constants`, and stored as given
-    (no `pre_save`: the model must have no auto_now fields). Elsewhere than on PostgreSQL, Django's
-    `bulk_create`.
+    On PostgreSQL it is `INSERT ... SELECT FROM UNNEST(...) RETURNING` with constant columns as scalars, one
+    statement per batch; elsewhere Django's `bulk_create`. Every concrete field but the primary key is given, in
+    `columns` or in `constants`, and stored as given: no `pre_save`, so a model with auto_now fields is refused.
+    No signals are sent, as with `bulk_create`.
     """
     count = len(next(iter(columns.values())))
     if not count:
         return []
+    if not all(_plain_pre_save(field) for field in _inserted_fields(model)):
+        raise ValueError(f"{model.__name__} has fields that set their own value on save; use bulk_create")
     if connection.vendor != "postgresql":
         names = list(columns)
         objs = [

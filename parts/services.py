@@ -102,6 +102,8 @@ def supplier_updates_apply_locked(
     """`supplier_updates_apply` for parts that the caller has locked with `parts_lock` in the transaction it
     holds (the API checks and locks the named parts in one query)."""
     parts = locked.names
+    if not items:
+        return AppliedUpdates([], parts)
     # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
     now = now or timezone.now()
     reported = []  # per item, its values of _REPORTED_COLUMNS

@@ -5,8 +5,9 @@ from datetime import date, datetime, time
 import pytest
 from django.utils import timezone
 
+from parts.bulk import bulk_insert_columns
 from parts.models import Part, SupplierUpdate
-from parts.services import parts_approve_ppap, parts_mark_received, supplier_updates_apply
+from parts.services import UPDATE_COLUMNS, parts_approve_ppap, parts_mark_received, supplier_updates_apply
 from tests.factories import TODAY, EngineerFactory, PartFactory, ProgramFactory, SupplierUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,23 @@ def test_batch_writes_cost_a_fixed_number_of_queries(later):
             parts_approve_ppap(actor=erin, part_ids=ids)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_updates_stored_column_by_column_read_back_as_stored(later):
+    part = PartFactory()
+    actor = SupplierUserFactory(supplier=part.supplier).user
+    now = later(10)
+    applied = supplier_updates_apply(
+        actor=actor,
+        items=[{"part_id": part.pk, "promised_date": date(2027, 2, 8)}, {"part_id": part.pk, "note": "again"}],
+    )
+    stored = list(SupplierUpdate.objects.filter(part=part).order_by("pk").values_list(*UPDATE_COLUMNS))
+    assert applied.rows == stored
+    assert [u.pk for u in applied.updates] == [row[0] for row in stored]
+    assert stored[0][UPDATE_COLUMNS.index("reported_at")] == now
+
+
+def test_a_model_that_sets_its_own_values_on_save_is_not_inserted_column_by_column():
+    # Part has auto_now fields: storing the given values as they are would skip them.
+    with pytest.raises(ValueError):
+        bulk_insert_columns(Part, {"part_number": ["X"]}, constants={})
