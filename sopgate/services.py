@@ -8,8 +8,8 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from parts.models import Supplier
@@ -334,15 +334,33 @@ def scan_request(*, program_id: int | None, now: datetime | None = None) -> None
     if program_id is None:
         return
     now = now or timezone.now()
-    if ScanRequest.objects.filter(program_id=program_id).update(changes=F("changes") + 1, requested_at=now):
-        return
-    try:
-        with transaction.atomic():
-            _, created = ScanRequest.objects.get_or_create(program_id=program_id, defaults={"requested_at": now})
-    except IntegrityError:  # the program is being deleted
-        return
-    if created:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _scan_request_upsert(connection.vendor), [program_id, connection.ops.adapt_datetimefield_value(now)]
+        )
+        (changes,) = cursor.fetchone()
+    if changes == 1:  # the row is new: an existing one has at least one change already, and now one more
         transaction.on_commit(lambda: _dispatch_scan(program_id))
+
+
+@cache
+def _scan_request_upsert(vendor: str) -> str:
+    """Insert a program's scan request, or count one more change on it, in one statement (PostgreSQL and
+    SQLite alike); returns `changes`. The foreign key to the program is checked at commit, as Django declares
+    it, so a program deleted meanwhile fails the caller's transaction, which it should."""
+    quote = connection.ops.quote_name
+    meta = ScanRequest._meta
+    table, program, requested, changes = (
+        quote(meta.db_table),
+        quote(meta.get_field("program").column),
+        quote(meta.get_field("requested_at").column),
+        quote(meta.get_field("changes").column),
+    )
+    return (
+        f"INSERT INTO {table} ({program}, {requested}, {changes}) VALUES (%s, %s, 1) "
+        f"ON CONFLICT ({program}) DO UPDATE SET {changes} = {table}.{changes} + 1, {requested} = EXCLUDED.{requested} "
+        f"RETURNING {changes}"
+    )
 
 
 def _dispatch_scan(program_id: int) -> None:
