@@ -14,7 +14,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SS
 help:
 	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program"
 	@echo "make test       lint and run the whole test suite"
-	@echo "make bench      benchmarks at program size (PostgreSQL: set DATABASE_URL)"
+	@echo "make bench      benchmarks at program size (PostgreSQL: DATABASE_URL, else the local server)"
 	@echo "make bench-oem  benchmarks at OEM size"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -47,11 +47,14 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The benchmarks make their own database on the PostgreSQL server that DATABASE_URL names (else the local one).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
 bench: $(STAMP)
-	$(TEST_ENV) $(PY) -m bench --size program
+	$(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(PY) -m bench --size program
 
 bench-oem: $(STAMP)
-	$(TEST_ENV) $(PY) -m bench --size oem
+	$(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(PY) -m bench --size oem
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3*
