@@ -10,9 +10,12 @@ import json
 import os
 import platform
 import sys
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sopgate.settings")
+
+RESULT_FILES = {"program": "results.json", "oem": "results-oem.json"}
 
 
 def main() -> int:
@@ -22,8 +25,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the benchmark database")
     parser.add_argument("--load-seconds", type=float, default=15.0, help="HTTP load duration (max 30)")
     parser.add_argument("--database", help="name of the benchmark database (default sopgate_bench_<size>)")
-    parser.add_argument("--output", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument(
+        "--output", help="where to write the results (bench/results.json, at OEM size results-oem.json)"
+    )
     args = parser.parse_args()
+    args.output = args.output or str(Path(__file__).with_name(RESULT_FILES[args.size]))
     args.runs = max(args.runs, 7)
     args.load_seconds = min(max(args.load_seconds, 1.0), 30.0)
 
@@ -38,14 +44,15 @@ def main() -> int:
         return 2
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = args.database or f"sopgate_bench_{args.size}"
 
-    from bench.runner import run
+    from bench.runner import MIN_SECONDS_PER_CASE, run
 
     with connection._nodb_cursor() as cursor:  # the configured database need not exist; the bench makes its own
         server_version = cursor.connection.info.server_version
     results = run(args)
     results["meta"] = {
         "size": args.size,
-        "runs": args.runs,
+        "date": date.today().isoformat(),
+        "runs": f"at least {args.runs}, and for at least {MIN_SECONDS_PER_CASE} s per case",
         "python": sys.version.split()[0],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "postgres": server_version,
