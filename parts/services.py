@@ -5,17 +5,18 @@ changed, so a re-scan follows after the commit.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import repeat
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
 from .choices import PPAPStatus
-from .models import Part, SupplierUpdate
+from .models import IdempotencyRecord, Part, SupplierUpdate
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -160,3 +161,12 @@ def parts_mark_received(*, actor, part_ids: Iterable[int], on: date | None = Non
             part.updated_at = timezone.now()
         _save_parts(parts, ["received_on"], actor)
     return len(parts)
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Forget the Idempotency-Keys older than the retention (`SOPGATE_IDEMPOTENCY_RETENTION_HOURS`); returns how
+    many. A retry after that is treated as a new request, as an integration retrying days later would expect."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.SOPGATE_IDEMPOTENCY_RETENTION_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

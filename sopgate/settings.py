@@ -167,6 +167,8 @@ SOPGATE_SCAN_INTERVAL_MINUTES = env.int("SCAN_INTERVAL_MINUTES", default=10)
 # Seconds a data change waits before its re-scan runs; changes inside that window share one scan.
 SOPGATE_SCAN_DEBOUNCE_SECONDS = env.int("SCAN_DEBOUNCE_SECONDS", default=30)
 SOPGATE_DIGEST_HOUR = env.int("DIGEST_HOUR", default=6)
+# How long a POST's Idempotency-Key is remembered: a retry within this time gets the first response back.
+SOPGATE_IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=72)
 
 CELERY_BEAT_SCHEDULE = {
     "scan-all-programs": {
@@ -182,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sopgate.tasks.send_daily_digests",
         "schedule": crontab(hour=SOPGATE_DIGEST_HOUR, minute=0),
     },
+    "purge-idempotency-records": {"task": "parts.tasks.purge_idempotency_records", "schedule": timedelta(hours=1)},
 }
 
 # --- REST framework -----------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 twice, also when the retries arrive at the same time."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from parts.models import IdempotencyRecord, SupplierUpdate
+from parts.tasks import purge_idempotency_records
 from tests.faults.conftest import service_env
 from tests.faults.helpers import http, make_world, slip_body
 
@@ -43,6 +47,29 @@ def test_retry_with_the_same_key_replays_the_first_response_and_stores_once():
         HTTP_AUTHORIZATION=f"Token {world.engineer_token}", HTTP_IDEMPOTENCY_KEY="batch-2027-01-04-001"
     )
     assert engineer.post("/api/supplier-updates/", body, format="json").status_code == 201
+    assert SupplierUpdate.objects.filter(part=world.part).count() == 3
+
+
+@pytest.mark.django_db
+def test_keys_are_forgotten_after_the_retention_and_a_late_retry_counts_as_new(settings):
+    settings.SOPGATE_IDEMPOTENCY_RETENTION_HOURS = 72
+    world = make_world(code="IDP")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world.supplier_token}", HTTP_IDEMPOTENCY_KEY="old-batch")
+    body = [slip_body(world, 20, note="first")]
+    assert client.post("/api/supplier-updates/", body, format="json").status_code == 201
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world.supplier_token}", HTTP_IDEMPOTENCY_KEY="new-batch")
+    assert client.post("/api/supplier-updates/", [slip_body(world, 21)], format="json").status_code == 201
+    IdempotencyRecord.objects.filter(key="old-batch").update(created_at=timezone.now() - timedelta(hours=73))
+
+    assert purge_idempotency_records() == 1  # the hourly beat task
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new-batch"]
+    assert "parts.tasks.purge_idempotency_records" in {
+        entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world.supplier_token}", HTTP_IDEMPOTENCY_KEY="old-batch")
+    late = client.post("/api/supplier-updates/", body, format="json")
+    assert late.status_code == 201 and "Idempotent-Replayed" not in late
     assert SupplierUpdate.objects.filter(part=world.part).count() == 3
 
 
