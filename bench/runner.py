@@ -157,8 +157,9 @@ def run(args) -> dict:
         )
 
         # --- scan_reconcile: full scan with reconcile, nothing changed since the last -----------------
-        # The first scan opens every blocker; then the state a program is in between its ten-minute re-scans:
-        # autovacuum has been through the new rows (the open-blocker summary is an index-only scan).
+        # The first scan opens every blocker; measured in the steady state once autovacuum has been through the
+        # changed blockers (their pages all-visible, so the open-blocker summary is an index-only scan). Right
+        # after a change, before autovacuum, the summary reads the heap too: the ratio read ~1.29, not ~1.24.
         program_scan(program_id=program.pk, today=today)
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Blocker._meta.db_table)}")

@@ -8,7 +8,7 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -334,20 +334,27 @@ def scan_request(*, program_id: int | None, now: datetime | None = None) -> None
     if program_id is None:
         return
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _scan_request_upsert(connection.vendor), [program_id, connection.ops.adapt_datetimefield_value(now)]
-        )
-        (changes,) = cursor.fetchone()
-    if changes == 1:  # the row is new: an existing one has at least one change already, and now one more
+    params = [program_id, connection.ops.adapt_datetimefield_value(now), program_id]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_scan_request_upsert(connection.vendor), params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        if connection.in_atomic_block:
+            raise
+        return  # outside a transaction (an after-commit hook): the program was deleted as we wrote
+    if row is None:
+        return  # the program is gone: nothing to scan
+    if row[0] == 1:  # the row is new: an existing one has at least one change already, and now one more
         transaction.on_commit(lambda: _dispatch_scan(program_id))
 
 
 @cache
 def _scan_request_upsert(vendor: str) -> str:
     """Insert a program's scan request, or count one more change on it, in one statement (PostgreSQL and
-    SQLite alike); returns `changes`. The foreign key to the program is checked at commit, as Django declares
-    it, so a program deleted meanwhile fails the caller's transaction, which it should."""
+    SQLite alike); returns `changes`, or no row if the program does not exist. Inside a transaction the foreign
+    key is checked at commit, as Django declares it: a program deleted by another transaction meanwhile fails
+    the caller's commit, as its own writes to the program's objects would."""
     quote = connection.ops.quote_name
     meta = ScanRequest._meta
     table, program, requested, changes = (
@@ -356,8 +363,10 @@ def _scan_request_upsert(vendor: str) -> str:
         quote(meta.get_field("requested_at").column),
         quote(meta.get_field("changes").column),
     )
+    programs, program_pk = quote(Program._meta.db_table), quote(Program._meta.pk.column)
     return (
-        f"INSERT INTO {table} ({program}, {requested}, {changes}) VALUES (%s, %s, 1) "
+        f"INSERT INTO {table} ({program}, {requested}, {changes}) "
+        f"SELECT %s, %s, 1 WHERE EXISTS (SELECT 1 FROM {programs} WHERE {program_pk} = %s) "
         f"ON CONFLICT ({program}) DO UPDATE SET {changes} = {table}.{changes} + 1, {requested} = EXCLUDED.{requested} "
         f"RETURNING {changes}"
     )

@@ -113,11 +113,11 @@ RAMP_SQL = """
 SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
 
 # One figure of the ramp step with the most vehicles a day, as a subquery that the database runs once per
-# statement; `peak_demand` picks the same step in Python for the messages (ties have equal demand, so either
-# pick flags the same parts).
+# statement; of steps with equal vehicles a day, the latest, as `peak_demand` picks it in Python for the
+# messages. The two figures come from two subqueries: both must pick the same step.
 PEAK_SQL = """(
 SELECT {figure} FROM {step.table} WHERE {step.program} = %(program)s
-ORDER BY {step.planned_vehicles} * 1.0 / {days_in_month} DESC LIMIT 1)"""
+ORDER BY {step.planned_vehicles} * 1.0 / {days_in_month} DESC, {step.month} DESC LIMIT 1)"""
 
 
 # --- Assembling the statements -------------------------------------------------------------------------

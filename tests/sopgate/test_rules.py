@@ -243,6 +243,22 @@ def test_capacity_shortfall_checks_every_ramp_step_not_just_the_biggest(program,
     assert ok.pk not in found
 
 
+@pytest.mark.parametrize("april_first", [False, True])
+def test_capacity_shortfall_with_two_peak_months_of_equal_daily_rate(program, scan, april_first):
+    # January 3,100 / 31 days and April 3,000 / 30 days: 100 vehicles a day, 700 a week, whichever is stored
+    # first. The peak's days and vehicles come from one step (mixing 31 days with 3,000 vehicles would give
+    # 678 a week and miss the part), and the message names the later month.
+    steps = [(date(2027, 1, 1), 3100), (date(2027, 4, 1), 3000)]
+    for month, vehicles in reversed(steps) if april_first else steps:
+        RampStepFactory(program=program, month=month, planned_vehicles=vehicles)
+    p = part(program, capacity_per_week=699)
+    part(program, part_number="BM-2", capacity_per_week=700)
+    assert scan(program, rule="capacity_shortfall") == {
+        p.pk: "Battery module BM-100 rev B: capacity 699/week below April 2027 demand of 700/week "
+        "(3,000 vehicles × 1 per vehicle)"
+    }
+
+
 def test_capacity_shortfall_handles_capacities_that_overflow_32_bits(program, scan):
     RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
     part(program, capacity_per_week=2_000_000_000)

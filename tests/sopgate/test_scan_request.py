@@ -131,6 +131,17 @@ def test_deleting_a_program_with_a_pending_request(at_today, django_capture_on_c
     assert not Blocker.objects.exists()
 
 
+def test_a_request_for_a_program_deleted_meanwhile_stores_nothing(at_today, django_capture_on_commit_callbacks):
+    # E.g. the after-commit "re-scan if the program remains" of a part deleted as its program goes too.
+    program = ProgramFactory(code="SU7")
+    gone = program.pk
+    program.delete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        scan_request(program_id=gone, now=NOW)
+    assert not ScanRequest.objects.exists()
+    assert callbacks == []
+
+
 def test_deleting_many_parts_asks_for_one_rescan(at_today, django_capture_on_commit_callbacks, published):
     program = ProgramFactory(code="SU7")
     for _ in range(20):
