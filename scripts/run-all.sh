@@ -10,6 +10,13 @@ cleanup() {
   trap - INT TERM EXIT
   echo; echo "Stopping SOPGate..."
   kill "${pids[@]}" 2>/dev/null || true
+  # Up to 10 s for a clean stop; a Celery worker whose pool children took the terminal's signal too can hang
+  # in its shutdown, so whatever is left then is killed (a task it held is delivered again: acks_late).
+  for _ in $(seq 20); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -9 "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
