@@ -259,10 +259,14 @@ def rows(kind: str, params: dict) -> list[tuple]:
 def batch(kinds: list[str], params: dict) -> list[list[tuple]]:
     """Run several of the statements with the same parameters; their rows, in the order asked, unordered
     within a statement. On PostgreSQL the statements go in one round trip: the driver binds the parameters
-    on the client and the server returns one result set per statement. SQLite runs one at a time."""
+    on the client (Django's default) and the server returns one result set per statement. SQLite, and
+    PostgreSQL with server-side binding (which takes one statement at a time), run them one by one."""
     statements = _statements(connection.vendor)
+    one_round_trip = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    )
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+        if not one_round_trip:
             results = []
             for kind in kinds:
                 cursor.execute(statements[kind], params)

@@ -15,6 +15,7 @@ from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from sopgate.models import Alert, Blocker, Program
 from sopgate.rules import evaluate_program
+from sopgate.rules.sql import batch, statement_params
 from sopgate.services import program_scan
 from tests.factories import (
     SOP,
@@ -267,6 +268,19 @@ def _count(program) -> int:
 RULE_QUERIES = 1 if connection.vendor == "postgresql" else 4
 FIRST_SCAN_QUERIES = 10 + RULE_QUERIES + (connection.vendor == "postgresql")
 RESCAN_QUERIES = 3 + RULE_QUERIES
+
+
+def test_rule_statements_give_the_same_rows_one_by_one_as_in_one_batch(at_today, monkeypatch):
+    # PostgreSQL with server-side binding takes one statement per query: the batch then runs them one by one.
+    program = _program_with("BATCH", parts=6, tests=3, items=3)
+    params = statement_params(program, TODAY)
+    kinds = ["ramp", "part", "test", "item", "checklist"]
+    together = batch(kinds, params)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    with CaptureQueriesContext(connection) as queries:
+        one_by_one = batch(kinds, params)
+    assert [sorted(rows) for rows in one_by_one] == [sorted(rows) for rows in together]
+    assert len(queries) == len(kinds) and sum(map(len, together)) > 0
 
 
 def test_scan_query_count_does_not_depend_on_program_size(at_today, django_assert_num_queries):
