@@ -19,8 +19,9 @@ from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
-from ..choices import Severity
+from ..choices import Rule, Severity
 from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+from ..rules.sql import PART_RULES, PART_TERMS, Columns, default_need_date, sql_strings
 
 # --- Terms ---------------------------------------------------------------------------------------------
 #
@@ -28,13 +29,11 @@ from ..models import Blocker, Program, RampStep, ReadinessSnapshot
 # the like are parameters (see `page_params`). NULL counts as false.
 
 TERMS = {
-    # The need date; a part without one is needed the part lead time before SOP.
-    "need": "COALESCE({part.need_date}, %(default_need_date)s)",
-    # The part_late rule, as `parts.selectors.part_late_q` writes it for a queryset.
-    "part_late": (
-        "{part.received_on} IS NULL AND ({part.promised_date} > {need} OR {need} < %(today)s"
-        " OR ({part.promised_date} IS NULL AND {need} <= %(at_risk_horizon)s))"
-    ),
+    # The need date (a part without one is needed the part lead time before SOP) and the part_late rule, as
+    # the gate's rules write them (`sopgate.rules.sql`).
+    "open": PART_TERMS["open"],
+    "need": PART_TERMS["need"],
+    "part_late": PART_RULES[Rule.PART_LATE],
     # Done for readiness, as `program_readiness` counts it (`selectors.part_done_q`).
     "part_done": (
         "{part.ppap_status} = {approved} AND ({part.received_on} IS NOT NULL OR {part.promised_date} <= {need})"
@@ -149,27 +148,6 @@ COVERED = (
 # --- Assembling and running ----------------------------------------------------------------------------
 
 
-class _Columns:
-    """`{part.need_date}`: the quoted column of a model field, qualified by the table's alias (bare without
-    one); `{part.table}`: the quoted table and its alias. An unknown field name raises FieldDoesNotExist."""
-
-    def __init__(self, model, alias: str = ""):
-        self._model, self._alias = model, alias
-
-    def __getattr__(self, name: str) -> str:
-        quote = connection.ops.quote_name
-        if name == "table":
-            return f"{quote(self._model._meta.db_table)} {self._alias}".rstrip()
-        column = quote(self._model._meta.get_field(name).column)
-        return f"{self._alias}.{column}" if self._alias else column
-
-
-def _literal(value: str) -> str:
-    # Choice values are plain identifiers; checked anyway, since they are written into the statement.
-    assert value.replace("_", "").isalnum(), value
-    return f"'{value}'"
-
-
 def _local_date(column: str, tzname: str) -> tuple[str, dict]:
     """The local date of a timestamp column as the backend writes it for TruncDate, with named parameters."""
     sql, params = connection.ops.datetime_cast_date_sql(column, (), tzname)
@@ -179,19 +157,19 @@ def _local_date(column: str, tzname: str) -> tuple[str, dict]:
 
 def _names() -> dict:
     names = {
-        "part": _Columns(Part, "p"),
-        "supplier": _Columns(Supplier, "s"),
-        "ramp": _Columns(RampStep, "r"),
-        "test": _Columns(ValidationTest, "t"),
-        "checklist": _Columns(HandoverChecklist, "c"),
-        "item": _Columns(HandoverItem, "i"),
-        "blocker": _Columns(Blocker, "b0"),
-        "last": _Columns(Blocker, "b1"),
-        "snapshot": _Columns(ReadinessSnapshot, "rs"),
-        "user": _Columns(get_user_model()),  # joined twice: aliased in the statement
-        "approved": _literal(PPAPStatus.APPROVED),
-        "blocking": _literal(Severity.BLOCKING),
-        "warning": _literal(Severity.WARNING),
+        "part": Columns(Part, "p"),
+        "supplier": Columns(Supplier, "s"),
+        "ramp": Columns(RampStep, "r"),
+        "test": Columns(ValidationTest, "t"),
+        "checklist": Columns(HandoverChecklist, "c"),
+        "item": Columns(HandoverItem, "i"),
+        "blocker": Columns(Blocker, "b0"),
+        "last": Columns(Blocker, "b1"),
+        "snapshot": Columns(ReadinessSnapshot, "rs"),
+        "user": Columns(get_user_model()),  # joined twice: aliased in the statement
+        "approved": sql_strings([PPAPStatus.APPROVED]),
+        "blocking": sql_strings([Severity.BLOCKING]),
+        "warning": sql_strings([Severity.WARNING]),
     }
     for term, template in TERMS.items():
         names[term] = f"({template.format_map(names)})"
@@ -224,7 +202,7 @@ def page_params(program: Program, today: date | None = None) -> dict:
         "program": program.pk,
         "today": day(today),
         "sop": day(program.sop_date),
-        "default_need_date": day(program.sop_date - timedelta(days=program.part_lead_days)),
+        "default_need_date": day(default_need_date(program)),
         "at_risk_horizon": day(today + timedelta(days=program.at_risk_days)),
         "stale_before": ops.adapt_datetimefield_value(stale_before),
     }

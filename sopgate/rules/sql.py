@@ -123,21 +123,23 @@ ORDER BY {step.planned_vehicles} * 1.0 / {days_in_month} DESC, {step.month} DESC
 # --- Assembling the statements -------------------------------------------------------------------------
 
 
-class _Columns:
-    """`{part.need_date}`: the quoted column of a model field, qualified by the table's alias; `{part.table}`:
-    the quoted table and its alias. An unknown field name raises FieldDoesNotExist."""
+class Columns:
+    """`{part.need_date}`: the quoted column of a model field, qualified by the table's alias (bare without
+    one); `{part.table}`: the quoted table and its alias. An unknown field name raises FieldDoesNotExist.
+    The dashboard's statements (`sopgate.dashboard.sql`) name their columns with it too."""
 
-    def __init__(self, model, alias: str):
+    def __init__(self, model, alias: str = ""):
         self._model, self._alias = model, alias
 
     def __getattr__(self, name: str) -> str:
         quote = connection.ops.quote_name
         if name == "table":
-            return f"{quote(self._model._meta.db_table)} {self._alias}"
-        return f"{self._alias}.{quote(self._model._meta.get_field(name).column)}"
+            return f"{quote(self._model._meta.db_table)} {self._alias}".rstrip()
+        column = quote(self._model._meta.get_field(name).column)
+        return f"{self._alias}.{column}" if self._alias else column
 
 
-def _sql_strings(values) -> str:
+def sql_strings(values) -> str:
     # Choice values are plain identifiers; checked anyway, since they are written into the statement.
     assert all(str(v).replace("_", "").isalnum() for v in values), values
     return ", ".join(f"'{v}'" for v in sorted(values))
@@ -192,22 +194,22 @@ def _with_rules(select: str, rules: dict[str, str], names: dict) -> str:
 @cache
 def _statements(vendor: str) -> dict[str, str]:
     names = {
-        "part": _Columns(Part, "p"),
-        "test": _Columns(ValidationTest, "t"),
-        "item": _Columns(HandoverItem, "i"),
-        "checklist": _Columns(HandoverChecklist, "c"),
-        "ramp": _Columns(RampStep, "r"),
-        "rejected": _sql_strings([PPAPStatus.REJECTED]),
-        "interim_approved": _sql_strings([PPAPStatus.INTERIM_APPROVED]),
-        "accepted": _sql_strings(PPAP_ACCEPTED),
-        "failed": _sql_strings([TestStatus.FAILED]),
-        "done": _sql_strings(TEST_DONE),
-        "running": _sql_strings(TEST_RUNNING),
+        "part": Columns(Part, "p"),
+        "test": Columns(ValidationTest, "t"),
+        "item": Columns(HandoverItem, "i"),
+        "checklist": Columns(HandoverChecklist, "c"),
+        "ramp": Columns(RampStep, "r"),
+        "rejected": sql_strings([PPAPStatus.REJECTED]),
+        "interim_approved": sql_strings([PPAPStatus.INTERIM_APPROVED]),
+        "accepted": sql_strings(PPAP_ACCEPTED),
+        "failed": sql_strings([TestStatus.FAILED]),
+        "done": sql_strings(TEST_DONE),
+        "running": sql_strings(TEST_RUNNING),
     }
     for term, template in PART_TERMS.items():
         names[term] = template.format_map(names)
     names["need_minus_at_risk_days"] = _minus_days(names["need"], "at_risk_days")
-    step = _Columns(RampStep, "peak")
+    step = Columns(RampStep, "peak")
     days = _days_in_month(step.month)
     names["peak_days"] = PEAK_SQL.format(step=step, days_in_month=days, figure=days)
     names["peak_vehicles_times_7"] = PEAK_SQL.format(
