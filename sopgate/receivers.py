@@ -44,8 +44,7 @@ def _rescan_after_commit(program_id: int) -> None:
         return
 
     def request_if_program_remains():
-        if Program.objects.filter(pk=program_id).exists():
-            scan_request(program_id=program_id)
+        scan_request(program_id=program_id)  # stores nothing for a program deleted meanwhile
 
     request_if_program_remains.sopgate_program_id = program_id
     transaction.on_commit(request_if_program_remains)
