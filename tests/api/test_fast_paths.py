@@ -30,10 +30,9 @@ def drf_validation(serializer, data):
     return serializers.Serializer.run_validation(serializer, data)
 
 
-def test_parts_read_as_drf_reads_them(at_today):
-    engineer = EngineerFactory()
-    program = ProgramFactory(code="FP1")
-    PartFactory(program=program, part_number="A-1", supplier=SupplierFactory(code="S1"), owner=engineer)
+def _parts_of_every_shape(program, owner) -> None:
+    """A sourced and owned part, one without supplier, owner or promise, and a received one with zero capacity."""
+    PartFactory(program=program, part_number="A-1", supplier=SupplierFactory(code="S1"), owner=owner)
     PartFactory(program=program, part_number="A-2", supplier=None, owner=None, promised_date=None)
     PartFactory(
         program=program,
@@ -43,6 +42,12 @@ def test_parts_read_as_drf_reads_them(at_today):
         capacity_per_week=0,
         last_supplier_update_at=timezone.now(),
     )
+
+
+def test_parts_read_as_drf_reads_them(at_today):
+    engineer = EngineerFactory()
+    program = ProgramFactory(code="FP1")
+    _parts_of_every_shape(program, engineer)
     serializer = PartSerializer(many=True).child
     parts = list(part_list_for_api(engineer, today=TODAY))
     assert len(parts) == 3
@@ -71,16 +76,7 @@ def test_the_part_list_reads_as_drf_lists_it(at_today, query, monkeypatch):
 
     engineer = EngineerFactory()
     program = ProgramFactory(code="FL1")
-    PartFactory(program=program, part_number="A-1", supplier=SupplierFactory(code="S1"), owner=engineer)
-    PartFactory(program=program, part_number="A-2", supplier=None, owner=None, promised_date=None)
-    PartFactory(
-        program=program,
-        part_number="A-3",
-        promised_date=TODAY + timedelta(days=400),
-        received_on=TODAY,
-        capacity_per_week=0,
-        last_supplier_update_at=timezone.now(),
-    )
+    _parts_of_every_shape(program, engineer)
     PartFactory(program=program, part_number="B-1", promised_date=TODAY + timedelta(days=900))
     client = APIClient()
     client.force_authenticate(engineer)
