@@ -203,7 +203,7 @@ def bulk_insert_columns(
     model: type[models.Model], columns: dict[str, list], *, constants: dict[str, object]
 ) -> list[int]:
     """Insert rows given column by column (attname -> one value per row), with `constants` the same in every
-    row, and return their primary keys in order: `bulk_insert` without building a model instance per row.
+    row, and return their primary keys in order, without a model instance per row.
 
     On PostgreSQL it is `INSERT ... SELECT FROM UNNEST(...) RETURNING` with constant columns as scalars, one
     statement per batch; elsewhere Django's `bulk_create`. Every concrete field but the primary key is given, in
