@@ -7,15 +7,17 @@ greyscale printout, a washed-out projector and colour-blind eyes.
 
 A patterned mark is one rectangle filled with its tone's pattern, whose tile carries the tone's colour under
 the strokes: one element per mark instead of a coloured one with a patterned copy on top. Text goes through
-the standard library's `html.escape` (what Django's `escape` calls) to skip the lazy-string wrapper per label.
+`tables.escape_text`: the standard library's `html.escape` (what Django's `escape` calls, without its lazy-string
+wrapper per label), in ASCII like the rest of the page (see `tables`).
 """
 
 import itertools
 from dataclasses import dataclass, field
-from html import escape
 from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
+
+from .tables import escape_text
 
 # A tone names a colour (in static/dashboard/dashboard.css), a fill pattern and a line marker.
 TONES = {
@@ -69,7 +71,7 @@ class _Svg:
         head = (
             f'<svg class="sg-chart" viewBox="0 0 {WIDTH} {self.height}" role="img" '
             f'aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{title_id}">{escape(self.title)}</title>'
+            f'<title id="{title_id}">{escape_text(self.title)}</title>'
         )
         return mark_safe(head + _patterns(self.uid, tones) + "".join(self.parts) + "</svg>")  # noqa: S308 - every text is escaped above
 
@@ -141,7 +143,7 @@ def _legend(svg: _Svg, y: float, entries: list[tuple[str, str, bool]], line: boo
         else:
             svg.add(_swatch(fills[tone], x, y, 14, 12))
         text = _clip(label, 40)
-        svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape(text)}</text>')
+        svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape_text(text)}</text>')
         x += 40 + 7.2 * len(text)
         if x > WIDTH - 120:
             x, y = 8.0, y + 18
@@ -166,16 +168,16 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     if not rows:
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
     add = svg.add
-    unit = escape(unit)
-    segment_labels = {label: escape(label) for row in rows for label, _, _ in row.segments}
+    unit = escape_text(unit)
+    segment_labels = {label: escape_text(label) for row in rows for label, _, _ in row.segments}
     label_x, clip_at, bar_h = label_width - 8, label_width // 8, f"{row_h - 10:.1f}"
     for i, row in enumerate(rows):
         y = top + i * row_h
         text_y, bar_y = y + 18, f"{y + 5:.1f}"
-        label = escape(row.label)
+        label = escape_text(row.label)
         add(
             f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
-            f"<title>{label}</title>{escape(_clip(row.label, clip_at))}</text>"
+            f"<title>{label}</title>{escape_text(_clip(row.label, clip_at))}</text>"
         )
         stacked = len(row.segments) > 1
         total = row.total
@@ -188,13 +190,13 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             value_text = _fmt(value)
             share = f" ({100 * value / total:.0f} % of {total_text})" if stacked else ""
             add(
-                f'<g class="sg-mark"><title>{label} — {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'
+                f'<g class="sg-mark"><title>{label} &mdash; {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'
                 f'<rect x="{x:.1f}" y="{bar_y}" width="{max(w, 1.5):.1f}" height="{bar_h}" {fills[tone]}/></g>'
             )
             if stacked and w > 34:
                 add(f'<text x="{x + w / 2:.1f}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
             x += w
-        add(f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape(row.note or total_text)}</text>')
+        add(f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape_text(row.note or total_text)}</text>')
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)
@@ -229,7 +231,7 @@ def line_chart(
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
             svg.add(
-                f'<text x="{px(i):.1f}" y="{bottom + 18}" text-anchor="middle" class="sg-axis">{escape(label)}</text>'
+                f'<text x="{px(i):.1f}" y="{bottom + 18}" text-anchor="middle" class="sg-axis">{escape_text(label)}</text>'
             )
     for s in series:
         points = [(px(i), py(v), v, x_labels[i]) for i, v in enumerate(s.values) if v is not None]
@@ -238,7 +240,7 @@ def line_chart(
             dash = ' stroke-dasharray="6 4"' if s.dashed else ""
             svg.add(f'<path d="{d}" class="sg-line sg-stroke-{s.tone}"{dash}/>')
         for x, y, v, label in points:
-            svg.add(f'<g class="sg-mark"><title>{escape(f"{s.label}, {label}: {_fmt(v)} {unit}")}</title>')
+            svg.add(f'<g class="sg-mark"><title>{escape_text(f"{s.label}, {label}: {_fmt(v)} {unit}")}</title>')
             svg.add(_marker(x, y, s.tone) + "</g>")
         if points:
             x, y, v, _ = points[-1]

@@ -3,6 +3,10 @@
 Built in Python rather than with template loops: at hundreds of rows, the template engine's cost per variable,
 per `{% url %}` and per localized number was most of the page's time. Every value that is not a number is
 escaped here, and each function returns a SafeString for the template to drop into a <tbody>.
+
+The program page is kept ASCII: characters outside it are written as character references (`&ndash;`,
+`&#10004;`), which a browser shows as the characters themselves. A single other character anywhere makes Python
+hold the whole ~380 KB page at two bytes a character, and joining and encoding it then took ~2 ms more.
 """
 
 from collections.abc import Callable, Iterable
@@ -28,8 +32,23 @@ def _safe(rows: Iterable[str]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 -- every value in the rows was escaped where it was put in
 
 
+def ascii_html(html: str) -> str:
+    """`html` with each character outside ASCII written as a numeric character reference."""
+    return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def ascii_safe(html: SafeString) -> SafeString:
+    """`ascii_html` of markup that is already safe (a badge), still marked safe."""
+    return html if html.isascii() else _safe([ascii_html(html)])
+
+
+def escape_text(text: str) -> str:
+    """`escape`, in ASCII."""
+    return ascii_html(escape(text))
+
+
 def escape_all(texts: list[str]) -> list[str]:
-    """`escape` of each text, in one call for all of them.
+    """`escape_text` of each text, in one call for all of them.
 
     Escaping is per character, so escaping the texts joined by a character it leaves alone and splitting there
     again gives each text escaped: one pass over the long columns of a table instead of a call per cell."""
@@ -37,8 +56,8 @@ def escape_all(texts: list[str]) -> list[str]:
         return []
     joined = "\0".join(texts)
     if joined.count("\0") != len(texts) - 1:  # a text holds the separator itself: escape one by one
-        return [escape(text) for text in texts]
-    return escape(joined).split("\0")
+        return [escape_text(text) for text in texts]
+    return escape_text(joined).split("\0")
 
 
 BLOCKER_TABLE_HEAD = (
@@ -59,11 +78,11 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
     rows = [row for group, *_ in groups for row in group.rows]
     labels = iter(escape_all([row.object_label for row in rows]))
     messages = iter(escape_all([row.message for row in rows]))
-    owners = {name: escape(name) for name in {row.owners for row in rows}}  # a few people own most blockers
+    owners = {name: escape_text(name) for name in {row.owners for row in rows}}  # a few people own most blockers
     urls = {object_type: _url_around_id(name) for object_type, name in change_urls.items()}
     html: list[str] = []
     for group, rule_label, badge, all_url in groups:
-        rule_label = escape(rule_label)
+        rule_label = escape_text(rule_label)
         html.append(
             f'<div class="sg-group">\n<h3 id="rule-{group.rule}">{badge} {rule_label} '
             f'<span class="sg-count">({group.total})</span></h3>\n{BLOCKER_TABLE_HEAD}'
@@ -81,8 +100,8 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
         html.append("</tbody>\n</table></div>\n")
         if group.not_shown:
             html.append(
-                f'<p class="sg-small sg-more">The oldest {len(group.rows)} shown. <a href="{escape(all_url)}">'
-                f"All {group.total} open “{rule_label}” warnings in the admin</a> ({group.not_shown} more).</p>\n"
+                f'<p class="sg-small sg-more">The oldest {len(group.rows)} shown. <a href="{escape_text(all_url)}">'
+                f"All {group.total} open &ldquo;{rule_label}&rdquo; warnings in the admin</a> ({group.not_shown} more).</p>\n"
             )
         html.append("</div>\n")
     return _safe(html)
@@ -90,7 +109,7 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
 
 def _kept(s) -> str:
     if not s.promises_due:
-        return "–"
+        return "&ndash;"
     return f"{s.promises_kept} / {s.promises_due} ({percent_text(s.promises_kept, s.promises_due)} %)"
 
 
@@ -116,14 +135,14 @@ def supplier_rows(scores) -> SafeString:
 
 
 def _signed(signed: bool) -> str:
-    return "✔ signed" if signed else "✖ unsigned"
+    return "&#10004; signed" if signed else "&#10006; unsigned"
 
 
 def handover_rows(areas) -> SafeString:
     """Rows of `selectors.AreaProgress`."""
     change_url = change_url_maker("admin:validation_handoverchecklist_change")
     return _safe(
-        f'<tr><td><a href="{change_url(a.checklist_id)}">{escape(a.area)}</a></td>'
+        f'<tr><td><a href="{change_url(a.checklist_id)}">{escape_text(a.area)}</a></td>'
         f'<td class="sg-num">{a.done_items} / {a.required_items}</td><td class="sg-num">{a.open_items}</td>'
         f'<td class="sg-num">{a.overdue_items}</td><td>{_signed(a.rd_signed_off)}</td>'
         f"<td>{_signed(a.production_signed_off)}</td></tr>"
@@ -134,7 +153,7 @@ def handover_rows(areas) -> SafeString:
 def trend_rows(snapshots) -> SafeString:
     """Rows of `selectors.TrendPoint`, newest first."""
     return _safe(
-        f'<tr><td class="sg-nowrap">{s.date:%Y-%m-%d}</td><td>{escape(s.decision_label)}</td>'
+        f'<tr><td class="sg-nowrap">{s.date:%Y-%m-%d}</td><td>{escape_text(s.decision_label)}</td>'
         f'<td class="sg-num">{s.readiness_pct} %</td><td class="sg-num">{s.blocking_count}</td>'
         f'<td class="sg-num">{s.warning_count}</td>'
         f"<td>{f'{s.forecast_sop_date:%Y-%m-%d}' if s.forecast_sop_date else 'unknown'}</td></tr>"
@@ -145,7 +164,7 @@ def trend_rows(snapshots) -> SafeString:
 def ppap_rows(rows) -> SafeString:
     """Rows of `charts_page._ppap`'s table: status, parts, share."""
     return _safe(
-        f'<tr><td>{escape(r["status"].label)}</td><td class="sg-num">{r["count"]}</td>'
+        f'<tr><td>{escape_text(r["status"].label)}</td><td class="sg-num">{r["count"]}</td>'
         f'<td class="sg-num">{r["pct"]} %</td></tr>'
         for r in rows
     )
@@ -153,14 +172,14 @@ def ppap_rows(rows) -> SafeString:
 
 def _gap(m) -> str:
     gap = m.gap_vehicles
-    return f' <span class="sg-flag">✖ {gap}</span>' if gap is not None and gap < 0 else ""
+    return f' <span class="sg-flag">&#10006; {gap}</span>' if gap is not None and gap < 0 else ""
 
 
 def capacity_rows(months) -> SafeString:
     """Rows of `selectors.RampCoverage`; a month the bottleneck cannot supply is flagged with its gap."""
     return _safe(
         f'<tr><td>{m.month:%b %Y}</td><td class="sg-num">{m.planned_vehicles}</td>'
-        f'<td class="sg-num">{m.weekly_vehicles}</td><td class="sg-num">{m.bottleneck_vehicles or "–"}{_gap(m)}</td>'
+        f'<td class="sg-num">{m.weekly_vehicles}</td><td class="sg-num">{m.bottleneck_vehicles or "&ndash;"}{_gap(m)}</td>'
         f'<td class="sg-num">{m.covered}</td><td class="sg-num">{m.short}</td><td class="sg-num">{m.unconfirmed}</td>'
         f'<td class="sg-num">{m.covered_pct} %</td></tr>'
         for m in months
@@ -168,13 +187,13 @@ def capacity_rows(months) -> SafeString:
 
 
 def status_headers(statuses) -> SafeString:
-    return _safe(f'<th scope="col" class="sg-num">{escape(s.label)}</th>' for s in statuses)
+    return _safe(f'<th scope="col" class="sg-num">{escape_text(s.label)}</th>' for s in statuses)
 
 
 def phase_rows(phases, statuses) -> SafeString:
     """Rows of `selectors.PhaseRow`: tests per status, then the total."""
     return _safe(
-        f"<tr><td>{escape(p.label)}</td>"
+        f"<tr><td>{escape_text(p.label)}</td>"
         + "".join(f'<td class="sg-num">{p.by_status[s.value]}</td>' for s in statuses)
         + f'<td class="sg-num">{p.total}</td></tr>'
         for p in phases

@@ -75,6 +75,7 @@ def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
     for group in gate.groups:
         query = urlencode({"open": "yes", "program__id__exact": program.pk, "rule__exact": group.rule})
         severity = badge(Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn")
+        severity = tables.ascii_safe(severity)
         groups.append((group, Rule(group.rule).label, severity, f"{changelist}?{query}"))
     return tables.blocker_groups(groups, change_urls=ADMIN_CHANGE_URLS)
 
@@ -93,7 +94,7 @@ def program_detail(request, code):
     context = {
         "program": program,
         "readiness": readiness,
-        "decision_badge": decision_badge(readiness.decision),
+        "decision_badge": tables.ascii_safe(decision_badge(readiness.decision)),
         "forecast_slip": forecast_slip,
         "open_count": readiness.blocking_count + readiness.warning_count,
         "blocker_groups": blocker_groups(program, gate),

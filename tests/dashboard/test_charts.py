@@ -11,7 +11,7 @@ def test_bar_chart_labels_every_bar_and_explains_it_in_a_tooltip():
         unit="parts",
     )
     assert svg.startswith('<svg class="sg-chart"') and 'role="img"' in svg
-    assert "<title>Approved — Approved: 154 parts</title>" in svg
+    assert "<title>Approved &mdash; Approved: 154 parts</title>" in svg
     assert ">154 (58.8 %)</text>" in svg and ">Rejected</text>" in svg
     # Rejected bars carry a cross-hatch pattern as well as a colour.
     assert 'fill="url(#' in svg and "<pattern" in svg
@@ -23,7 +23,7 @@ def test_stacked_bars_have_a_legend_and_shares():
         rows=[BarRow("Battery pack", [Segment("Done", 4, "good"), Segment("Overdue", 2, "bad")])],
         unit="items",
     )
-    assert "Battery pack — Overdue: 2 items (33 % of 6)" in svg
+    assert "Battery pack &mdash; Overdue: 2 items (33 % of 6)" in svg
     assert 'class="sg-legend">Done</text>' in svg and 'class="sg-legend">Overdue</text>' in svg
 
 

@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from parts.choices import PPAPStatus
 from sopgate.dashboard.gate import WARNINGS_SHOWN_PER_RULE
+from sopgate.dashboard.tables import escape_text
 from sopgate.selectors import program_readiness
 from sopgate.services import program_scan
 from tests.dashboard.conftest import build_program
@@ -114,15 +115,16 @@ def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_char
         assert f'href="{reverse(name, args=[blocker.object_id])}" class="sg-blocker-link"' in html
         detail = blocker.message.removeprefix(f"{blocker.object_label}: ")
         assert detail != blocker.message  # the Object column already names it; the message cell doesn't repeat it
-        assert f'<td title="{escape(blocker.message)}">{escape(detail)}</td>' in html
+        assert f'<td title="{escape_text(blocker.message)}">{escape_text(detail)}</td>' in html
     for rule in readiness.counts["by_rule"]:
         assert f'id="rule-{rule}"' in html
     for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):
         assert f'id="chart-{chart}"' in html
     assert html.count('<svg class="sg-chart"') == 7
+    assert response.content.isascii()  # other characters are references: see sopgate.dashboard.tables
     # Every chart mark explains itself: e.g. the PPAP bar of approved parts carries its count.
     approved = sum(1 for n in range(8) if n % 4 != 1)
-    assert f"Approved — Approved: {approved} parts" in html
+    assert f"Approved &mdash; Approved: {approved} parts" in html
 
 
 def test_program_page_runs_under_a_strict_content_security_policy(engineer_client, at_today):
@@ -160,7 +162,7 @@ def test_long_warning_lists_show_the_oldest_and_link_to_all_of_them_in_the_admin
         for oldest in warnings[:2]:
             assert f">{escape(oldest.object_label)}</a>" in section
         assert "The oldest 2 shown." in section and "(3 more)" in section
-        link = re.search(r'<a href="([^"]+)">All 5 open “[^”]+” warnings in the admin</a>', section)
+        link = re.search(r'<a href="([^"]+)">All 5 open &ldquo;[^&]+&rdquo; warnings in the admin</a>', section)
         changelist = client.get(link.group(1).replace("&amp;", "&"))
         assert changelist.status_code == 200
         assert sorted(changelist.context["cl"].result_list, key=lambda b: b.pk) == sorted(warnings, key=lambda b: b.pk)
