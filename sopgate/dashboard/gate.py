@@ -36,7 +36,7 @@ class BlockerRow(NamedTuple):
     message: str
     clear_by: date | None
     age_days: int  # days open as of the page's date, like `report.blocker_age_days`
-    owners: str
+    owners: str  # like `report.blocker_owners`
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,6 @@ class ProgramGate:
     groups: list[BlockerGroup]  # blocking rules first, then by rule, like `open_blockers`
 
 
-def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
-    """`report.person` from the joined columns: the full name, else the username."""
-    if username is None:
-        return ""
-    return f"{first_name} {last_name}".strip() or username
-
-
 def program_gate(program: Program, *, today: date, items: dict, warnings_per_rule: int | None = None) -> ProgramGate:
     """Readiness and the open blockers to show, in one query.
 
@@ -73,45 +66,24 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
     if warnings_per_rule is None:
         warnings_per_rule = WARNINGS_SHOWN_PER_RULE
     shown_warnings = max(1, warnings_per_rule)  # at least one row per rule carries the rule's total
-    params = {"program": program.pk, "sop": connection.ops.adapt_datefield_value(program.sop_date)}
-    rows = sql.fetch("gate", {**params, "shown": shown_warnings})
+    day = connection.ops.adapt_datefield_value
+    params = {"program": program.pk, "sop": day(program.sop_date), "today": day(today), "shown": shown_warnings}
     groups: list[BlockerGroup] = []
     shown: list[BlockerRow] = []
     forecast_rows: list[BlockerRow] = []
-    owners_of: dict[tuple, str] = {}  # a few people own hundreds of blockers: name each pair once
-    ages: dict = {}
     blocking = Severity.BLOCKING.value
     group_rows: list[BlockerRow] = []
     rule = None
-    for (
-        *fields,
-        opened_on,
-        owner_id,
-        first,
-        last,
-        username,
-        co_owner_id,
-        co_first,
-        co_last,
-        co_username,
-        position,
-        rule_total,
-    ) in rows:
-        owners = owners_of.get((owner_id, co_owner_id))
-        if owners is None:
-            names = (_person(first, last, username), _person(co_first, co_last, co_username))
-            owners = owners_of[owner_id, co_owner_id] = " & ".join(name for name in names if name) or "unassigned"
-        age = ages.get(opened_on)
-        if age is None:
-            age = ages[opened_on] = max(0, (today - _as_date(opened_on)).days)
-        row = BlockerRow(*fields, age, owners)
-        if row.rule != rule:
-            rule, group_rows = row.rule, []
-            groups.append(BlockerGroup(rule, row.severity, rule_total, group_rows))
-        if row.severity == blocking or position <= shown_warnings:
-            group_rows.append(row)
-            shown.append(row)
-        forecast_rows.append(row)  # every blocking one in order, the one that clears last, and shown warnings
+    for row in sql.fetch("gate", params):
+        position, rule_total = row[0], row[1]
+        blocker = BlockerRow._make(row[2:])
+        if blocker.rule != rule:
+            rule, group_rows = blocker.rule, []
+            groups.append(BlockerGroup(rule, blocker.severity, rule_total, group_rows))
+        if blocker.severity == blocking or position <= shown_warnings:
+            group_rows.append(blocker)
+            shown.append(blocker)
+        forecast_rows.append(blocker)  # every blocking one in order, the one that clears last, and shown warnings
 
     by_severity = {s.value: 0 for s in Severity}
     for group in groups:
@@ -138,8 +110,3 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
         counts=counts,
     )
     return ProgramGate(readiness, groups)
-
-
-def _as_date(value) -> date:
-    """The local date a blocker opened: a date from PostgreSQL, ISO text from SQLite's date function."""
-    return date.fromisoformat(value) if isinstance(value, str) else value

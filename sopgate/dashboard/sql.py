@@ -104,12 +104,13 @@ FROM {blocker.table}
 WHERE {blocker.program} = %(program)s AND {blocker.resolved_at} IS NULL AND {blocker.supplier} IS NOT NULL
 GROUP BY {blocker.supplier}""",
     # Open blockers to show: every blocking one, the oldest `%(shown)s` of each warning rule, and the one that
-    # clears last (the forecast needs it); each with its rule's total and its place in the rule, oldest first.
+    # clears last (the forecast needs it); each with its place in its rule, oldest first, and the rule's total,
+    # then the columns of a `gate.BlockerRow`: days open as of %(today)s and the owners' names, as
+    # `report.blocker_age_days` and `report.blocker_owners` give them.
     "gate": """
-SELECT b.id, b.rule, b.severity, b.object_type, b.object_id, b.object_label, b.message, b.clear_by, b.opened_on,
-       b.owner_id, o.{user.first_name}, o.{user.last_name}, o.{user.username},
-       b.co_owner_id, co.{user.first_name}, co.{user.last_name}, co.{user.username},
-       b.position, b.rule_total
+SELECT b.position, b.rule_total,
+       b.id, b.rule, b.severity, b.object_type, b.object_id, b.object_label, b.message, b.clear_by,
+       {age_days}, COALESCE({owner_name} || ' & ' || {co_owner_name}, {owner_name}, {co_owner_name}, 'unassigned')
 FROM (
     SELECT {blocker.id} AS id, {blocker.rule} AS rule, {blocker.severity} AS severity,
            {blocker.object_type} AS object_type, {blocker.object_id} AS object_id,
@@ -155,6 +156,16 @@ def _local_date(column: str, tzname: str) -> tuple[str, dict]:
     return sql % tuple(f"%({name})s" for name in names), dict(zip(names, params, strict=True))
 
 
+# `report.person` of a joined user `{a}`: the full name, else the username; NULL without a user.
+PERSON = "NULLIF(COALESCE(NULLIF(TRIM({a}.{first} || ' ' || {a}.{last}), ''), {a}.{username}), '')"
+
+# Whole days from the date `{earlier}` to the date `{later}`, none if negative, as each backend does date arithmetic.
+DAYS_SINCE = {
+    "postgresql": "GREATEST({later} - {earlier}, 0)",
+    "sqlite": "MAX(CAST(julianday({later}) - julianday({earlier}) AS INTEGER), 0)",
+}
+
+
 def _names() -> dict:
     names = {
         "part": Columns(Part, "p"),
@@ -173,6 +184,9 @@ def _names() -> dict:
     }
     for term, template in TERMS.items():
         names[term] = f"({template.format_map(names)})"
+    user = names["user"]
+    for name, alias in (("owner_name", "o"), ("co_owner_name", "co")):  # the gate statement's joins
+        names[name] = PERSON.format(a=alias, first=user.first_name, last=user.last_name, username=user.username)
     return names
 
 
@@ -181,6 +195,7 @@ def _statements(vendor: str, tzname: str) -> tuple[dict[str, str], dict]:
     """The statements for a vendor and time zone, and the parameters they always take (the time zone's)."""
     names = _names()
     names["opened_on"], fixed = _local_date(names["blocker"].opened_at, tzname)
+    names["age_days"] = DAYS_SINCE[vendor].format(later="%(today)s", earlier="b.opened_on")
     return {kind: sql.format_map(names) for kind, sql in STATEMENTS.items()}, fixed
 
 

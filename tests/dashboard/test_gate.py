@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from parts.choices import PPAPStatus
 from sopgate.choices import ObjectType, Rule, Severity
+from sopgate.dashboard import report
 from sopgate.dashboard.charts_page import program_charts
 from sopgate.dashboard.gate import program_gate
 from sopgate.models import Blocker
@@ -109,3 +110,22 @@ def test_the_forecast_sees_a_warning_that_is_not_shown(at_today):
     assert warnings.rows[0].owners == "Fran Cast"
     assert warnings.rows[0].age_days == 5
     assert gate.groups[0].rows[0].owners == "unassigned"
+
+
+def test_rows_name_owners_and_age_as_the_gate_report_does(at_today):
+    program = build_program("OW1", 8, at_today)
+    nameless = EngineerFactory(username="nameless", first_name="", last_name="")
+    blockers = list(Blocker.objects.filter(program=program).order_by("id"))
+    Blocker.objects.filter(pk=blockers[0].pk).update(co_owner=nameless)
+    Blocker.objects.filter(pk=blockers[1].pk).update(owner=None, co_owner=nameless)
+    Blocker.objects.filter(pk=blockers[2].pk).update(owner=None, co_owner=None)
+    Blocker.objects.filter(pk=blockers[3].pk).update(opened_at=timezone.now() + timedelta(days=3))  # clock skew
+    rows = {row.id: row for row in _gate(program, at_today, 25).readiness.blockers}
+    for blocker in Blocker.objects.filter(program=program).select_related("owner", "co_owner"):
+        if blocker.pk in rows:
+            row = rows[blocker.pk]
+            assert (row.owners, row.age_days) == (
+                report.blocker_owners(blocker),
+                report.blocker_age_days(blocker, at_today),
+            )
+    assert {rows[b.pk].owners for b in blockers[:3] if b.pk in rows} >= {"nameless", "unassigned"}
