@@ -1,6 +1,7 @@
 """Turns the dashboard selectors' numbers into the program page's charts, each with the table it is drawn from."""
 
 from datetime import date
+from itertools import islice
 
 from parts.choices import PPAPStatus
 from validation.choices import TEST_DONE, TestStatus
@@ -174,8 +175,13 @@ def _handover(program: Program, today: date) -> dict:
 
 def _suppliers(program: Program, today: date) -> dict:
     scores = selectors.supplier_scorecard(program, today=today)
-    with_issues = [s for s in scores if s.has_issues]
-    charted = [s for s in with_issues if s.late or s.promises_broken or s.stale][:SUPPLIERS_IN_CHART]
+    clean = 0
+    for score in reversed(scores):  # the suppliers without issues come last
+        if score.has_issues:
+            break
+        clean += 1
+    with_issues = scores[: len(scores) - clean]
+    charted = list(islice((s for s in with_issues if s.late or s.promises_broken or s.stale), SUPPLIERS_IN_CHART))
     svg = bar_chart(
         title=f"Suppliers of {program.code} with late parts, broken promises or stale updates",
         rows=[
@@ -196,7 +202,7 @@ def _suppliers(program: Program, today: date) -> dict:
         "svg": svg,
         "rows": with_issues,
         "tbody": tables.supplier_rows(with_issues),
-        "clean": len(scores) - len(with_issues),
+        "clean": clean,
         "suppliers": len(scores),
         "in_chart": len(charted),
     }

@@ -315,17 +315,11 @@ class SupplierScore(NamedTuple):
 
 
 def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
-    """Per supplier of the program: late parts, stale updates, promises kept and open blockers, in two queries.
+    """Per supplier of the program: late parts, stale updates, promises kept and open blockers, in one query;
+    worst first (late parts, then broken promises, then stale updates, then other open blockers, then by code),
+    so the suppliers without issues come last.
 
     A promise is settled when the part has arrived or its promised date has passed; it is kept when the part
     arrived on or before the promised date on record. Open parts whose promised date is still ahead don't count.
     """
-    params = sql.page_params(program, today)
-    blockers = {
-        supplier_id: (blocking, warnings) for supplier_id, blocking, warnings in sql.fetch("supplier_blockers", params)
-    }
-    none = (0, 0)
-    scores = [SupplierScore(*row, *blockers.get(row[0], none)) for row in sql.fetch("supplier_parts", params)]
-    # Worst first: late parts stop the line, then broken promises, then silence, then other open blockers.
-    scores.sort(key=lambda s: (-s.late, s.promises_kept - s.promises_due, -s.stale, -s.blocking, -s.warnings, s.code))
-    return scores
+    return list(map(SupplierScore._make, sql.fetch("suppliers", sql.page_params(program, today))))

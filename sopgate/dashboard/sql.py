@@ -90,19 +90,31 @@ FROM {checklist.table} LEFT JOIN {item.table} ON {item.checklist} = {checklist.i
 WHERE {checklist.program} = %(program)s
 GROUP BY {checklist.id}, {checklist.area}, {checklist.rd_signed_off_at}, {checklist.production_signed_off_at}
 ORDER BY {checklist.area}, {checklist.id}""",
-    "supplier_parts": """
-SELECT {part.supplier}, {supplier.code}, {supplier.name}, COUNT(*), COUNT(CASE WHEN {part_late} THEN 1 END),
-       COUNT(CASE WHEN {part_stale} THEN 1 END), COUNT(CASE WHEN {promise_due} THEN 1 END),
-       COUNT(CASE WHEN {promise_kept} THEN 1 END)
-FROM {part.table} JOIN {supplier.table} ON {supplier.id} = {part.supplier}
-WHERE {part.program} = %(program)s
-GROUP BY {part.supplier}, {supplier.code}, {supplier.name}""",
-    "supplier_blockers": """
-SELECT {blocker.supplier}, COUNT(CASE WHEN {blocker.severity} = {blocking} THEN 1 END),
-       COUNT(CASE WHEN {blocker.severity} = {warning} THEN 1 END)
-FROM {blocker.table}
-WHERE {blocker.program} = %(program)s AND {blocker.resolved_at} IS NULL AND {blocker.supplier} IS NOT NULL
-GROUP BY {blocker.supplier}""",
+    # Per supplier of the program: parts, late, stale, settled and kept promises, open blocking and warning
+    # blockers; worst first (late parts stop the line, then broken promises, then silence, then other open
+    # blockers), so suppliers with none of these come last.
+    "suppliers": """
+SELECT {supplier.id}, {supplier.code}, {supplier.name}, sp.parts, sp.late, sp.stale, sp.promises_due,
+       sp.promises_kept, COALESCE(sb.blocking, 0) AS blocking, COALESCE(sb.warnings, 0) AS warnings
+FROM (
+    SELECT {part.supplier} AS supplier_id, COUNT(*) AS parts, COUNT(CASE WHEN {part_late} THEN 1 END) AS late,
+           COUNT(CASE WHEN {part_stale} THEN 1 END) AS stale,
+           COUNT(CASE WHEN {promise_due} THEN 1 END) AS promises_due,
+           COUNT(CASE WHEN {promise_kept} THEN 1 END) AS promises_kept
+    FROM {part.table}
+    WHERE {part.program} = %(program)s AND {part.supplier} IS NOT NULL
+    GROUP BY {part.supplier}
+) sp
+JOIN {supplier.table} ON {supplier.id} = sp.supplier_id
+LEFT JOIN (
+    SELECT {blocker.supplier} AS supplier_id, COUNT(CASE WHEN {blocker.severity} = {blocking} THEN 1 END) AS blocking,
+           COUNT(CASE WHEN {blocker.severity} = {warning} THEN 1 END) AS warnings
+    FROM {blocker.table}
+    WHERE {blocker.program} = %(program)s AND {blocker.resolved_at} IS NULL AND {blocker.supplier} IS NOT NULL
+    GROUP BY {blocker.supplier}
+) sb ON sb.supplier_id = sp.supplier_id
+ORDER BY sp.late DESC, sp.promises_kept - sp.promises_due, sp.stale DESC, blocking DESC, warnings DESC,
+         {supplier.code}""",
     # Open blockers to show: every blocking one, the oldest `%(shown)s` of each warning rule, and the one that
     # clears last (the forecast needs it); each with its place in its rule, oldest first, and the rule's total,
     # then the columns of a `gate.BlockerRow`: days open as of %(today)s and the owners' names, as

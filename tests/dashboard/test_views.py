@@ -20,10 +20,10 @@ PAGES = ["dashboard:index", "dashboard:program", "dashboard:report_csv", "dashbo
 # Session, user and supplier-membership lookups, then six GROUP BY queries for all programs.
 INDEX_QUERIES = 9
 # Session, user, membership, the program, the open blockers to show, then the chart datasets: trend, PPAP
-# (with parts done), ramp steps, capacity, bottleneck part, tests, handover, supplier scores and blockers. It was
-# 17 while the page called program_readiness: its three item counts now come from the PPAP, test and handover
-# datasets the page reads anyway.
-PROGRAM_QUERIES = 14
+# (with parts done), ramp steps, capacity, bottleneck part, tests, handover, supplier scores (with their open
+# blockers). It was 17 while the page called program_readiness: its three item counts now come from the PPAP,
+# test and handover datasets the page reads anyway; 14 while supplier blockers were a query of their own.
+PROGRAM_QUERIES = 13
 
 
 def _url(name, code="SU7"):
