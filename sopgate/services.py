@@ -16,8 +16,7 @@ from parts.models import Supplier
 
 from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
-from .rules import Finding, evaluate_program
-from .rules import fingerprints as finding_fingerprints
+from .rules import Finding, Violation, findings_of, violations
 from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
@@ -61,21 +60,19 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     with transaction.atomic():
         program = _program_lock_for_scan(program_id, now)
         pending_changes = program.pending_changes
-        findings = evaluate_program(program, today)
-        digest, fingerprints = _findings_digest(program_id, findings)
+        found = violations(program, today)
         result = ScanResult(program.code)
-        if program.open_blockers_digest == digest:
-            # The open blockers are exactly the findings as the scan would write them (up to a 2**-40 chance
+        if program.open_blockers_digest == _digest(list(map(itemgetter(3), found))):  # their fingerprints
+            # The open blockers are exactly the violations as the scan would write them (up to a 2**-40 chance
             # that a change goes unseen): nothing to read back, resolve, refresh or open.
-            result.refreshed = len(findings)
+            result.refreshed = len(found)
             created = []
         else:
-            fingerprints = fingerprints or finding_fingerprints(findings)
-            created = _reconcile(program, findings, fingerprints, now, result)
+            created = _reconcile(program, today, found, now, result)
 
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), findings)))
-        result.open_warning = len(findings) - result.open_blocking
+        result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
+        result.open_warning = len(found) - result.open_blocking
         if result.alert_ids:
             _alerts_durable()
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
@@ -89,25 +86,6 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     return result
 
 
-# Per program, hash() of the findings that its last scan in this process found, and their digest. hash() of
-# a str or a date differs from one process to the next, so this memo is exactly as local as its keys. A
-# re-scan that finds the same as the last one (the common case: every ten minutes, nothing new) then skips
-# fingerprinting each finding; the digest is still compared with the stored blockers'.
-_FINDINGS_DIGESTS: dict[int, tuple[int, str]] = {}
-
-
-def _findings_digest(program_id: int, findings: list[Finding]) -> tuple[str, list[int] | None]:
-    """The digest of the findings (see `_digest`), and their fingerprints unless the memo had the digest."""
-    key = hash(tuple(findings))
-    known = _FINDINGS_DIGESTS.get(program_id)
-    if known is not None and known[0] == key:
-        return known[1], None
-    fingerprints = finding_fingerprints(findings)
-    digest = _digest(fingerprints)
-    _FINDINGS_DIGESTS[program_id] = (key, digest)
-    return digest, fingerprints
-
-
 def _digest(fingerprints: list[int]) -> str:
     """What `_program_lock_for_scan` reads as `open_blockers_digest`, for blockers with these fingerprints:
     how many there are, how many have a fingerprint, and the sum of the fingerprints."""
@@ -115,35 +93,40 @@ def _digest(fingerprints: list[int]) -> str:
 
 
 def _reconcile(
-    program: Program, findings: list[Finding], fingerprints: list[int], now: datetime, result: ScanResult
+    program: Program, today: date, found: list[Violation], now: datetime, result: ScanResult
 ) -> list[Blocker]:
-    """Open blockers for new findings, rewrite those whose finding changed, resolve those no longer found.
+    """Open blockers for new violations, rewrite those whose fingerprint changed, resolve those no longer found.
     Returns the blockers opened."""
-    by_key = {finding[:3]: (finding, fingerprint) for finding, fingerprint in zip(findings, fingerprints, strict=True)}
+    by_key = {violation[:3]: violation for violation in found}
     # Tuples, not model instances: each open blocker as (rule, object_type, object_id, id, fingerprint). The
-    # fingerprint stands for everything else the blocker says, so messages are written only for findings
-    # that are new or changed, and none are read back.
+    # fingerprint stands for everything else the blocker says, so findings (and their messages) are read only
+    # for violations that are new or changed, and no blocker is read back.
     open_rows = {row[:3]: row for row in open_blocker_rows(program_id=program.pk)}
 
     resolved_ids = [row[3] for key, row in open_rows.items() if key not in by_key]
     if resolved_ids:
         result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
+    result.refreshed = len(open_rows) - len(resolved_ids)
 
+    changed_keys = [key for key, row in open_rows.items() if key in by_key and by_key[key].fingerprint != row[4]]
+    new_keys = [key for key in by_key if key not in open_rows]
+    # A finding that no longer holds here (its object changed since `violations` read it) is left for the
+    # re-scan that change queued.
+    findings = findings_of(program, today, changed_keys + new_keys) if changed_keys or new_keys else {}
     changed = [
-        Blocker(pk=row[3], last_seen_at=now, **_blocker_fields(*found))
-        for key, row in open_rows.items()
-        if (found := by_key.get(key)) is not None and found[1] != row[4]
+        Blocker(pk=open_rows[key][3], last_seen_at=now, **_blocker_fields(findings[key]))
+        for key in changed_keys
+        if key in findings
     ]
     if changed:
         # last_seen_at moves only with a change: rewriting every open row on each scan would make a
         # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
         Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
-    result.refreshed = len(open_rows) - len(resolved_ids)
 
     new = [
-        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(*found))
-        for key, found in by_key.items()
-        if key not in open_rows
+        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(findings[key]))
+        for key in new_keys
+        if key in findings
     ]
     if new:
         _resolve_moved_objects(program, now)
@@ -255,7 +238,7 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
     )
 
 
-def _blocker_fields(finding: Finding, fingerprint: int) -> dict:
+def _blocker_fields(finding: Finding) -> dict:
     """The fields of the blocker of a finding: its message is written here, and only here."""
     return {
         "rule": finding.rule,
@@ -268,7 +251,7 @@ def _blocker_fields(finding: Finding, fingerprint: int) -> dict:
         "co_owner_id": finding.co_owner_id,
         "supplier_id": finding.supplier_id,
         "clear_by": finding.clear_by,
-        "fingerprint": fingerprint,
+        "fingerprint": finding.fingerprint,
     }
 
 

@@ -6,6 +6,10 @@ parametrized statement that selects every object violating at least one rule, wi
 violated. Python here only turns those rows into findings whose message names the numbers. The number of
 queries never depends on the program's size.
 
+A scan (`violations`) reads just (id, rule bits, row hash) per violating object and fingerprints each violation
+from the hash; it asks for the findings themselves (`findings_of`: label, owners, the facts of the message) only
+for the violations that are new or whose fingerprint changed. `evaluate_program` gives every finding at once.
+
 Hand-written rather than built with the ORM: compiling the ORM query (a Case/When per rule, repeated in the
 filter and the annotations) took longer than the database took to run it.
 """
@@ -15,6 +19,7 @@ import zlib
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import NamedTuple
 
 from django.utils import timezone
@@ -25,6 +30,7 @@ from validation.choices import TestStatus
 from ..choices import RULE_SEVERITY, ObjectType, Rule
 from ..models import Program
 from .sql import (
+    DETAILS,
     ITEM_RULES,
     PART_RULES,
     TEST_RULES,
@@ -42,35 +48,43 @@ FORECAST_UNKNOWN_RULES = frozenset({Rule.PART_UNSOURCED, Rule.TEST_FAILED})
 _SEVERITY = {str(rule): str(severity) for rule, severity in RULE_SEVERITY.items()}
 
 
-def _stable(value) -> int:
-    """A value of a finding as an int whose hash() is the same in every process: hash() of a str, a date or
-    None changes from one process to the next, hash() of an int never does."""
-    kind = type(value)
-    if kind is int:
-        return value
-    if kind is date:
-        return value.toordinal()
-    if value is None:
-        return -1
-    return zlib.crc32(str(value).encode())
-
-
 # Per rule, its name and severity as one stable int: a fingerprint covers the rule (part of the key) and
 # the severity it is stored with.
 _RULE_CODE = {rule: zlib.crc32(f"{rule}/{severity}".encode()) for rule, severity in _SEVERITY.items()}
+# The rules whose messages may count days from today: their fingerprints change with the date, the others' don't.
+_RULES_COUNTING_FROM_TODAY = frozenset(
+    {
+        Rule.PART_LATE,
+        Rule.PPAP_OVERDUE,
+        Rule.SUPPLIER_UPDATE_STALE,
+        Rule.TEST_OVERDUE,
+        Rule.HANDOVER_ITEM_OVERDUE,
+    }
+)
 # 40 bits: a program's open blockers are compared by the SUM of their fingerprints (see program_scan), and
 # SQLite refuses a sum past 63 bits; 2**23 blockers of 40 bits stay below that.
 FINGERPRINT_BITS = 40
 _FINGERPRINT_MASK = (1 << FINGERPRINT_BITS) - 1
 
 
-class Finding(NamedTuple):
-    """One rule violated by one object. A tuple: a scan builds thousands, and a frozen dataclass took a
-    third of the scan's Python time just to construct them.
+class Violation(NamedTuple):
+    """One rule violated by one object, as a scan first reads it. `fingerprint` is a hash of everything its
+    blocker would store (rule, severity, object, label, message, owners, supplier, clear-by date), the same in
+    every process: equal fingerprints, equal blockers. It hashes the database's hash of the object's row with
+    the program's figures that the message may name, so the message itself need not be written to compare."""
 
-    The message is written only when asked for (`message`): a re-scan compares `fingerprint`s instead, and
-    writes the messages of the few findings that changed. `facts` is (format, *its arguments): everything
-    the message says besides the label."""
+    rule: str
+    object_type: str
+    object_id: int
+    fingerprint: int
+
+
+class Finding(NamedTuple):
+    """One rule violated by one object, with what its blocker says. A tuple: a scan builds thousands, and a
+    frozen dataclass took a third of the scan's Python time just to construct them.
+
+    The message is written only when asked for (`message`). `facts` is (format, *its arguments): everything
+    the message says besides the label. `fingerprint` is its `Violation`'s."""
 
     rule: str
     object_type: str
@@ -81,6 +95,7 @@ class Finding(NamedTuple):
     supplier_id: int | None
     clear_by: date | None
     facts: tuple
+    fingerprint: int
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -94,35 +109,6 @@ class Finding(NamedTuple):
     def message(self) -> str:
         facts = self.facts
         return _FORMATS[facts[0]](self.object_label, *facts[1:])
-
-    @property
-    def fingerprint(self) -> int:
-        """A hash of everything a blocker stores (rule, object, severity, label, message, owners, supplier,
-        clear-by date), the same in every process: equal fingerprints, equal blockers."""
-        return fingerprints([self])[0]
-
-
-def fingerprints(findings: list[Finding]) -> list[int]:
-    """`Finding.fingerprint` of each finding, in one comprehension: a re-scan fingerprints thousands of findings,
-    and a property call and the global lookups per finding were a third of that. hash() of an int or a tuple
-    of ints is the same in every process; of None, a str or a date it is not, hence `or 0`, crc32 and ordinals."""
-    rule_codes, text_formats, stable, crc32, mask = _RULE_CODE, _TEXT_FORMATS, _stable, zlib.crc32, _FINGERPRINT_MASK
-    return [
-        hash(
-            (
-                rule_codes[rule],
-                object_id,
-                crc32(label.encode()),
-                owner or 0,
-                co_owner or 0,
-                supplier or 0,
-                clear_by.toordinal() if clear_by else 0,
-                tuple(map(stable, facts)) if facts[0] in text_formats else facts,
-            )
-        )
-        & mask
-        for rule, _, object_id, label, owner, co_owner, supplier, clear_by, facts in findings
-    ]
 
 
 @dataclass(frozen=True)
@@ -171,6 +157,37 @@ class _Scan:
     def signoff_due(self) -> date:
         return _signoff_due(self.program)
 
+    @cached_property
+    def rule_codes(self) -> dict[str, int]:
+        """Per rule, a stable int of the rule, its severity and every figure of the program (and for the rules
+        counting days, today) that its findings may state: owner by default, dates, limits, the peak step,
+        the time zone. With the row hash it makes a violation's fingerprint."""
+        program, peak = self.program, self.peak
+        figures = hash(
+            (
+                program.owner_id or 0,
+                program.sop_date.toordinal(),
+                program.part_lead_days,
+                program.ppap_lead_days,
+                program.at_risk_days,
+                program.stale_update_days,
+                program.signoff_days,
+                peak.month.toordinal() if peak else 0,
+                peak.planned_vehicles if peak else 0,
+                zlib.crc32(timezone.get_current_timezone_name().encode()),
+            )
+        )
+        today = self.today.toordinal()
+        return {
+            rule: hash((code, figures, today if rule in _RULES_COUNTING_FROM_TODAY else 0))
+            for rule, code in _RULE_CODE.items()
+        }
+
+    def fingerprint(self, rule: str, row_hash: int) -> int:
+        """The fingerprint of a rule's violation by a row with this hash: the two hashes mixed by XOR, which
+        is as good a hash as either and the cheapest way to combine them (a scan does it thousands of times)."""
+        return (self.rule_codes[rule] ^ row_hash) & _FINGERPRINT_MASK
+
 
 def _signoff_due(program: Program) -> date:
     return program.sop_date - timedelta(days=program.signoff_days)
@@ -186,8 +203,8 @@ def _local_date(text: str, tz) -> date:
 # --- Messages ----------------------------------------------------------------------------------------
 #
 # One format per way a rule words its message, numbered by its place in _FORMATS; a finding's `facts` are
-# (number, *arguments). Written only on demand: a re-scan with nothing new writes none. Dates are passed as
-# ordinals (`_d` turns one back into a date), so that most facts are ints only and fingerprint fast.
+# (number, *arguments). Written only on demand: a re-scan writes only the messages of new or changed findings.
+# Dates are passed as ordinals (`_d` turns one back into a date).
 
 _d = date.fromordinal
 
@@ -252,9 +269,7 @@ _FORMATS = (
         f"{label}: {_MISSING_SIGNOFFS[missing]} sign-off missing, due {_d(due)} (SOP − {days} days)"
     ),
 )
-# The formats whose facts hold text: hash() of a str changes from one process to the next. Other texts
-# go into facts as their place in one of these tuples.
-_TEXT_FORMATS = frozenset({13})
+# Other texts go into facts as their place in one of these tuples.
 _PPAP_STATUS_CODES = {status.value: n for n, status in enumerate(PPAPStatus)}
 _PPAP_STATUS_TEXTS = tuple(status.label.lower() for status in PPAPStatus)
 _TEST_STATUS_CODES = {status.value: n for n, status in enumerate(TestStatus)}
@@ -266,13 +281,33 @@ _REJECTED_FACTS, _UNCONFIRMED_FACTS, _FAILED_FACTS = (6,), (11,), (14,)
 
 # --- Findings ----------------------------------------------------------------------------------------
 #
-# One loop per kind over the flagged rows; each rule that a row violates adds a finding with the facts of
-# its message. `new(Finding, (...))` is Finding(...) without the Python-level __new__ of a NamedTuple:
-# a third of the cost of building the thousands of findings of a scan.
+# One loop per kind over the flagged rows (id, rule bits, row hash, *details); each rule that a row violates
+# adds a finding with the facts of its message, through the row's `found(rule, clear_by, facts)`.
 
 _PART = bits(PART_RULES)
 _TEST = bits(TEST_RULES)
 _ITEM = bits(ITEM_RULES)
+_CHECKLIST = {Rule.HANDOVER_UNSIGNED: 1}
+_KIND_RULES = {"part": _PART, "test": _TEST, "item": _ITEM, "checklist": _CHECKLIST}
+_KIND_TYPES = {
+    "part": ObjectType.PART,
+    "test": ObjectType.VALIDATION_TEST,
+    "item": ObjectType.HANDOVER_ITEM,
+    "checklist": ObjectType.HANDOVER_CHECKLIST,
+}
+_TYPE_KINDS = {str(object_type): kind for kind, object_type in _KIND_TYPES.items()}
+
+
+def _finder(scan: _Scan, object_type: str, pk: int, row_hash: int, label: str, owner, co_owner, supplier):
+    """`found(rule, clear_by, facts)`: the finding of a rule for one row."""
+    fingerprint = scan.fingerprint
+
+    def found(rule: str, clear_by: date | None, facts: tuple) -> Finding:
+        return Finding(
+            rule, object_type, pk, label, owner, co_owner, supplier, clear_by, facts, fingerprint(rule, row_hash)
+        )
+
+    return found
 
 
 def _part_findings(scan: _Scan, part_rows: list[tuple]) -> list[Finding]:
@@ -288,133 +323,155 @@ def _part_findings(scan: _Scan, part_rows: list[tuple]) -> list[Finding]:
         program.stale_update_days,
         timezone.get_current_timezone(),
     )
-    unsourced, late, at_risk = _PART[Rule.PART_UNSOURCED], _PART[Rule.PART_LATE], _PART[Rule.PART_AT_RISK]
-    rejected, ppap_overdue = _PART[Rule.PPAP_REJECTED], _PART[Rule.PPAP_OVERDUE]
-    interim, shortfall = _PART[Rule.PPAP_INTERIM_EXPIRING], _PART[Rule.CAPACITY_SHORTFALL]
-    unconfirmed, stale = _PART[Rule.CAPACITY_UNCONFIRMED], _PART[Rule.SUPPLIER_UPDATE_STALE]
-    part_type = ObjectType.PART
-    owner_default = program.owner_id
     findings = []
-    add, new = findings.append, tuple.__new__
+    add = findings.append
     for row in part_rows:
-        pk, label, owner, supplier, qty, promised, need, ppap_due, ppap_status, expires, capacity, last, rules = row
+        pk, rules, row_hash, label, owner, supplier, qty, promised, need, ppap_due, status, expires, capacity, last = (
+            row
+        )
+        found = _finder(scan, ObjectType.PART, pk, row_hash, label, owner or program.owner_id, None, supplier)
         need = need or default_need
         need_o = need.toordinal()
-        owner = owner or owner_default
-        if rules & unsourced:
-            add(new(Finding, (Rule.PART_UNSOURCED, part_type, pk, label, owner, None, supplier, None, (0, need_o))))
-        if rules & late:
+        if rules & _PART[Rule.PART_UNSOURCED]:
+            add(found(Rule.PART_UNSOURCED, None, (0, need_o)))
+        if rules & _PART[Rule.PART_LATE]:
             if promised is None:
-                facts = (1 if need < today else 2, need_o, today_o)
-                clear_by = None
+                add(found(Rule.PART_LATE, None, (1 if need < today else 2, need_o, today_o)))
             else:
-                facts = (
+                late = (
                     (3, promised.toordinal(), need_o) if promised > need else (4, promised.toordinal(), need_o, today_o)
                 )
-                clear_by = promised + lead_time
-            add(new(Finding, (Rule.PART_LATE, part_type, pk, label, owner, None, supplier, clear_by, facts)))
-        if rules & at_risk:
-            facts = (5, promised.toordinal(), need_o)
-            add(new(Finding, (Rule.PART_AT_RISK, part_type, pk, label, owner, None, supplier, None, facts)))
-        if rules & rejected:
-            add(new(Finding, (Rule.PPAP_REJECTED, part_type, pk, label, owner, None, supplier, None, _REJECTED_FACTS)))
-        if rules & ppap_overdue:
+                add(found(Rule.PART_LATE, promised + lead_time, late))
+        if rules & _PART[Rule.PART_AT_RISK]:
+            add(found(Rule.PART_AT_RISK, None, (5, promised.toordinal(), need_o)))
+        if rules & _PART[Rule.PPAP_REJECTED]:
+            add(found(Rule.PPAP_REJECTED, None, _REJECTED_FACTS))
+        if rules & _PART[Rule.PPAP_OVERDUE]:
             due = ppap_due.toordinal() if ppap_due else need_o - ppap_lead
-            facts = (7, _PPAP_STATUS_CODES[ppap_status], due, today_o)
-            add(new(Finding, (Rule.PPAP_OVERDUE, part_type, pk, label, owner, None, supplier, None, facts)))
-        if rules & interim:
+            add(found(Rule.PPAP_OVERDUE, None, (7, _PPAP_STATUS_CODES[status], due, today_o)))
+        if rules & _PART[Rule.PPAP_INTERIM_EXPIRING]:
             facts = (8, interim_limit) if expires is None else (9, expires.toordinal(), interim_limit)
-            add(new(Finding, (Rule.PPAP_INTERIM_EXPIRING, part_type, pk, label, owner, None, supplier, None, facts)))
-        if rules & shortfall:
+            add(found(Rule.PPAP_INTERIM_EXPIRING, None, facts))
+        if rules & _PART[Rule.CAPACITY_SHORTFALL]:
             facts = (10, capacity, peak.month.toordinal(), peak.weekly_demand(qty), peak.planned_vehicles, qty)
-            add(new(Finding, (Rule.CAPACITY_SHORTFALL, part_type, pk, label, owner, None, supplier, None, facts)))
-        if rules & unconfirmed:
-            facts = _UNCONFIRMED_FACTS
-            add(new(Finding, (Rule.CAPACITY_UNCONFIRMED, part_type, pk, label, owner, None, supplier, None, facts)))
-        if rules & stale:
-            facts = (12, _local_date(last, tz).toordinal(), today_o, stale_days)
-            add(new(Finding, (Rule.SUPPLIER_UPDATE_STALE, part_type, pk, label, owner, None, supplier, None, facts)))
+            add(found(Rule.CAPACITY_SHORTFALL, None, facts))
+        if rules & _PART[Rule.CAPACITY_UNCONFIRMED]:
+            add(found(Rule.CAPACITY_UNCONFIRMED, None, _UNCONFIRMED_FACTS))
+        if rules & _PART[Rule.SUPPLIER_UPDATE_STALE]:
+            add(found(Rule.SUPPLIER_UPDATE_STALE, None, (12, _local_date(last, tz).toordinal(), today_o, stale_days)))
     return findings
 
 
 def _test_findings(scan: _Scan, test_rows: list[tuple]) -> list[Finding]:
     program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
-    failed, after_sop, overdue = _TEST[Rule.TEST_FAILED], _TEST[Rule.TEST_AFTER_SOP], _TEST[Rule.TEST_OVERDUE]
-    test_type, owner_default = ObjectType.VALIDATION_TEST, program.owner_id
     findings = []
-    add, new = findings.append, tuple.__new__
-    for pk, label, owner, end, status, note, rules in test_rows:
-        owner = owner or owner_default
-        if rules & failed:
-            facts = (13, note) if note else _FAILED_FACTS
-            add(new(Finding, (Rule.TEST_FAILED, test_type, pk, label, owner, None, None, None, facts)))
-        if rules & after_sop:
-            facts = (15, end.toordinal(), sop)
-            add(new(Finding, (Rule.TEST_AFTER_SOP, test_type, pk, label, owner, None, None, end, facts)))
-        if rules & overdue:
-            facts = (16, end.toordinal(), today, _TEST_STATUS_CODES[status])
-            add(new(Finding, (Rule.TEST_OVERDUE, test_type, pk, label, owner, None, None, end, facts)))
+    for pk, rules, row_hash, label, owner, end, status, note in test_rows:
+        found = _finder(scan, ObjectType.VALIDATION_TEST, pk, row_hash, label, owner or program.owner_id, None, None)
+        if rules & _TEST[Rule.TEST_FAILED]:
+            findings.append(found(Rule.TEST_FAILED, None, (13, note) if note else _FAILED_FACTS))
+        if rules & _TEST[Rule.TEST_AFTER_SOP]:
+            findings.append(found(Rule.TEST_AFTER_SOP, end, (15, end.toordinal(), sop)))
+        if rules & _TEST[Rule.TEST_OVERDUE]:
+            findings.append(found(Rule.TEST_OVERDUE, end, (16, end.toordinal(), today, _TEST_STATUS_CODES[status])))
     return findings
 
 
 def _item_findings(scan: _Scan, item_rows: list[tuple]) -> list[Finding]:
     program, today, sop = scan.program, scan.today.toordinal(), scan.program.sop_date.toordinal()
-    overdue, after_sop = _ITEM[Rule.HANDOVER_ITEM_OVERDUE], _ITEM[Rule.HANDOVER_ITEM_AFTER_SOP]
-    item_type, owner_default = ObjectType.HANDOVER_ITEM, program.owner_id
     findings = []
-    add, new = findings.append, tuple.__new__
-    for pk, label, owner, due, rules in item_rows:
-        owner = owner or owner_default
-        due_o = due.toordinal()
-        if rules & overdue:
-            add(
-                new(
-                    Finding,
-                    (Rule.HANDOVER_ITEM_OVERDUE, item_type, pk, label, owner, None, None, due, (17, due_o, today)),
-                )
-            )
-        if rules & after_sop:
-            add(
-                new(
-                    Finding,
-                    (Rule.HANDOVER_ITEM_AFTER_SOP, item_type, pk, label, owner, None, None, due, (18, due_o, sop)),
-                )
-            )
+    for pk, rules, row_hash, label, owner, due in item_rows:
+        found = _finder(scan, ObjectType.HANDOVER_ITEM, pk, row_hash, label, owner or program.owner_id, None, None)
+        if rules & _ITEM[Rule.HANDOVER_ITEM_OVERDUE]:
+            findings.append(found(Rule.HANDOVER_ITEM_OVERDUE, due, (17, due.toordinal(), today)))
+        if rules & _ITEM[Rule.HANDOVER_ITEM_AFTER_SOP]:
+            findings.append(found(Rule.HANDOVER_ITEM_AFTER_SOP, due, (18, due.toordinal(), sop)))
     return findings
 
 
 def _checklist_findings(scan: _Scan, checklist_rows: list[tuple]) -> list[Finding]:
-    program, signoff_due = scan.program, scan.signoff_due
+    program, signoff_due = scan.program, scan.signoff_due.toordinal()
     findings = []
-    for pk, area, rd_owner, production_owner, rd_missing, production_missing in checklist_rows:
+    for pk, _, row_hash, area, rd_owner, production_owner, rd_missing, production_missing in checklist_rows:
         owner = rd_owner or production_owner or program.owner_id
         co_owner = production_owner if rd_owner else None
-        facts = (19, bool(rd_missing) + 2 * bool(production_missing), signoff_due.toordinal(), program.signoff_days)
-        findings.append(
-            Finding(
-                Rule.HANDOVER_UNSIGNED,
-                ObjectType.HANDOVER_CHECKLIST,
-                pk,
-                f"Handover {area}",
-                owner,
-                co_owner,
-                None,
-                None,
-                facts,
-            )
-        )
+        found = _finder(scan, ObjectType.HANDOVER_CHECKLIST, pk, row_hash, f"Handover {area}", owner, co_owner, None)
+        missing = bool(rd_missing) + 2 * bool(production_missing)
+        findings.append(found(Rule.HANDOVER_UNSIGNED, None, (19, missing, signoff_due, program.signoff_days)))
     return findings
 
 
+_FINDINGS_OF_KIND = {
+    "part": _part_findings,
+    "test": _test_findings,
+    "item": _item_findings,
+    "checklist": _checklist_findings,
+}
+
+
+def _kinds(program: Program, today: date) -> list[str]:
+    """The kinds of objects a scan as of `today` looks at: checklists only from their sign-off due date on."""
+    return ["part", "test", "item"] + (["checklist"] if _signoff_due(program) <= today else [])
+
+
+def violations(program: Program, today: date) -> list[Violation]:
+    """Every violation of every rule for one program as of `today`, in one query (see `batch`)."""
+    kinds = _kinds(program, today)
+    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, today))
+    return _violations(_Scan(program, today, _peak(ramp_rows)), kinds, kind_rows)
+
+
+def _violations(scan: _Scan, kinds: list[str], kind_rows: list[list[tuple]]) -> list[Violation]:
+    """The violations of the rows (id, rule bits, row hash) of each kind's statement."""
+    codes, mask, new = scan.rule_codes, _FINGERPRINT_MASK, tuple.__new__
+    found: list[Violation] = []
+    add = found.append
+    for kind, object_rows in zip(kinds, kind_rows, strict=True):
+        object_type, rules_of_bits = _KIND_TYPES[kind], _RulesOfBits(_KIND_RULES[kind], codes)
+        for pk, rules, row_hash in object_rows:
+            # new(Violation, ...) is Violation(...) without the Python-level __new__ of a NamedTuple: most of
+            # the cost of building the thousands of violations of a scan. The fingerprint is `_Scan.fingerprint`.
+            for rule, code in rules_of_bits[rules]:
+                add(new(Violation, (rule, object_type, pk, (code ^ row_hash) & mask)))
+    return found
+
+
+class _RulesOfBits(dict):
+    """rule bits -> ((rule, its code), ...) of the rules they set; each combination worked out once."""
+
+    def __init__(self, bit_of: dict[str, int], codes: dict[str, int]):
+        super().__init__()
+        self._bit_of, self._codes = bit_of, codes
+
+    def __missing__(self, rules: int) -> tuple:
+        value = self[rules] = tuple((rule, self._codes[rule]) for rule, bit in self._bit_of.items() if rules & bit)
+        return value
+
+
+def findings_of(program: Program, today: date, keys) -> dict[tuple[str, str, int], Finding]:
+    """The findings, by key, of the given (rule, object_type, object_id) keys that still hold as of `today`:
+    one query, for just those objects."""
+    ids: dict[str, set[int]] = {}
+    for _, object_type, object_id in keys:
+        ids.setdefault(_TYPE_KINDS[object_type], set()).add(object_id)
+    kinds = [kind for kind in _kinds(program, today) if kind in ids]
+    if not kinds:
+        return {}
+    wanted = set(keys)
+    only = {kind: sorted(ids[kind]) for kind in kinds}
+    return {finding.key: finding for finding in _evaluate(program, today, kinds, only) if finding.key in wanted}
+
+
 def evaluate_program(program: Program, today: date) -> list[Finding]:
-    """Every finding of every rule for one program as of `today`, in a constant number of queries."""
-    # Checklists are found unsigned only from their sign-off due date on.
-    kinds = ["ramp", "part", "test", "item"] + (["checklist"] if _signoff_due(program) <= today else [])
-    ramp_rows, part_rows, test_rows, item_rows, *checklist_rows = batch(kinds, statement_params(program, today))
+    """Every finding of every rule for one program as of `today`, with its message, in one query."""
+    return _evaluate(program, today, _kinds(program, today))
+
+
+def _evaluate(program: Program, today: date, kinds: list[str], only: dict | None = None) -> list[Finding]:
+    ramp_rows, *kind_rows = batch(
+        ["ramp", *(f"{kind}{DETAILS}" for kind in kinds)], statement_params(program, today), only=only
+    )
     scan = _Scan(program, today, _peak(ramp_rows))
-    return [
-        *_part_findings(scan, part_rows),
-        *_test_findings(scan, test_rows),
-        *_item_findings(scan, item_rows),
-        *_checklist_findings(scan, checklist_rows[0] if checklist_rows else []),
-    ]
+    findings = []
+    for kind, object_rows in zip(kinds, kind_rows, strict=True):
+        findings.extend(_FINDINGS_OF_KIND[kind](scan, object_rows))
+    return findings

@@ -6,6 +6,7 @@ compared with per-program constants computed in Python (`statement_params`), and
 offset goes through `_minus_days`.
 """
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
@@ -80,34 +81,63 @@ ITEM_RULES = {
 }
 
 # Each statement selects the objects of one program that violate some rule, with `{rules}`: one bit per rule
-# violated, in the order of the rules above (see `bits`).
+# violated, in the order of the rules above (see `bits`), and `{row_hash}`: a hash, computed by the database,
+# that changes whenever a column that a finding of the row can state changes (see `_row_hash`). A re-scan
+# compares fingerprints built from that hash (see `sopgate.rules.violations`) and fetches the columns
+# themselves, `{details}`, only for the objects whose findings are new or changed: at steady state a scan's
+# rows are just (id, rules, hash).
 
 PART_SQL = """
-SELECT {part.id}, {part.name} || ' ' || {part.part_number} || ' rev ' || {part.revision}, {part.owner},
-       {part.supplier}, {part.qty_per_vehicle}, {part.promised_date}, {part.need_date}, {part.ppap_due_date},
-       {part.ppap_status}, {part.interim_expires_on}, {part.capacity_per_week},
-       CASE WHEN {supplier_update_stale} THEN {last_update_text} END,
-       {rules}
+SELECT {part.id}, {rules}, {row_hash}{details}
 FROM {part.table}
 WHERE {part.program} = %(program)s AND ({any_rule})"""
+PART_DETAILS = """
+       {part.name} || ' ' || {part.part_number} || ' rev ' || {part.revision}, {part.owner},
+       {part.supplier}, {part.qty_per_vehicle}, {part.promised_date}, {part.need_date}, {part.ppap_due_date},
+       {part.ppap_status}, {part.interim_expires_on}, {part.capacity_per_week},
+       CASE WHEN {supplier_update_stale} THEN {last_update_text} END"""
+PART_HASHED = """
+       {part.name}, {part.part_number}, {part.revision}, {part.owner}, {part.supplier}, {part.qty_per_vehicle},
+       {part.promised_date}, {part.need_date}, {part.ppap_due_date}, {part.ppap_status}, {part.interim_expires_on},
+       {part.capacity_per_week}, {part.last_supplier_update_at}, {part.created_at}"""
 
 TEST_SQL = """
-SELECT {test.id}, 'Test ' || {test.code} || ' ' || {test.name}, {test.owner}, {test.planned_end}, {test.status},
-       {test.result_note}, {rules}
+SELECT {test.id}, {rules}, {row_hash}{details}
 FROM {test.table}
 WHERE {test.program} = %(program)s AND {test.required_for_sop} AND ({any_rule})"""
+TEST_DETAILS = """
+       'Test ' || {test.code} || ' ' || {test.name}, {test.owner}, {test.planned_end}, {test.status},
+       {test.result_note}"""
+TEST_HASHED = "{test.code}, {test.name}, {test.owner}, {test.planned_end}, {test.status}, {test.result_note}"
 
 ITEM_SQL = """
-SELECT {item.id}, {checklist.area} || ': ' || {item.title}, {item.responsible}, {item.due_date}, {rules}
+SELECT {item.id}, {rules}, {row_hash}{details}
 FROM {item.table} JOIN {checklist.table} ON {checklist.id} = {item.checklist}
 WHERE {checklist.program} = %(program)s AND {item.required} AND {item.done_at} IS NULL AND ({any_rule})"""
+ITEM_DETAILS = "{checklist.area} || ': ' || {item.title}, {item.responsible}, {item.due_date}"
+ITEM_HASHED = "{checklist.area}, {item.title}, {item.responsible}, {item.due_date}"
 
+# One rule: every row found violates it (bit 1).
 CHECKLIST_SQL = """
-SELECT {checklist.id}, {checklist.area}, {checklist.rd_owner}, {checklist.production_owner},
-       {checklist.rd_signed_off_at} IS NULL, {checklist.production_signed_off_at} IS NULL
+SELECT {checklist.id}, 1, {row_hash}{details}
 FROM {checklist.table}
 WHERE {checklist.program} = %(program)s
   AND ({checklist.rd_signed_off_at} IS NULL OR {checklist.production_signed_off_at} IS NULL)"""
+CHECKLIST_DETAILS = """
+       {checklist.area}, {checklist.rd_owner}, {checklist.production_owner},
+       {checklist.rd_signed_off_at} IS NULL, {checklist.production_signed_off_at} IS NULL"""
+CHECKLIST_HASHED = """
+       {checklist.area}, {checklist.rd_owner}, {checklist.production_owner},
+       {checklist.rd_signed_off_at} IS NULL, {checklist.production_signed_off_at} IS NULL"""
+
+# Per kind of object: its statement, the columns of its details, the columns its hash covers on SQLite and
+# the tables whose row versions it covers on PostgreSQL, and its rules.
+KINDS = {
+    "part": (PART_SQL, PART_DETAILS, PART_HASHED, ["part"], PART_RULES),
+    "test": (TEST_SQL, TEST_DETAILS, TEST_HASHED, ["test"], TEST_RULES),
+    "item": (ITEM_SQL, ITEM_DETAILS, ITEM_HASHED, ["item", "checklist"], ITEM_RULES),
+    "checklist": (CHECKLIST_SQL, CHECKLIST_DETAILS, CHECKLIST_HASHED, ["checklist"], None),
+}
 
 RAMP_SQL = """
 SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
@@ -129,14 +159,14 @@ class Columns:
     The dashboard's statements (`sopgate.dashboard.sql`) name their columns with it too."""
 
     def __init__(self, model, alias: str = ""):
-        self._model, self._alias = model, alias
+        self._model, self.alias = model, alias
 
     def __getattr__(self, name: str) -> str:
         quote = connection.ops.quote_name
         if name == "table":
-            return f"{quote(self._model._meta.db_table)} {self._alias}".rstrip()
+            return f"{quote(self._model._meta.db_table)} {self.alias}".rstrip()
         column = quote(self._model._meta.get_field(name).column)
-        return f"{self._alias}.{column}" if self._alias else column
+        return f"{self.alias}.{column}" if self.alias else column
 
 
 def sql_strings(values) -> str:
@@ -191,14 +221,20 @@ def _with_rules(select: str, rules: dict[str, str], names: dict) -> str:
     return select.format_map({**names, "rules": " + ".join(flags), "any_rule": any_rule})
 
 
-@cache
-def _statements(vendor: str) -> dict[str, str]:
-    names = {
+def _tables() -> dict[str, Columns]:
+    return {
         "part": Columns(Part, "p"),
         "test": Columns(ValidationTest, "t"),
         "item": Columns(HandoverItem, "i"),
         "checklist": Columns(HandoverChecklist, "c"),
         "ramp": Columns(RampStep, "r"),
+    }
+
+
+@cache
+def _statements(vendor: str) -> dict[str, str]:
+    names = {
+        **_tables(),
         "rejected": sql_strings([PPAPStatus.REJECTED]),
         "interim_approved": sql_strings([PPAPStatus.INTERIM_APPROVED]),
         "accepted": sql_strings(PPAP_ACCEPTED),
@@ -215,13 +251,44 @@ def _statements(vendor: str) -> dict[str, str]:
     names["peak_vehicles_times_7"] = PEAK_SQL.format(
         step=step, days_in_month=days, figure=f"CAST({step.planned_vehicles} AS BIGINT) * 7"
     )
-    return {
-        "part": _with_rules(PART_SQL, PART_RULES, names),
-        "test": _with_rules(TEST_SQL, TEST_RULES, names),
-        "item": _with_rules(ITEM_SQL, ITEM_RULES, names),
-        "checklist": CHECKLIST_SQL.format_map(names),
-        "ramp": RAMP_SQL.format_map(names),
-    }
+    statements = {"ramp": RAMP_SQL.format_map(names)}
+    for kind, (template, details, hashed, versioned, rules) in KINDS.items():
+        row_hash = _row_hash(hashed, [names[table] for table in versioned])
+        for name, with_details in ((kind, ""), (f"{kind}{DETAILS}", f",{details}")):
+            select = template.replace("{row_hash}", row_hash).replace("{details}", with_details)
+            statements[name] = _with_rules(select, rules, names) if rules else select.format_map(names)
+    return statements
+
+
+# `batch` and `rows` name a kind's statement with its details as "part/details".
+DETAILS = "/details"
+
+# The SQLite function that `_row_hash` calls there (registered in `sopgate.apps`).
+SQLITE_ROW_HASH = "sopgate_row_hash"
+
+
+def _row_hash(columns: str, tables: list[Columns]) -> str:
+    """A 64-bit hash, computed by the database, that changes whenever one of the columns does.
+
+    PostgreSQL hashes the version of each table's row: its `xmin` (the transaction that wrote it) and `ctid`
+    (where it is stored). Every UPDATE writes a new version with a new ctid, and two versions written by
+    different transactions differ in xmin, so the pair changes with any change of the row, even one made by
+    hand in SQL; a rewrite of the table (VACUUM FULL, a restore) changes it too, and the next scan then rewrites
+    the program's blockers once. Hashing the two takes a third of the time that hashing the columns took.
+    An update of a column that no finding states (say, a supplier's note) changes it as well: the next scan
+    rewrites those blockers, with the same messages.
+
+    SQLite has neither: it hashes the columns themselves (`sqlite_row_hash`)."""
+    if connection.vendor == "sqlite":
+        return f"{SQLITE_ROW_HASH}({columns.strip()})"
+    versions = ", ".join(f"{table.alias}.xmin, {table.alias}.ctid" for table in tables)
+    return f"hash_record_extended(ROW({versions}), 0)"
+
+
+def sqlite_row_hash(*values) -> int:
+    """The row hash on SQLite: the same in every process, as a signed 64-bit integer (SQLite's)."""
+    digest = hashlib.blake2b(repr(values).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def default_need_date(program: Program) -> date:
@@ -254,27 +321,40 @@ def statement_params(program: Program, today: date) -> dict:
 
 
 def rows(kind: str, params: dict) -> list[tuple]:
-    """Run one of the statements: `part`, `test`, `item`, `checklist` or `ramp`."""
+    """Run one of the statements: `part`, `test`, `item`, `checklist` (each also as "<kind>/details") or
+    `ramp`."""
     return batch([kind], params)[0]
 
 
-def batch(kinds: list[str], params: dict) -> list[list[tuple]]:
+def batch(kinds: list[str], params: dict, *, only: dict[str, list[int]] | None = None) -> list[list[tuple]]:
     """Run several of the statements with the same parameters; their rows, in the order asked, unordered
-    within a statement. On PostgreSQL the statements go in one round trip: the driver binds the parameters
-    on the client (Django's default) and the server returns one result set per statement. SQLite, and
-    PostgreSQL with server-side binding (which takes one statement at a time), run them one by one."""
+    within a statement. `only` narrows a kind's statement to the objects with these ids.
+
+    On PostgreSQL the statements go in one round trip: the driver binds the parameters on the client (Django's
+    default) and the server returns one result set per statement. SQLite, and PostgreSQL with server-side
+    binding (which takes one statement at a time), run them one by one."""
     statements = _statements(connection.vendor)
+    sqls = []
+    for kind in kinds:
+        sql = statements[kind]
+        ids = (only or {}).get(kind.removesuffix(DETAILS))
+        if ids is not None:
+            # Ids are written into the statement: they are ints (int() refuses anything else), and one
+            # parameter per id would make the statement as long anyway.
+            id_column = _tables()[kind.removesuffix(DETAILS)].id
+            sql += f" AND {id_column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
+        sqls.append(sql)
     one_round_trip = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
         "server_side_binding"
     )
     with connection.cursor() as cursor:
         if not one_round_trip:
             results = []
-            for kind in kinds:
-                cursor.execute(statements[kind], params)
+            for sql in sqls:
+                cursor.execute(sql, params)
                 results.append(cursor.fetchall())
             return results
-        cursor.execute(";\n".join(statements[kind] for kind in kinds), params)
+        cursor.execute(";\n".join(sqls), params)
         results = [cursor.fetchall()]
         while cursor.nextset():
             results.append(cursor.fetchall())

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
+from sopgate import rules
 from sopgate.models import Alert, Blocker, Program
-from sopgate.rules import evaluate_program
 from sopgate.rules.sql import batch, statement_params
 from sopgate.services import program_scan
 from tests.factories import (
@@ -151,24 +151,36 @@ def test_next_day_rewrites_only_the_messages_that_count_days(at_today):
     assert after["ppap_rejected"].last_seen_at == before["ppap_rejected"].last_seen_at  # said the same: not rewritten
 
 
-def test_fingerprint_is_the_same_in_every_process(at_today):
-    """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
-    program = ProgramFactory(code="SU7")
+def _program_of_every_kind():
+    program = ProgramFactory(code="SU7", signoff_days=(SOP - TODAY).days + 1)  # checklists due for sign-off
+    RampStepFactory(program=program)
     PartFactory(program=program, promised_date=NEED + timedelta(days=5), ppap_status=PPAPStatus.SUBMITTED)
     PartFactory(program=program, ppap_status=PPAPStatus.REJECTED, supplier=None)
+    PartFactory(program=program, ppap_status=PPAPStatus.INTERIM_APPROVED, capacity_per_week=1)
     ValidationTestFactory(program=program, status=Status.FAILED, result_note="leaks at 2 bar")
     ValidationTestFactory(program=program, status=Status.IN_PROGRESS, planned_end=TODAY - timedelta(days=3))
     ItemFactory(checklist=ChecklistFactory(program=program), due_date=TODAY - timedelta(days=2))
-    findings = evaluate_program(program, TODAY)
-    assert len({f.facts[0] for f in findings}) >= 6
+    return program
+
+
+def test_fingerprint_is_the_same_in_every_process(at_today):
+    """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
+    program = _program_of_every_kind()
+    kinds = rules._kinds(program, TODAY)
+    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, TODAY))
+    found = rules._violations(rules._Scan(program, TODAY, rules._peak(ramp_rows)), kinds, kind_rows)
+    assert len({v.rule for v in found}) >= 8 and "checklist" in kinds
     code = (
         "import pickle, sys, django; django.setup()\n"
-        "print([f.fingerprint for f in pickle.loads(sys.stdin.buffer.read())])"
+        "from sopgate import rules\n"
+        "program, today, kinds, ramp_rows, kind_rows = pickle.loads(sys.stdin.buffer.read())\n"
+        "scan = rules._Scan(program, today, rules._peak(ramp_rows))\n"
+        "print([v.fingerprint for v in rules._violations(scan, kinds, kind_rows)])"
     )
     seen = {
         subprocess.run(
             [sys.executable, "-c", code],
-            input=pickle.dumps(findings),
+            input=pickle.dumps((program, TODAY, kinds, ramp_rows, kind_rows)),
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "sopgate.settings", "PYTHONHASHSEED": seed},
             capture_output=True,
             check=True,
@@ -177,7 +189,39 @@ def test_fingerprint_is_the_same_in_every_process(at_today):
         .strip()
         for seed in ("1", "2")
     }
-    assert seen == {str([f.fingerprint for f in findings])}
+    assert seen == {str([v.fingerprint for v in found])}
+
+
+def test_findings_carry_the_fingerprints_of_their_violations(at_today):
+    """A scan compares the fingerprints of `violations` with the stored ones, which `findings_of` wrote: the
+    two paths must agree, or every scan would rewrite every blocker."""
+    program = _program_of_every_kind()
+    found = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
+    findings = rules.evaluate_program(program, TODAY)
+    assert {f.key: f.fingerprint for f in findings} == found
+    some = sorted(found)[::2]
+    assert {key: f.fingerprint for key, f in rules.findings_of(program, TODAY, some).items()} == {
+        key: found[key] for key in some
+    }
+    assert len(set(found.values())) == len(found)
+
+
+def test_fingerprint_changes_with_what_the_blocker_says(at_today):
+    program = _program_of_every_kind()
+    before = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
+    part = Part.objects.get(ppap_status=PPAPStatus.REJECTED)
+    Part.objects.filter(pk=part.pk).update(name="Renamed")
+    after = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed == {key for key in before if key[1:] == ("part", part.pk)}
+    next_day = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY + timedelta(days=1))}
+    assert {key[0] for key in after if after[key] != next_day.get(key)} <= {
+        "part_late",
+        "ppap_overdue",
+        "supplier_update_stale",
+        "test_overdue",
+        "handover_item_overdue",
+    }
 
 
 def test_partial_unique_index_refuses_a_second_open_blocker(at_today):
@@ -258,15 +302,16 @@ def _count(program) -> int:
 
 
 # First scan: lock the program (stamping last_scanned_at and reading its scan request and the digest of its
-# open blockers in the same statement), ramp steps, parts, tests, items, open blockers, resolve blockers of
+# open blockers in the same statement), ramp steps, parts, tests, items (their violations), open blockers, the
+# same four again for the findings of the new violations (label, owners, message facts), resolve blockers of
 # moved objects, insert blockers, alert recipients (users, supplier contacts), insert alerts, consume the
 # scan request; plus the savepoint pair of the scan's transaction inside the test's. Re-scan with nothing
-# changed: the digest matches the findings, so the open blockers are not read, and there is nothing to
+# changed: the digest matches the violations, so the open blockers are not read, and there is nothing to
 # insert, resolve or consume. Checklists are read only from SOP - signoff_days on. On PostgreSQL the rule
-# statements (ramp steps, parts, tests, items) go as one batch, one query instead of four, and a scan that
+# statements (ramp steps, parts, tests, items) go as one batch, one query instead of four, each time, and a scan that
 # records alerts makes its commit wait for the disk again (the scan commits asynchronously otherwise): +1.
 RULE_QUERIES = 1 if connection.vendor == "postgresql" else 4
-FIRST_SCAN_QUERIES = 10 + RULE_QUERIES + (connection.vendor == "postgresql")
+FIRST_SCAN_QUERIES = 10 + 2 * RULE_QUERIES + (connection.vendor == "postgresql")
 RESCAN_QUERIES = 3 + RULE_QUERIES
 
 

@@ -90,21 +90,21 @@ def test_a_change_during_a_scan_queues_a_follow_up(
 ):
     program = ProgramFactory(code="SU7")
     PartFactory(program=program)
-    real_evaluate = services.evaluate_program
+    real_violations = services.violations
 
     def evaluate_while_a_writer_commits(program, today):
-        findings = real_evaluate(program, today)
+        found = real_violations(program, today)
         scan_request(program_id=program.pk)  # a supplier update lands after the scan read the parts
-        return findings
+        return found
 
-    monkeypatch.setattr(services, "evaluate_program", evaluate_while_a_writer_commits)
+    monkeypatch.setattr(services, "violations", evaluate_while_a_writer_commits)
     with django_capture_on_commit_callbacks(execute=True):
         program_scan(program_id=program.pk)
     request = ScanRequest.objects.get(program=program)
     assert request.dispatched_at is not None
     assert published == ["sopgate.tasks.scan_program"]
 
-    monkeypatch.setattr(services, "evaluate_program", real_evaluate)
+    monkeypatch.setattr(services, "violations", real_violations)
     with django_capture_on_commit_callbacks(execute=True):
         program_scan(program_id=program.pk)
     assert not ScanRequest.objects.exists()
