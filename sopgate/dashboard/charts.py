@@ -161,27 +161,29 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     svg = _Svg(title, top + row_h * max(len(rows), 1) + 8)
     fills = _fills(svg.uid)
     tones = {s.tone for row in rows for s in row.segments}
-    scale_max = max((row.total for row in rows), default=0) or 1
+    totals = [row.total for row in rows]
+    total_texts = [_fmt(total) for total in totals]
+    scale_max = max(totals, default=0) or 1
     # Room after the longest bar for its end label, so "154 (58.8 %)" is never cut off.
-    end_room = 12 + 7.6 * max((len(row.note or _fmt(row.total)) for row in rows), default=4)
+    end_room = 12 + 7.6 * max((len(row.note or text) for row, text in zip(rows, total_texts, strict=True)), default=4)
     bar_w = WIDTH - label_width - end_room
     if not rows:
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
-    add = svg.add
+    # The handover chart has a row per area: each label is escaped once, each segment label once per chart.
+    add = svg.parts.append
     unit = escape_text(unit)
-    segment_labels = {label: escape_text(label) for row in rows for label, _, _ in row.segments}
+    segment_labels = {label: escape_text(label) for label in {s.label for row in rows for s in row.segments}}
     label_x, clip_at, bar_h = label_width - 8, label_width // 8, f"{row_h - 10:.1f}"
-    for i, row in enumerate(rows):
+    for i, (row, total, total_text) in enumerate(zip(rows, totals, total_texts, strict=True)):
         y = top + i * row_h
         text_y, bar_y = y + 18, f"{y + 5:.1f}"
         label = escape_text(row.label)
+        clipped = label if len(row.label) <= clip_at else escape_text(_clip(row.label, clip_at))
         add(
             f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
-            f"<title>{label}</title>{escape_text(_clip(row.label, clip_at))}</text>"
+            f"<title>{label}</title>{clipped}</text>"
         )
         stacked = len(row.segments) > 1
-        total = row.total
-        total_text = _fmt(total)
         x = float(label_width)
         for segment_label, value, tone in row.segments:
             if value <= 0:
@@ -196,7 +198,9 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             if stacked and w > 34:
                 add(f'<text x="{x + w / 2:.1f}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
             x += w
-        add(f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape_text(row.note or total_text)}</text>')
+        add(
+            f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape_text(row.note) if row.note else total_text}</text>'
+        )
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)
