@@ -29,3 +29,12 @@ def engineer(db):
 def fast_password_hashing(settings):
     # Factory users would otherwise cost ~0.3 s each in PBKDF2; the hash algorithm is not under test here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_scan_memory():
+    # A scan remembers each program as it last read it (`sopgate.services._PROGRAMS_SEEN`); a test starts
+    # as a fresh worker does, the more so as SQLite hands a rolled-back program's id to the next test's.
+    from sopgate import services
+
+    services._PROGRAMS_SEEN.clear()

@@ -415,9 +415,18 @@ def _kinds(program: Program, today: date) -> list[str]:
 
 def violations(program: Program, today: date) -> list[Violation]:
     """Every violation of every rule for one program as of `today`, in one query (see `batch`)."""
+    return violations_after([], {}, program, today)[1]
+
+
+def violations_after(
+    first: list[str], params: dict, program: Program, today: date
+) -> tuple[list[list[tuple]], list[Violation]]:
+    """`violations`, with other statements (`first`, taking `params`) run before them in the same round trip:
+    the rows of those, and the violations."""
     kinds = _kinds(program, today)
-    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, today))
-    return _violations(_Scan(program, today, _peak(ramp_rows)), kinds, kind_rows)
+    results = batch(["ramp", *kinds], {**params, **statement_params(program, today)}, first=first)
+    ramp_rows, *kind_rows = results[len(first) :]
+    return results[: len(first)], _violations(_Scan(program, today, _peak(ramp_rows)), kinds, kind_rows)
 
 
 def _violations(scan: _Scan, kinds: list[str], kind_rows: list[list[tuple]]) -> list[Violation]:

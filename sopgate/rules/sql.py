@@ -326,15 +326,19 @@ def rows(kind: str, params: dict) -> list[tuple]:
     return batch([kind], params)[0]
 
 
-def batch(kinds: list[str], params: dict, *, only: dict[str, list[int]] | None = None) -> list[list[tuple]]:
+def batch(
+    kinds: list[str], params: dict, *, only: dict[str, list[int]] | None = None, first: list[str] = ()
+) -> list[list[tuple]]:
     """Run several of the statements with the same parameters; their rows, in the order asked, unordered
-    within a statement. `only` narrows a kind's statement to the objects with these ids.
+    within a statement. `only` narrows a kind's statement to the objects with these ids. `first` are other
+    statements (with their parameters in `params`) to run before, in the same round trip; their rows come
+    first (none for a statement that returns none).
 
     On PostgreSQL the statements go in one round trip: the driver binds the parameters on the client (Django's
     default) and the server returns one result set per statement. SQLite, and PostgreSQL with server-side
     binding (which takes one statement at a time), run them one by one."""
     statements = _statements(connection.vendor)
-    sqls = []
+    sqls = list(first)
     for kind in kinds:
         sql = statements[kind]
         ids = (only or {}).get(kind.removesuffix(DETAILS))
@@ -352,10 +356,14 @@ def batch(kinds: list[str], params: dict, *, only: dict[str, list[int]] | None =
             results = []
             for sql in sqls:
                 cursor.execute(sql, params)
-                results.append(cursor.fetchall())
+                results.append(_rows(cursor))
             return results
         cursor.execute(";\n".join(sqls), params)
-        results = [cursor.fetchall()]
+        results = [_rows(cursor)]
         while cursor.nextset():
-            results.append(cursor.fetchall())
+            results.append(_rows(cursor))
         return results
+
+
+def _rows(cursor) -> list[tuple]:
+    return cursor.fetchall() if cursor.description is not None else []
