@@ -161,7 +161,8 @@ class _Scan:
     def rule_codes(self) -> dict[str, int]:
         """Per rule, a stable int of the rule, its severity and every figure of the program (and for the rules
         counting days, today) that its findings may state: owner by default, dates, limits, the peak step,
-        the time zone. With the row hash it makes a violation's fingerprint."""
+        the time zone. A violation's fingerprint is its rule's code XOR the row hash (as good a hash as either,
+        and the cheapest way to combine them: a scan does it thousands of times), cut to FINGERPRINT_BITS."""
         program, peak = self.program, self.peak
         figures = hash(
             (
@@ -182,11 +183,6 @@ class _Scan:
             rule: hash((code, figures, today if rule in _RULES_COUNTING_FROM_TODAY else 0))
             for rule, code in _RULE_CODE.items()
         }
-
-    def fingerprint(self, rule: str, row_hash: int) -> int:
-        """The fingerprint of a rule's violation by a row with this hash: the two hashes mixed by XOR, which
-        is as good a hash as either and the cheapest way to combine them (a scan does it thousands of times)."""
-        return (self.rule_codes[rule] ^ row_hash) & _FINGERPRINT_MASK
 
 
 def _signoff_due(program: Program) -> date:
@@ -299,13 +295,13 @@ _TYPE_KINDS = {str(object_type): kind for kind, object_type in _KIND_TYPES.items
 
 
 def _finder(scan: _Scan, object_type: str, pk: int, row_hash: int, label: str, owner, co_owner, supplier):
-    """`found(rule, clear_by, facts)`: the finding of a rule for one row."""
-    fingerprint = scan.fingerprint
+    """`found(rule, clear_by, facts)`: the finding of a rule for one row. (`new(Finding, (...))` is
+    Finding(...) without the Python-level __new__ of a NamedTuple, which cost a third of building them.)"""
+    codes, mask, new = scan.rule_codes, _FINGERPRINT_MASK, tuple.__new__
 
     def found(rule: str, clear_by: date | None, facts: tuple) -> Finding:
-        return Finding(
-            rule, object_type, pk, label, owner, co_owner, supplier, clear_by, facts, fingerprint(rule, row_hash)
-        )
+        fingerprint = (codes[rule] ^ row_hash) & mask  # see `_Scan.rule_codes`
+        return new(Finding, (rule, object_type, pk, label, owner, co_owner, supplier, clear_by, facts, fingerprint))
 
     return found
 
@@ -438,7 +434,7 @@ def _violations(scan: _Scan, kinds: list[str], kind_rows: list[list[tuple]]) -> 
         object_type, rules_of_bits = _KIND_TYPES[kind], _RulesOfBits(_KIND_RULES[kind], codes)
         for pk, rules, row_hash in object_rows:
             # new(Violation, ...) is Violation(...) without the Python-level __new__ of a NamedTuple: most of
-            # the cost of building the thousands of violations of a scan. The fingerprint is `_Scan.fingerprint`.
+            # the cost of building the thousands of violations of a scan. The fingerprint: see `_Scan.rule_codes`.
             for rule, code in rules_of_bits[rules]:
                 add(new(Violation, (rule, object_type, pk, (code ^ row_hash) & mask)))
     return found
