@@ -71,12 +71,20 @@ def program_list(request):
 def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
     """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
     changelist = reverse("admin:sopgate_blocker_changelist")
-    groups = []
-    for group in gate.groups:
-        query = urlencode({"open": "yes", "program__id__exact": program.pk, "rule__exact": group.rule})
-        severity = badge(Severity(group.severity).label, "bad" if group.severity == Severity.BLOCKING else "warn")
-        severity = tables.ascii_safe(severity)
-        groups.append((group, Rule(group.rule).label, severity, f"{changelist}?{query}"))
+    program_query = urlencode({"open": "yes", "program__id__exact": program.pk})
+    badges = {  # a dozen groups, two severities
+        severity: tables.ascii_safe(badge(severity.label, "bad" if severity == Severity.BLOCKING else "warn"))
+        for severity in Severity
+    }
+    groups = [
+        (
+            group,
+            Rule(group.rule).label,
+            badges[group.severity],
+            f"{changelist}?{program_query}&rule__exact={group.rule}",
+        )
+        for group in gate.groups  # a rule is a plain identifier: nothing in it to quote
+    ]
     return tables.blocker_groups(groups, change_urls=ADMIN_CHANGE_URLS)
 
 
