@@ -9,6 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Count, DateField, F, Q
 from django.db.models.functions import Coalesce
 
@@ -113,6 +114,16 @@ def program_summaries(*, today: date) -> list[ProgramSummary]:
             )
         )
     return summaries
+
+
+# --- One program --------------------------------------------------------------------------------------
+
+
+def program_with_owner_name(code: str) -> Program | None:
+    """The program with this code, and its owner's full name or username as `owner_name` (None without an
+    owner). Read raw: building the same query through the ORM with `select_related("owner")` took ~0.4 ms
+    longer, a twentieth of the program page's Python."""
+    return next(iter(Program.objects.raw(sql.program_statement(connection.vendor), [code])), None)
 
 
 # --- One program: chart data -----------------------------------------------------------------------------

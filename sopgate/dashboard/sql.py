@@ -218,6 +218,19 @@ def _capacity_statement(vendor: str, months: int) -> str:
     return CAPACITY_SQL.replace("{covered}", covered).format_map(names)
 
 
+@cache
+def program_statement(vendor: str) -> str:
+    """The program whose code is `%s`: its columns and, as `owner_name`, its owner's `report.person` (NULL
+    without an owner)."""
+    program, user = Columns(Program, "pr"), Columns(get_user_model())
+    columns = ", ".join(getattr(program, field.name) for field in Program._meta.concrete_fields)
+    owner_name = PERSON.format(a="u", first=user.first_name, last=user.last_name, username=user.username)
+    return (
+        f"SELECT {columns}, {owner_name} AS owner_name\nFROM {program.table}\n"
+        f"LEFT JOIN {user.table} u ON u.{user.id} = {program.owner}\nWHERE {program.code} = %s"
+    )
+
+
 def page_params(program: Program, today: date | None = None) -> dict:
     """The parameters of the statements: the program's dates and limits as of `today` (default: today)."""
     if today is None:

@@ -6,7 +6,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from ..selectors import program_readiness
 from . import report, tables
 from .charts_page import program_charts
 from .gate import ProgramGate, program_gate
-from .selectors import program_summaries
+from .selectors import program_summaries, program_with_owner_name
 
 # No inline script or style anywhere in the dashboard; charts are inline SVG with presentation attributes only.
 CONTENT_SECURITY_POLICY = (
@@ -91,7 +91,9 @@ def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
 @require_GET
 @engineer_required
 def program_detail(request, code):
-    program = get_object_or_404(Program.objects.select_related("owner"), code=code)
+    program = program_with_owner_name(code)
+    if program is None:
+        raise Http404("No program with this code.")
     today = timezone.localdate()
     charts = program_charts(program, today=today)
     gate = program_gate(program, today=today, items=charts["items"])

@@ -9,6 +9,7 @@ from django.utils.html import escape
 from parts.choices import PPAPStatus
 from sopgate.dashboard.gate import WARNINGS_SHOWN_PER_RULE
 from sopgate.dashboard.tables import escape_text
+from sopgate.models import Program
 from sopgate.selectors import program_readiness
 from sopgate.services import program_scan
 from tests.dashboard.conftest import build_program
@@ -183,3 +184,14 @@ def test_program_page_escapes_names_it_puts_in_its_tables(engineer_client, at_to
     assert escape(f"Part {evil}") in html
     assert escape(f"Area {evil}") in html
     assert f'">EVIL</a> <span class="sg-small sg-muted">{escape(f"Supplier {evil}")}</span>' in html
+
+
+def test_program_page_names_the_owner_or_none(engineer_client, at_today):
+    program = build_program("SU7", 2, at_today)
+    owner = program.owner
+    for first, last, expected in (("Ada", "Lovelace", "Ada Lovelace"), ("", "", owner.username)):
+        owner.first_name, owner.last_name = first, last
+        owner.save()
+        assert f"Owner: {expected}." in engineer_client.get("/programs/SU7/").content.decode()
+    Program.objects.filter(pk=program.pk).update(owner=None)
+    assert "Owner: none." in engineer_client.get("/programs/SU7/").content.decode()
