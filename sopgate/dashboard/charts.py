@@ -77,6 +77,8 @@ class _Svg:
 
 
 def _fmt(value: float) -> str:
+    if type(value) is int:  # nearly every value: counts
+        return f"{value:,}"
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"

@@ -163,7 +163,7 @@ def _handover(program: Program, today: date) -> dict:
                     Segment("Open", a.open_items - a.overdue_items, "neutral"),
                     Segment("Overdue", a.overdue_items, "bad"),
                 ],
-                f"{a.done_pct} % done",
+                f"{tables.percent_text(a.done_items, a.required_items)} % done",  # a.done_pct without Decimal
             )
             for a in areas
         ],

@@ -118,8 +118,11 @@ def _kept(s) -> str:
 
 
 def percent_text(done: int, total: int) -> str:
-    """`str(readiness_percent(done, total))` for counts (0 ≤ done, 0 < total), in integers: half up to tenths is
-    floor((2000·done + total) / (2·total)). A few hundred rows call it; Decimal division took ten times longer."""
+    """`str(readiness_percent(done, total))` for counts, in integers: half up to tenths is
+    floor((2000·done + total) / (2·total)), and 100.0 when there is nothing to do. A few hundred rows call it;
+    Decimal division took ten times longer."""
+    if not total:
+        return "100.0"
     tenths = (2000 * done + total) // (2 * total)
     return f"{tenths // 10}.{tenths % 10}"
 
