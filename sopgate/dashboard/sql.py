@@ -5,7 +5,8 @@ filters and joins anew each time) cost about as much as running them. These stat
 database vendor and take plain parameters. As in `sopgate.rules.sql`, `{part.need_date}` is a column named
 through the model's _meta (a renamed field fails loudly), per-program dates are computed in Python
 (`page_params`), and the statements run on PostgreSQL and SQLite alike: conditions are counted with
-CASE rather than FILTER, and the one timestamp-to-date conversion is written by the backend itself.
+CASE rather than FILTER, the one timestamp-to-date conversion is written by the backend itself, and the one
+date difference (a blocker's days open, `DAYS_SINCE`) is written out for each of the two.
 """
 
 from datetime import date, datetime, time, timedelta
