@@ -170,10 +170,19 @@ def _figures(program: Program) -> tuple:
     )
 
 
-def _lock_statements(program_id: int, now: datetime) -> tuple[list[str], dict]:
+def _lock_statements(program_id: int, now: datetime) -> tuple[tuple[str, ...], dict]:
+    """The statements that lock the program for its scan (see `_lock_sql`), and their parameters."""
+    return _lock_sql(connection.vendor), {
+        "scan_now": connection.ops.adapt_datetimefield_value(now),
+        "program": program_id,
+    }
+
+
+@cache
+def _lock_sql(vendor: str) -> tuple[str, ...]:
     """The statements that lock the program for its scan, stamp its `last_scanned_at` and read its pending
     re-scan request's `changes` (as `pending_changes`) and the digest of its open blockers (as
-    `open_blockers_digest`, see `_digest`), and their parameters.
+    `open_blockers_digest`, see `_digest`).
 
     The UPDATE takes the row lock of SELECT ... FOR NO KEY UPDATE (it changes no key): two scans of one
     program run one after the other, without blocking inserts of parts, tests or checklists that reference
@@ -193,12 +202,12 @@ def _lock_statements(program_id: int, now: datetime) -> tuple[list[str], dict]:
         f"FROM {quote(blocker.db_table)} WHERE {quote(blocker.get_field('program').column)} = %(program)s "
         f"AND {quote(blocker.get_field('resolved_at').column)} IS NULL) AS open_blockers_digest"
     ]
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         # The scan's commit need not wait for the disk: if the server crashes right after, the scan is lost
         # whole, its scan request comes back and the next scan redoes it. Scans that record alerts wait
         # again (`_alerts_durable`): an email must not go out for a blocker that a crash takes back.
         statements.append("SET LOCAL synchronous_commit TO OFF")
-    return statements, {"scan_now": connection.ops.adapt_datetimefield_value(now), "program": program_id}
+    return tuple(statements)
 
 
 def _program_from_lock_row(program_id: int, rows: list[tuple]) -> Program:

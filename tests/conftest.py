@@ -33,8 +33,10 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_scan_memory():
-    # A scan remembers each program as it last read it (`sopgate.services._PROGRAMS_SEEN`); a test starts
-    # as a fresh worker does, the more so as SQLite hands a rolled-back program's id to the next test's.
-    from sopgate import services
+    # A scan remembers each program and the peak of its ramp plan as it last read them
+    # (`sopgate.services._PROGRAMS_SEEN`, `sopgate.rules._PEAKS`); a test starts as a fresh worker does, the more
+    # so as SQLite hands a rolled-back program's id to the next test's.
+    from sopgate import rules, services
 
     services._PROGRAMS_SEEN.clear()
+    rules._PEAKS.clear()

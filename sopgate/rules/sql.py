@@ -54,7 +54,8 @@ PART_RULES = {
         "{part.ppap_status} = {interim_approved}"
         " AND ({part.interim_expires_on} IS NULL OR {part.interim_expires_on} < %(interim_limit)s)"
     ),
-    # Against the peak month of the ramp plan (`{peak_days}` is NULL without a plan; see PEAK_SQL).
+    # Against the peak month of the ramp plan: its days and planned vehicles × 7 are parameters, NULL without a
+    # plan (see `statement_params`).
     # capacity < ceil(demand) <=> capacity < demand for whole units; compared without division, in 64 bits
     # (a capacity of a few million a week times 31 days overflows 32 and PostgreSQL would refuse the scan).
     Rule.CAPACITY_SHORTFALL: (
@@ -142,14 +143,6 @@ KINDS = {
 RAMP_SQL = """
 SELECT {ramp.month}, {ramp.planned_vehicles} FROM {ramp.table} WHERE {ramp.program} = %(program)s"""
 
-# One figure of the ramp step with the most vehicles a day, as a subquery that the database runs once per
-# statement; of steps with equal vehicles a day, the latest, as `peak_demand` picks it in Python for the
-# messages. The two figures come from two subqueries: both must pick the same step.
-PEAK_SQL = """(
-SELECT {figure} FROM {step.table} WHERE {step.program} = %(program)s
-ORDER BY {step.planned_vehicles} * 1.0 / {days_in_month} DESC, {step.month} DESC LIMIT 1)"""
-
-
 # --- Assembling the statements -------------------------------------------------------------------------
 
 
@@ -181,13 +174,6 @@ def _minus_days(expression: str, days_parameter: str) -> str:
     if connection.vendor == "sqlite":
         return f"date({expression}, %({days_parameter}_modifier)s)"
     return f"({expression} - %({days_parameter})s)"
-
-
-def _days_in_month(month: str) -> str:
-    """The number of days in the month starting on the date `month`."""
-    if connection.vendor == "sqlite":
-        return f"CAST(julianday({month}, '+1 month') - julianday({month}) AS INTEGER)"
-    return f"(CAST({month} + INTERVAL '1 month' AS DATE) - {month})"
 
 
 def bits(rules: dict) -> dict[str, int]:
@@ -245,12 +231,7 @@ def _statements(vendor: str) -> dict[str, str]:
     for term, template in PART_TERMS.items():
         names[term] = template.format_map(names)
     names["need_minus_at_risk_days"] = _minus_days(names["need"], "at_risk_days")
-    step = Columns(RampStep, "peak")
-    days = _days_in_month(step.month)
-    names["peak_days"] = PEAK_SQL.format(step=step, days_in_month=days, figure=days)
-    names["peak_vehicles_times_7"] = PEAK_SQL.format(
-        step=step, days_in_month=days, figure=f"CAST({step.planned_vehicles} AS BIGINT) * 7"
-    )
+    names["peak_days"], names["peak_vehicles_times_7"] = "%(peak_days)s", "%(peak_vehicles_times_7)s"
     statements = {"ramp": RAMP_SQL.format_map(names)}
     for kind, (template, details, hashed, versioned, rules) in KINDS.items():
         row_hash = _row_hash(hashed, [names[table] for table in versioned])
@@ -300,12 +281,15 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
-def statement_params(program: Program, today: date) -> dict:
-    """The parameters of the statements: the program's dates and limits as of `today`."""
+def statement_params(program: Program, today: date, peak=None) -> dict:
+    """The parameters of the statements: the program's dates and limits as of `today`, and the peak step of its
+    ramp plan (a `sopgate.rules.PeakDemand`, None without a plan)."""
     ops = connection.ops
     day = ops.adapt_datefield_value
     return {
         "program": program.pk,
+        "peak_days": peak.days_in_month if peak else None,
+        "peak_vehicles_times_7": peak.planned_vehicles * 7 if peak else None,
         "today": day(today),
         "sop": day(program.sop_date),
         "default_need_date": day(default_need_date(program)),
@@ -327,7 +311,7 @@ def rows(kind: str, params: dict) -> list[tuple]:
 
 
 def batch(
-    kinds: list[str], params: dict, *, only: dict[str, list[int]] | None = None, first: list[str] = ()
+    kinds: list[str], params: dict, *, only: dict[str, list[int]] | None = None, first: tuple[str, ...] = ()
 ) -> list[list[tuple]]:
     """Run several of the statements with the same parameters; their rows, in the order asked, unordered
     within a statement. `only` narrows a kind's statement to the objects with these ids. `first` are other

@@ -14,7 +14,7 @@ from django.utils import timezone
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from sopgate import rules
-from sopgate.models import Alert, Blocker, Program
+from sopgate.models import Alert, Blocker, Program, RampStep
 from sopgate.rules.sql import batch, statement_params
 from sopgate.services import program_scan
 from tests.factories import (
@@ -167,7 +167,8 @@ def test_fingerprint_is_the_same_in_every_process(at_today):
     """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
     program = _program_of_every_kind()
     kinds = rules._kinds(program, TODAY)
-    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, TODAY))
+    peak = rules.peak_demand(program)
+    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, TODAY, peak))
     found = rules._violations(rules._Scan(program, TODAY, rules._peak(ramp_rows)), kinds, kind_rows)
     assert len({v.rule for v in found}) >= 8 and "checklist" in kinds
     code = (
@@ -310,10 +311,11 @@ def _count(program) -> int:
 # insert, resolve or consume. Checklists are read only from SOP - signoff_days on. On PostgreSQL the rule
 # statements (ramp steps, parts, tests, items) go as one batch, one query instead of four, each time, and a
 # scan that records alerts makes its commit wait for the disk again (the scan commits asynchronously
-# otherwise): +1. A re-scan in the same process sends the lock in the rule statements' batch: on PostgreSQL,
-# one query for both.
+# otherwise): +1; and the first scan in a process reads the ramp plan before the other rule statements, which
+# take its peak as parameters: +1. A re-scan in the same process sends the lock in the rule statements' batch:
+# on PostgreSQL, one query for both.
 RULE_QUERIES = 1 if connection.vendor == "postgresql" else 4
-FIRST_SCAN_QUERIES = 10 + 2 * RULE_QUERIES + (connection.vendor == "postgresql")
+FIRST_SCAN_QUERIES = 10 + 2 * RULE_QUERIES + 2 * (connection.vendor == "postgresql")
 RESCAN_QUERIES = 2 + (1 if connection.vendor == "postgresql" else 1 + RULE_QUERIES)
 
 
@@ -370,3 +372,20 @@ def test_a_rescan_uses_the_program_settings_changed_since_the_last_scan(at_today
     program_scan(program_id=program.pk)
     blocker = Blocker.objects.get(rule="part_late")
     assert "(7 days late)" in blocker.message
+
+
+def test_a_rescan_uses_the_ramp_plan_changed_since_the_last_scan(at_today):
+    """The rule statements take the ramp plan's peak as parameters, as the last scan here read it; a plan changed
+    since must still count."""
+    program = ProgramFactory(code="SU7")
+    step = RampStepFactory(program=program, planned_vehicles=1000)
+    part = PartFactory(program=program, capacity_per_week=1000, qty_per_vehicle=1)
+    program_scan(program_id=program.pk)
+    assert not Blocker.objects.filter(rule="capacity_shortfall").exists()
+    RampStep.objects.filter(pk=step.pk).update(planned_vehicles=10_000)  # 10,000 vehicles a month: > 2,000 a week
+    program_scan(program_id=program.pk)
+    blocker = Blocker.objects.get(rule="capacity_shortfall")
+    assert blocker.object_id == part.pk and "(10,000 vehicles × 1 per vehicle)" in blocker.message
+    RampStep.objects.filter(pk=step.pk).delete()
+    program_scan(program_id=program.pk)
+    assert not Blocker.objects.filter(rule__startswith="capacity_", resolved_at__isnull=True).exists()
