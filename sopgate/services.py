@@ -54,25 +54,68 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     the immediate alerts of newly opened blocking blockers, all in one transaction. The program row is
     locked for the duration, so two scans of one program run one after the other and the second changes
     nothing; the partial unique index on open blockers backs that up. The number of queries does not
-    depend on the program's size.
+    depend on the program's size. Called outside a transaction (as the worker does) for a program this process
+    scanned before, a scan that finds nothing to change is one round trip (`_scan_if_unchanged`).
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
+    result = None
+    if not connection.in_atomic_block and program_id in _PROGRAMS_SEEN:
+        result = _scan_if_unchanged(program_id, now, today)
+    if result is None:
+        result = _scan_and_reconcile(program_id, now, today)
+    logger.info(
+        "scan %s: %d opened, %d still open, %d resolved",
+        result.program_code,
+        result.opened,
+        result.refreshed,
+        result.resolved,
+    )
+    return result
+
+
+def _scan_if_unchanged(program_id: int, now: datetime, today: date) -> ScanResult | None:
+    """A re-scan outside any transaction that finds the open blockers as they should be: lock the program,
+    evaluate and compare in one round trip, with no BEGIN and COMMIT round trips (PostgreSQL runs the statements
+    of one query string as one transaction of their own). None, having changed nothing but `last_scanned_at`,
+    when the blockers must be reconciled: the scan then runs again, in a transaction (`_scan_and_reconcile`).
+
+    The pending re-scan request is read before the rules are evaluated, so consuming it afterwards, only if
+    no change arrived since (`_consume_scan_request`), loses no change, as in a transaction."""
+    program, found = _lock_and_evaluate(program_id, now, today)
+    if not _blockers_match(program, found):
+        return None
+    result = _unchanged_result(program, found)
+    if program.pending_changes is not None and not _consume_scan_request(program_id, program.pending_changes):
+        _dispatch_scan(program_id)
+    return result
+
+
+def _blockers_match(program: Program, found: list[Violation]) -> bool:
+    """Whether the open blockers are exactly the violations as the scan would write them (up to a 2**-40 chance
+    that a change goes unseen): then there is nothing to read back, resolve, refresh or open."""
+    return program.open_blockers_digest == _digest(list(map(itemgetter(3), found)))  # their fingerprints
+
+
+def _unchanged_result(program: Program, found: list[Violation]) -> ScanResult:
+    result = ScanResult(program.code, refreshed=len(found))
+    result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
+    result.open_warning = len(found) - result.open_blocking
+    return result
+
+
+def _scan_and_reconcile(program_id: int, now: datetime, today: date) -> ScanResult:
     with transaction.atomic():
         program, found = _lock_and_evaluate(program_id, now, today)
         pending_changes = program.pending_changes
-        result = ScanResult(program.code)
-        if program.open_blockers_digest == _digest(list(map(itemgetter(3), found))):  # their fingerprints
-            # The open blockers are exactly the violations as the scan would write them (up to a 2**-40 chance
-            # that a change goes unseen): nothing to read back, resolve, refresh or open.
-            result.refreshed = len(found)
-            created = []
+        if _blockers_match(program, found):
+            result, created = _unchanged_result(program, found), []
         else:
+            result = ScanResult(program.code)
             created = _reconcile(program, today, found, now, result)
-
+            result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
+            result.open_warning = len(found) - result.open_blocking
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
-        result.open_warning = len(found) - result.open_blocking
         if result.alert_ids:
             _alerts_durable()
             transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
@@ -80,9 +123,6 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
             # Data changed while this scan ran and the writer saw a pending request, so it queued nothing:
             # the follow-up scan is ours to queue.
             transaction.on_commit(lambda: _dispatch_scan(program_id))
-    logger.info(
-        "scan %s: %d opened, %d still open, %d resolved", program.code, result.opened, result.refreshed, result.resolved
-    )
     return result
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
 from sopgate import rules
-from sopgate.models import Alert, Blocker, Program, RampStep
+from sopgate.models import Alert, Blocker, Program, RampStep, ScanRequest
 from sopgate.rules.sql import batch, statement_params
 from sopgate.services import program_scan
 from tests.factories import (
@@ -389,3 +389,35 @@ def test_a_rescan_uses_the_ramp_plan_changed_since_the_last_scan(at_today):
     RampStep.objects.filter(pk=step.pk).delete()
     program_scan(program_id=program.pk)
     assert not Blocker.objects.filter(rule__startswith="capacity_", resolved_at__isnull=True).exists()
+
+
+# --- a re-scan outside a transaction, as the worker runs it -----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rescan_outside_a_transaction_that_changes_nothing_is_one_round_trip(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    program_scan(program_id=program.pk)  # opens the blocker, in a transaction
+    before = _state(program)
+    ScanRequest.objects.create(program=program, changes=2)  # a change that alters no finding (a new part's note)
+
+    later = timezone.now() + timedelta(minutes=10)
+    with CaptureQueriesContext(connection) as ctx:
+        result = program_scan(program_id=program.pk, now=later)
+    # Lock, ramp plan and rule statements with no BEGIN or COMMIT: in one query on PostgreSQL (which runs
+    # them as one transaction), one by one on SQLite; then the served request is deleted (in a transaction
+    # of its own: Django's delete()).
+    statements = [q["sql"] for q in ctx.captured_queries]
+    scan = 1 if connection.vendor == "postgresql" else 5
+    assert statements[0].startswith("UPDATE") and not any(sql.startswith("BEGIN") for sql in statements[:scan])
+    assert [sql.split()[0] for sql in statements[scan:]] == ["BEGIN", "DELETE", "COMMIT"], statements[scan:]
+    assert (result.opened, result.refreshed, result.resolved, result.open_blocking) == (0, 1, 0, 1)
+    assert _state(program) == before and not ScanRequest.objects.exists()
+    assert Program.objects.get(pk=program.pk).last_scanned_at == later
+
+    # Something changed: the quick look finds the blockers stale and the scan reconciles, in a transaction.
+    Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=9))
+    result = program_scan(program_id=program.pk)
+    assert (result.opened, result.refreshed, result.resolved) == (0, 1, 0)
+    assert "(9 days late)" in Blocker.objects.get(resolved_at__isnull=True).message
