@@ -98,7 +98,11 @@ def _blockers_match(program: Program, found: list[Violation]) -> bool:
 
 
 def _unchanged_result(program: Program, found: list[Violation]) -> ScanResult:
-    result = ScanResult(program.code, refreshed=len(found))
+    return _with_open_counts(ScanResult(program.code, refreshed=len(found)), found)
+
+
+def _with_open_counts(result: ScanResult, found: list[Violation]) -> ScanResult:
+    """`result` with its counts of open blocking blockers and warnings: those of the violations found."""
     result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
     result.open_warning = len(found) - result.open_blocking
     return result
@@ -111,10 +115,8 @@ def _scan_and_reconcile(program_id: int, now: datetime, today: date) -> ScanResu
         if _blockers_match(program, found):
             result, created = _unchanged_result(program, found), []
         else:
-            result = ScanResult(program.code)
+            result = _with_open_counts(ScanResult(program.code), found)
             created = _reconcile(program, today, found, now, result)
-            result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
-            result.open_warning = len(found) - result.open_blocking
         result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
         if result.alert_ids:
             _alerts_durable()
@@ -186,8 +188,7 @@ def _lock_and_evaluate(program_id: int, now: datetime, today: date) -> tuple[Pro
     The rule statements take the program's dates and limits as parameters, and the program is read by the
     statement that locks it: so they go in the same round trip with the figures of the program as the last
     scan here read it, which are checked against the locked row afterwards (a program whose settings changed
-    since is evaluated again, with the new ones). Two round trips fewer than lock, then evaluate, was a sixth
-    of a re-scan with nothing new."""
+    since is evaluated again, with the new ones): one round trip fewer than lock, then evaluate."""
     statements, params = _lock_statements(program_id, now)
     known = _PROGRAMS_SEEN.get(program_id)
     if known is not None:
