@@ -54,6 +54,18 @@ class ThrottledLoginBackend(ModelBackend):
             cache.delete(key)
         return user
 
+    def get_user(self, user_id):
+        """The session's user, with its supplier membership (or the lack of one) read in the same query: every
+        dashboard and admin request asks `parts.selectors.user_is_engineer`, which looks at it."""
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("supplier_membership").get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     @staticmethod
     def _username_field() -> str:
         from django.contrib.auth import get_user_model

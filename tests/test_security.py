@@ -98,3 +98,70 @@ def test_health_reports_each_backing_service(client, settings):
     body = client.get("/health/").json()
     assert body["services"]["broker"].startswith("error")
     assert body["status"] == "ok", "a dead broker degrades alerts, not the API: the app stays up"
+
+
+# --- Sessions (`sopgate.sessions`) and the session's user (`ThrottledLoginBackend.get_user`) -------------------
+
+
+@pytest.mark.django_db
+def test_a_logged_in_session_is_read_back_and_an_expired_or_unknown_one_is_anonymous(client):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    engineer = EngineerFactory()
+    client.force_login(engineer)
+    assert client.get(reverse("dashboard:index")).status_code == 200
+
+    key = client.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 302 and "/login/" in response["Location"]  # expired: logged out
+
+    client.cookies["sessionid"] = "no-such-session-key-000000000000"
+    response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_the_session_store_answers_like_djangos_own():
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+
+    from sopgate.sessions import SessionStore
+
+    ours = SessionStore()
+    ours["answer"] = 42
+    ours.save()
+    assert SessionStore(ours.session_key).load() == DjangoStore(ours.session_key).load() == {"answer": 42}
+    missing = SessionStore("x" * 32)
+    assert missing.load() == {} and missing.session_key is None  # a key that matches nothing is dropped
+
+
+@pytest.mark.django_db
+def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(django_assert_num_queries):
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user
+    from django.test import RequestFactory
+
+    from parts.selectors import supplier_id_for_user, user_is_engineer
+    from sopgate.sessions import SessionStore
+    from tests.factories import SupplierUserFactory
+
+    membership = SupplierUserFactory()
+    for user, supplier_id in ((membership.user, membership.supplier_id), (EngineerFactory(), None)):
+        session = SessionStore()
+        session.update(
+            {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: "sopgate.security.ThrottledLoginBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+        )
+        session.save()
+        request = RequestFactory().get("/")
+        request.session = SessionStore(session.session_key)
+        with django_assert_num_queries(2):  # the session, then the user joined to its membership
+            loaded = get_user(request)
+            assert loaded.pk == user.pk
+            assert supplier_id_for_user(loaded) == supplier_id
+            assert user_is_engineer(loaded) is (supplier_id is None)

@@ -18,13 +18,14 @@ from tests.factories import ChecklistFactory, PartFactory, SupplierFactory, Supp
 pytestmark = pytest.mark.django_db
 
 PAGES = ["dashboard:index", "dashboard:program", "dashboard:report_csv", "dashboard:report_xlsx"]
-# Session, user and supplier-membership lookups, then six GROUP BY queries for all programs.
-INDEX_QUERIES = 9
-# Session, user, membership, the program, the open blockers to show, then the chart datasets: trend, PPAP
+# The session, then the user with its supplier membership (one join), then six GROUP BY queries for all programs.
+INDEX_QUERIES = 8
+# Session, user with membership, the program, the open blockers to show, then the chart datasets: trend, PPAP
 # (with parts done), ramp steps, capacity, bottleneck part, tests, handover, supplier scores (with their open
 # blockers). It was 17 while the page called program_readiness: its three item counts now come from the PPAP,
-# test and handover datasets the page reads anyway; 14 while supplier blockers were a query of their own.
-PROGRAM_QUERIES = 13
+# test and handover datasets the page reads anyway; 14 while supplier blockers were a query of their own; 13 while
+# the membership was a query of its own.
+PROGRAM_QUERIES = 12
 
 
 def _url(name, code="SU7"):
