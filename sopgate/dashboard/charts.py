@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
 
-from .tables import escape_text
+from .tables import escape_all, escape_text
 
 # A tone names a colour (in static/dashboard/dashboard.css), a fill pattern and a line marker.
 TONES = {
@@ -176,10 +176,11 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     unit = escape_text(unit)
     segment_labels = {label: escape_text(label) for label in {s.label for row in rows for s in row.segments}}
     label_x, clip_at, bar_h = label_width - 8, label_width // 8, f"{row_h - 10:.1f}"
-    for i, (row, total, total_text) in enumerate(zip(rows, totals, total_texts, strict=True)):
+    labels = escape_all([row.label for row in rows])  # one pass for the whole column (see `tables.escape_all`)
+    ends = escape_all([row.note or text for row, text in zip(rows, total_texts, strict=True)])
+    for i, (row, total, total_text, label, end) in enumerate(zip(rows, totals, total_texts, labels, ends, strict=True)):
         y = top + i * row_h
         text_y, bar_y = y + 18, f"{y + 5:.1f}"
-        label = escape_text(row.label)
         clipped = label if len(row.label) <= clip_at else escape_text(_clip(row.label, clip_at))
         add(
             f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
@@ -200,9 +201,7 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             if stacked and w > 34:
                 add(f'<text x="{x + w / 2:.1f}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
             x += w
-        add(
-            f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{escape_text(row.note) if row.note else total_text}</text>'
-        )
+        add(f'<text x="{x + 6:.1f}" y="{text_y}" class="sg-value">{end}</text>')
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)

@@ -9,18 +9,12 @@ The program page is kept ASCII: characters outside it are written as character r
 hold the whole ~380 KB page at two bytes a character, and joining and encoding it then took ~2 ms more.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache
 from html import escape
 
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
-
-
-def change_url_maker(name: str) -> Callable[[object], str]:
-    """A function of an object id giving its admin URL named `name`: one `reverse` per table, not one per row."""
-    head, tail = _url_around_id(name)
-    return lambda object_id: f"{head}{object_id}{tail}"
 
 
 def _url_around_id(name: str) -> tuple[str, str]:
@@ -111,12 +105,6 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
     return _safe(html)
 
 
-def _kept(s) -> str:
-    if not s.promises_due:
-        return "&ndash;"
-    return f"{s.promises_kept} / {s.promises_due} ({percent_text(s.promises_kept, s.promises_due)} %)"
-
-
 def percent_text(done: int, total: int) -> str:
     """`str(readiness_percent(done, total))` for counts, in integers: half up to tenths is
     floor((2000·done + total) / (2·total)), and 100.0 when there is nothing to do. A few hundred rows call it;
@@ -128,16 +116,18 @@ def percent_text(done: int, total: int) -> str:
 
 
 def supplier_rows(scores) -> SafeString:
-    """Rows of `selectors.SupplierScore`."""
+    """Rows of `selectors.SupplierScore`, a few hundred on a large program: each score is unpacked once."""
     head, tail = _url_around_id("admin:parts_supplier_change")
     codes = escape_all([s.code for s in scores])
     names = escape_all([s.name for s in scores])
     return _safe(
-        f'<tr><td><a href="{head}{s.supplier_id}{tail}">{code}</a> <span class="sg-small sg-muted">{name}</span></td>'
-        f'<td class="sg-num">{s.parts}</td><td class="sg-num">{s.late}</td><td class="sg-num">{s.stale}</td>'
-        f'<td class="sg-num">{_kept(s)}</td>'
-        f'<td class="sg-num">{s.blocking} blocking{f", {s.warnings} warn." if s.warnings else ""}</td></tr>'
-        for s, code, name in zip(scores, codes, names, strict=True)
+        f'<tr><td><a href="{head}{supplier_id}{tail}">{code}</a> <span class="sg-small sg-muted">{name}</span></td>'
+        f'<td class="sg-num">{parts}</td><td class="sg-num">{late}</td><td class="sg-num">{stale}</td>'
+        f'<td class="sg-num">{f"{kept} / {due} ({percent_text(kept, due)} %)" if due else "&ndash;"}</td>'
+        f'<td class="sg-num">{blocking} blocking{f", {warnings} warn." if warnings else ""}</td></tr>'
+        for (supplier_id, _, _, parts, late, stale, due, kept, blocking, warnings), code, name in zip(
+            scores, codes, names, strict=True
+        )
     )
 
 
@@ -147,13 +137,13 @@ def _signed(signed: bool) -> str:
 
 def handover_rows(areas) -> SafeString:
     """Rows of `selectors.AreaProgress`."""
-    change_url = change_url_maker("admin:validation_handoverchecklist_change")
+    head, tail = _url_around_id("admin:validation_handoverchecklist_change")
     return _safe(
-        f'<tr><td><a href="{change_url(a.checklist_id)}">{escape_text(a.area)}</a></td>'
+        f'<tr><td><a href="{head}{a.checklist_id}{tail}">{area}</a></td>'
         f'<td class="sg-num">{a.done_items} / {a.required_items}</td><td class="sg-num">{a.open_items}</td>'
         f'<td class="sg-num">{a.overdue_items}</td><td>{_signed(a.rd_signed_off)}</td>'
         f"<td>{_signed(a.production_signed_off)}</td></tr>"
-        for a in areas
+        for a, area in zip(areas, escape_all([a.area for a in areas]), strict=True)
     )
 
 
