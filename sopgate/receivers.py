@@ -43,11 +43,11 @@ def _rescan_after_commit(program_id: int) -> None:
     ):
         return
 
-    def request_if_program_remains():
-        scan_request(program_id=program_id)  # stores nothing for a program deleted meanwhile
+    def request_scan():
+        scan_request(program_id=program_id)  # `scan_request` stores nothing for a program deleted meanwhile
 
-    request_if_program_remains.sopgate_program_id = program_id
-    transaction.on_commit(request_if_program_remains)
+    request_scan.sopgate_program_id = program_id
+    transaction.on_commit(request_scan)
 
 
 def _on_delete(sender, instance, **kwargs):

@@ -14,9 +14,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def scan_program(program_id: int) -> dict:
-    if not Program.objects.filter(pk=program_id).exists():
+    try:
+        result = services.program_scan(program_id=program_id)  # a scan of a missing program changes nothing
+    except Program.DoesNotExist:
         return {"program_id": program_id, "skipped": "missing"}
-    result = services.program_scan(program_id=program_id)
     return {"program": result.program_code, "opened": result.opened, "resolved": result.resolved}
 
 

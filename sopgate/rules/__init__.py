@@ -31,9 +31,7 @@ from ..choices import RULE_SEVERITY, ObjectType, Rule
 from ..models import Program
 from .sql import (
     DETAILS,
-    ITEM_RULES,
-    PART_RULES,
-    TEST_RULES,
+    KINDS,
     batch,
     bits,
     default_need_date,
@@ -280,11 +278,10 @@ _REJECTED_FACTS, _UNCONFIRMED_FACTS, _FAILED_FACTS = (6,), (11,), (14,)
 # One loop per kind over the flagged rows (id, rule bits, row hash, *details); each rule that a row violates
 # adds a finding with the facts of its message, through the row's `found(rule, clear_by, facts)`.
 
-_PART = bits(PART_RULES)
-_TEST = bits(TEST_RULES)
-_ITEM = bits(ITEM_RULES)
-_CHECKLIST = {Rule.HANDOVER_UNSIGNED: 1}
-_KIND_RULES = {"part": _PART, "test": _TEST, "item": _ITEM, "checklist": _CHECKLIST}
+# Each kind's rules with the bit of each in its statement's rule bits (`bits`), as `sql.KINDS` lists them; the
+# checklist statement flags its one rule as 1.
+_KIND_RULES = {kind: bits(rules) if rules else {Rule.HANDOVER_UNSIGNED: 1} for kind, (*_, rules) in KINDS.items()}
+_PART, _TEST, _ITEM = _KIND_RULES["part"], _KIND_RULES["test"], _KIND_RULES["item"]
 _KIND_TYPES = {
     "part": ObjectType.PART,
     "test": ObjectType.VALIDATION_TEST,

@@ -154,3 +154,29 @@ def test_deleting_many_parts_asks_for_one_rescan(at_today, django_capture_on_com
     assert len(callbacks) == 2  # one "re-scan if the program remains", then the queueing of that scan
     assert ScanRequest.objects.get(program=program).changes == 1
     assert published == ["sopgate.tasks.scan_program"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_task_skips_a_program_deleted_before_it_ran():
+    """A queued scan whose program is gone by the time the worker runs it answers "missing" and changes
+    nothing, both for a program this process never scanned and for one it did (the one-round-trip path)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sopgate.models import Program
+    from sopgate.tasks import scan_program
+
+    program = ProgramFactory(code="GONE")
+    PartFactory(program=program, supplier=None)  # an unsourced part: the scan opens a blocker
+    assert scan_program(program.pk)["opened"] >= 1
+    assert program.pk in services._PROGRAMS_SEEN
+    program_id = program.pk
+    program.delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert scan_program(program_id) == {"program_id": program_id, "skipped": "missing"}
+    if connection.vendor == "postgresql":  # the lock and rule statements in one query string; no row to lock
+        assert len(queries) == 1
+    services._PROGRAMS_SEEN.clear()
+    assert scan_program(program_id) == {"program_id": program_id, "skipped": "missing"}
+    assert not Program.objects.filter(pk=program_id).exists()
+    assert not Blocker.objects.filter(program_id=program_id).exists()
