@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from django.db import connection
 from django.db.models import Count, DateField, F, Q, QuerySet, Value
@@ -33,6 +34,9 @@ class Readiness:
     forecast_reason: str
     blockers: list[Blocker]
     counts: dict = field(default_factory=dict)
+    # Open blocking blockers per rule, in rule order, when the reader has them counted already (the program
+    # page's gate read); otherwise `decision_sentence` counts `blockers`, which hold every blocking one.
+    blocking_by_rule: dict[str, int] | None = None
 
     @property
     def blocking_count(self) -> int:
@@ -58,10 +62,12 @@ class Readiness:
                 f"{code} can start production with conditions: "
                 f"{count_text(self.warning_count, 'warning')} open ({parts})."
             )
-        blocking = [b for b in self.blockers if b.severity == Severity.BLOCKING]
-        rules = Counter(b.rule for b in blocking)
-        parts = ", ".join(f"{n} {rule_text(r)}" for r, n in rules.most_common())
-        return f"{code} cannot start production: {count_text(len(blocking), 'blocking issue')} ({parts})."
+        rules = self.blocking_by_rule
+        if rules is None:
+            rules = Counter(b.rule for b in self.blockers if b.severity == Severity.BLOCKING)
+        most_first = sorted(rules.items(), key=itemgetter(1), reverse=True)  # ties in rule order, as most_common
+        parts = ", ".join(f"{n} {rule_text(r)}" for r, n in most_first)
+        return f"{code} cannot start production: {count_text(sum(rules.values()), 'blocking issue')} ({parts})."
 
 
 def rule_text(rule: str) -> str:

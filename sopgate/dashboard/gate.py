@@ -108,5 +108,6 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
         forecast_reason=reason,
         blockers=shown,
         counts=counts,
+        blocking_by_rule={group.rule: group.total for group in groups if group.severity == blocking},
     )
     return ProgramGate(readiness, groups)
