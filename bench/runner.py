@@ -59,19 +59,20 @@ MIN_SECONDS_PER_CASE = 1.0
 MAX_RUNS = 301
 
 
-def timed_pair(case, baseline, runs: int) -> tuple[float, float]:
-    """Warm both up, then alternate them so that drift in machine load hits both alike; return the medians."""
+def timed_pair(case, baseline, runs: int) -> tuple[float, float, float, float]:
+    """Warm both up, then alternate them so that drift in machine load hits both alike; return the medians of
+    their elapsed times, then of the CPU time each spent in this process (the rest is waiting, mostly for the
+    database: the part that case and baseline share)."""
     case()
     baseline()
-    case_times, base_times = [], []
+    case_times, base_times, case_cpu, base_cpu = [], [], [], []
     while len(case_times) < runs or (sum(case_times) < MIN_SECONDS_PER_CASE and len(case_times) < MAX_RUNS):
-        start = time.perf_counter()
-        case()
-        case_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        baseline()
-        base_times.append(time.perf_counter() - start)
-    return statistics.median(case_times), statistics.median(base_times)
+        for fn, times, cpu in ((case, case_times, case_cpu), (baseline, base_times, base_cpu)):
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            fn()
+            cpu.append(time.thread_time() - start_cpu)
+            times.append(time.perf_counter() - start)
+    return tuple(map(statistics.median, (case_times, base_times, case_cpu, base_cpu)))
 
 
 def count_queries(fn) -> tuple[int, object]:
@@ -88,7 +89,7 @@ def _verdict(entry: dict) -> str:
 
 def record(results, name, case, baseline, runs, rows):
     queries, _ = count_queries(case)
-    median, base = timed_pair(case, baseline, runs)
+    median, base, cpu, base_cpu = timed_pair(case, baseline, runs)
     results[name] = {
         "median_s": round(median, 6),
         "baseline_median_s": round(base, 6),
@@ -96,12 +97,14 @@ def record(results, name, case, baseline, runs, rows):
         "queries": queries,
         "rows": rows,
         "target": TARGETS.get(name),
+        "cpu_s": round(cpu, 6),  # of this process: Python, Django, the driver; not the database server's
+        "baseline_cpu_s": round(base_cpu, 6),
     }
     entry = results[name]
     print(
         f"{name:<16} {entry['median_s'] * 1000:>10.1f} {entry['baseline_median_s'] * 1000:>10.1f} "
         f"{entry['ratio']:>7.2f} {('≤ ' + str(entry['target'])) if entry['target'] else '':>7} "
-        f"{queries:>8} {rows:>8}  {_verdict(entry)}",
+        f"{queries:>8} {rows:>8} {cpu * 1000:>8.1f} {base_cpu * 1000:>8.1f}  {_verdict(entry)}",
         flush=True,
     )
 
@@ -144,7 +147,9 @@ def run(args) -> dict:
 
         results: dict = {"cases": {}}
         cases = results["cases"]
-        print(f"\n{'case':<16} {'median ms':>10} {'base ms':>10} {'ratio':>7} {'target':>7} {'queries':>8} {'rows':>8}")
+        print(
+            f"\n{'case':<16} {'median ms':>10} {'base ms':>10} {'ratio':>7} {'target':>7} {'queries':>8} {'rows':>8} {'cpu ms':>8} {'base cpu':>8}"
+        )
 
         # --- scan: every rule for one program vs one hand-written statement ---------------------------
         # What a scan evaluates: every violation with its fingerprint (`violations`). The findings' labels,

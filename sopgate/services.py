@@ -18,7 +18,7 @@ from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Sev
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .rules import Finding, Violation, findings_of, violations, violations_after
 from .rules.sql import batch
-from .selectors import open_blocker_rows
+from .selectors import open_blocker_rows, program_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -255,29 +255,9 @@ def _program_from_lock_row(program_id: int, rows: list[tuple]) -> Program:
     """The program the lock statement returned, with `pending_changes` and `open_blockers_digest`."""
     if not rows:
         raise Program.DoesNotExist(f"Program {program_id} does not exist.")
-    row = rows[0]
-    program = Program._meta
-    # Read the row as the ORM would; RawQuerySet took a sixth of the lock's time for one row.
-    values = list(row[: len(program.concrete_fields)])
-    for index, converters, column in _program_converters(connection.vendor):
-        for convert in converters:
-            values[index] = convert(values[index], column, connection)
-    found = Program.from_db(connection.alias, [f.attname for f in program.concrete_fields], values)
-    found.pending_changes, found.open_blockers_digest = row[len(values) :]
-    return found
-
-
-@cache
-def _program_converters(vendor: str) -> list[tuple[int, list, object]]:
-    """Per column of a Program row that needs it: its index, the database's and the field's converters, and the
-    column expression they take (as the ORM's compiler applies them)."""
-    result = []
-    for index, model_field in enumerate(Program._meta.concrete_fields):
-        column = model_field.get_col(Program._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + model_field.get_db_converters(connection)
-        if converters:
-            result.append((index, converters, column))
-    return result
+    program, (pending_changes, digest) = program_from_row(rows[0])
+    program.pending_changes, program.open_blockers_digest = pending_changes, digest
+    return program
 
 
 def _alerts_durable() -> None:

@@ -22,7 +22,7 @@ from validation.models import HandoverItem, ValidationTest
 from ..choices import Decision, Rule, Severity
 from ..models import Blocker, Program
 from ..rules import FORECAST_UNKNOWN_RULES
-from ..selectors import _forecast
+from ..selectors import _forecast, program_from_row
 from . import sql
 
 # --- All programs ------------------------------------------------------------------------------------
@@ -123,7 +123,14 @@ def program_with_owner_name(code: str) -> Program | None:
     """The program with this code, and its owner's full name or username as `owner_name` (None without an
     owner). Read raw: building the same query through the ORM with `select_related("owner")` took ~0.4 ms
     longer, a twentieth of the program page's Python."""
-    return next(iter(Program.objects.raw(sql.program_statement(connection.vendor), [code])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.program_statement(connection.vendor), [code])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    program, (owner_name,) = program_from_row(row)
+    program.owner_name = owner_name
+    return program
 
 
 # --- One program: chart data -----------------------------------------------------------------------------
