@@ -5,7 +5,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from operator import itemgetter
 
 from django.db import connection
@@ -103,31 +102,6 @@ def open_blocker_rows(*, program_id: int) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [program_id])
         return cursor.fetchall()
-
-
-def program_from_row(row: tuple) -> tuple[Program, tuple]:
-    """The program whose columns (`Program._meta.concrete_fields`, in order) start `row`, read as the ORM would,
-    and the rest of the row. For hand-written statements that read a program with more: a `RawQuerySet` took
-    ~0.25 ms to read one program, several times the statement's own client time."""
-    fields = Program._meta.concrete_fields
-    values = list(row[: len(fields)])
-    for index, converters, column in _program_converters(connection.vendor):
-        for convert in converters:
-            values[index] = convert(values[index], column, connection)
-    return Program.from_db(connection.alias, [f.attname for f in fields], values), row[len(fields) :]
-
-
-@cache
-def _program_converters(vendor: str) -> list[tuple[int, list, object]]:
-    """Per column of a Program row that needs it: its index, the database's and the field's converters, and the
-    column expression they take (as the ORM's compiler applies them)."""
-    result = []
-    for index, model_field in enumerate(Program._meta.concrete_fields):
-        column = model_field.get_col(Program._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + model_field.get_db_converters(connection)
-        if converters:
-            result.append((index, converters, column))
-    return result
 
 
 def program_readiness(program: Program, *, today: date | None = None) -> Readiness:

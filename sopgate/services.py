@@ -16,9 +16,10 @@ from parts.models import Supplier
 
 from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
+from .rows import instance_from_row
 from .rules import Finding, Violation, findings_of, violations, violations_after
 from .rules.sql import batch
-from .selectors import open_blocker_rows, program_from_row
+from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ def _program_from_lock_row(program_id: int, rows: list[tuple]) -> Program:
     """The program the lock statement returned, with `pending_changes` and `open_blockers_digest`."""
     if not rows:
         raise Program.DoesNotExist(f"Program {program_id} does not exist.")
-    program, (pending_changes, digest) = program_from_row(rows[0])
+    program, (pending_changes, digest) = instance_from_row(Program, rows[0])
     program.pending_changes, program.open_blockers_digest = pending_changes, digest
     return program
 

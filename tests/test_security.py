@@ -165,3 +165,13 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
             assert loaded.pk == user.pk
             assert supplier_id_for_user(loaded) == supplier_id
             assert user_is_engineer(loaded) is (supplier_id is None)
+        fields = type(user)._meta.concrete_fields
+        from_orm = type(user).objects.get(pk=user.pk)
+        assert [f.value_from_object(loaded) for f in fields] == [f.value_from_object(from_orm) for f in fields]
+        assert loaded.is_authenticated and not loaded._state.adding
+
+    inactive = EngineerFactory(is_active=False)
+    from sopgate.security import ThrottledLoginBackend
+
+    assert ThrottledLoginBackend().get_user(inactive.pk) is None
+    assert ThrottledLoginBackend().get_user(10**9) is None

@@ -21,8 +21,9 @@ from validation.models import HandoverItem, ValidationTest
 
 from ..choices import Decision, Rule, Severity
 from ..models import Blocker, Program
+from ..rows import instance_from_row
 from ..rules import FORECAST_UNKNOWN_RULES
-from ..selectors import _forecast, program_from_row
+from ..selectors import _forecast
 from . import sql
 
 # --- All programs ------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def program_with_owner_name(code: str) -> Program | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    program, (owner_name,) = program_from_row(row)
+    program, (owner_name,) = instance_from_row(Program, row)
     program.owner_name = owner_name
     return program
 
