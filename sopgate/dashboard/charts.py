@@ -169,6 +169,7 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     # Room after the longest bar for its end label, so "154 (58.8 %)" is never cut off.
     end_room = 12 + 7.6 * max((len(row.note or text) for row, text in zip(rows, total_texts, strict=True)), default=4)
     bar_w = WIDTH - label_width - end_room
+    width_per_unit = bar_w / scale_max
     if not rows:
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
     # The handover chart has a row per area: each label is escaped once, each segment label once per chart.
@@ -191,12 +192,12 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
         for segment_label, value, tone in row.segments:
             if value <= 0:
                 continue
-            w = bar_w * value / scale_max
-            value_text = _fmt(value)
+            w = width_per_unit * value
+            value_text = f"{value:,}" if type(value) is int else _fmt(value)  # counts, nearly always
             share = f" ({100 * value / total:.0f} % of {total_text})" if stacked else ""
             add(
                 f'<g class="sg-mark"><title>{label} &mdash; {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'
-                f'<rect x="{x:.1f}" y="{bar_y}" width="{max(w, 1.5):.1f}" height="{bar_h}" {fills[tone]}/></g>'
+                f'<rect x="{x:.1f}" y="{bar_y}" width="{w if w > 1.5 else 1.5:.1f}" height="{bar_h}" {fills[tone]}/></g>'
             )
             if stacked and w > 34:
                 add(f'<text x="{x + w / 2:.1f}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')

@@ -11,6 +11,8 @@ always includes.
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import connection
@@ -37,6 +39,8 @@ class BlockerRow(NamedTuple):
     clear_by: date | None
     age_days: int  # days open as of the page's date, like `report.blocker_age_days`
     owners: str  # like `report.blocker_owners`
+    position: int  # among the open blockers of its rule, oldest first, from 1
+    rule_total: int  # open blockers of its rule
 
 
 @dataclass(frozen=True)
@@ -68,22 +72,18 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
     shown_warnings = max(1, warnings_per_rule)  # at least one row per rule carries the rule's total
     day = connection.ops.adapt_datefield_value
     params = {"program": program.pk, "sop": day(program.sop_date), "today": day(today), "shown": shown_warnings}
+    # Every blocking one in order, the one that clears last, and the shown warnings: what the forecast reads.
+    forecast_rows = list(map(BlockerRow._make, sql.fetch("gate", params)))
     groups: list[BlockerGroup] = []
-    shown: list[BlockerRow] = []
-    forecast_rows: list[BlockerRow] = []
     blocking = Severity.BLOCKING.value
-    group_rows: list[BlockerRow] = []
-    rule = None
-    for row in sql.fetch("gate", params):
-        position, rule_total = row[0], row[1]
-        blocker = BlockerRow._make(row[2:])
-        if blocker.rule != rule:
-            rule, group_rows = blocker.rule, []
-            groups.append(BlockerGroup(rule, blocker.severity, rule_total, group_rows))
-        if blocker.severity == blocking or position <= shown_warnings:
-            group_rows.append(blocker)
-            shown.append(blocker)
-        forecast_rows.append(blocker)  # every blocking one in order, the one that clears last, and shown warnings
+    for rule, rule_rows in groupby(forecast_rows, key=attrgetter("rule")):
+        first, *rest = rule_rows
+        if first.severity == blocking:
+            group_rows = [first, *rest]
+        else:  # leave out the warning that clears last when it is beyond the oldest few
+            group_rows = [first, *(row for row in rest if row.position <= shown_warnings)]
+        groups.append(BlockerGroup(rule, first.severity, first.rule_total, group_rows))
+    shown = [row for group in groups for row in group.rows]
 
     by_severity = {s.value: 0 for s in Severity}
     for group in groups:

@@ -117,13 +117,13 @@ LEFT JOIN (
 ORDER BY sp.late DESC, sp.promises_kept - sp.promises_due, sp.stale DESC, blocking DESC, warnings DESC,
          {supplier.code}""",
     # Open blockers to show: every blocking one, the oldest `%(shown)s` of each warning rule, and the one that
-    # clears last (the forecast needs it); each with its place in its rule, oldest first, and the rule's total,
-    # then the columns of a `gate.BlockerRow`: days open as of %(today)s and the owners' names, as
-    # `report.blocker_age_days` and `report.blocker_owners` give them.
+    # clears last (the forecast needs it), as `gate.BlockerRow`s: with days open as of %(today)s and the owners'
+    # names as `report.blocker_age_days` and `report.blocker_owners` give them, then each one's place in its
+    # rule, oldest first, and the rule's total.
     "gate": """
-SELECT b.position, b.rule_total,
-       b.id, b.rule, b.severity, b.object_type, b.object_id, b.object_label, b.message, b.clear_by,
-       {age_days}, COALESCE({owner_name} || ' & ' || {co_owner_name}, {owner_name}, {co_owner_name}, 'unassigned')
+SELECT b.id, b.rule, b.severity, b.object_type, b.object_id, b.object_label, b.message, b.clear_by,
+       {age_days}, COALESCE({owner_name} || ' & ' || {co_owner_name}, {owner_name}, {co_owner_name}, 'unassigned'),
+       b.position, b.rule_total
 FROM (
     SELECT {blocker.id} AS id, {blocker.rule} AS rule, {blocker.severity} AS severity,
            {blocker.object_type} AS object_type, {blocker.object_id} AS object_id,
