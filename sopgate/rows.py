@@ -3,29 +3,32 @@
 For the few hot reads that are written out as SQL (the scan's lock, the program page's program, the session's
 user): building the query through the ORM, or a `RawQuerySet`, took several times the statement's own client
 time there. `Model.from_db` is what the ORM itself calls; the converters are the ones its compiler applies.
+Only for models whose fields all live in their own table (no multi-table inheritance).
 """
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 
-def instance_from_row(model: type[Model], row: tuple) -> tuple[Model, tuple]:
-    """The `model` instance whose concrete fields, in `_meta.concrete_fields` order, start `row`, and the rest
-    of the row."""
+def instance_from_row(model: type[Model], row: tuple, using: str = DEFAULT_DB_ALIAS) -> tuple[Model, tuple]:
+    """The `model` instance whose concrete fields, in `_meta.concrete_fields` order, start `row` (as read from
+    the database `using`), and the rest of the row."""
     fields = model._meta.concrete_fields
     values = list(row[: len(fields)])
-    for index, converters, column in _converters(model, connection.vendor):
+    connection = connections[using]
+    for index, converters, column in _converters(model, using):
         for convert in converters:
             values[index] = convert(values[index], column, connection)
-    return model.from_db(connection.alias, [f.attname for f in fields], values), row[len(fields) :]
+    return model.from_db(using, [f.attname for f in fields], values), row[len(fields) :]
 
 
 @cache
-def _converters(model: type[Model], vendor: str) -> list[tuple[int, list, object]]:
+def _converters(model: type[Model], using: str) -> list[tuple[int, list, object]]:
     """Per column of a `model` row that needs it: its index, the database's and the field's converters, and
     the column expression they take."""
+    connection = connections[using]
     result = []
     for index, field in enumerate(model._meta.concrete_fields):
         column = field.get_col(model._meta.db_table)
@@ -33,3 +36,9 @@ def _converters(model: type[Model], vendor: str) -> list[tuple[int, list, object
         if converters:
             result.append((index, converters, column))
     return result
+
+
+def columns_of(model: type[Model], alias: str, using: str = DEFAULT_DB_ALIAS) -> str:
+    """`alias.column, ...` of the model's concrete fields, in the order `instance_from_row` reads them."""
+    quote = connections[using].ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)

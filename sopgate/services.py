@@ -182,6 +182,11 @@ def _reconcile(
 _PROGRAMS_SEEN: dict[int, Program] = {}
 
 
+def forget_program(program_id: int) -> None:
+    """Drop what this process keeps of a program that is gone (its settings as its last scan here read them)."""
+    _PROGRAMS_SEEN.pop(program_id, None)
+
+
 def _lock_and_evaluate(program_id: int, now: datetime, today: date) -> tuple[Program, list[Violation]]:
     """Lock the program (`_lock_statements`) and find its violations as of `today`, in one round trip when
     this process has scanned the program before.

@@ -20,7 +20,7 @@ class SessionStore(db.SessionStore):
         connection = connections[using]
         with connection.cursor() as cursor:
             now = connection.ops.adapt_datetimefield_value(timezone.now())
-            cursor.execute(_select_statement(using), [self.session_key, now])
+            cursor.execute(_select_statement(model, using), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
@@ -29,8 +29,8 @@ class SessionStore(db.SessionStore):
 
 
 @cache
-def _select_statement(using: str) -> str:
+def _select_statement(model, using: str) -> str:
     quote = connections[using].ops.quote_name
-    meta = SessionStore.get_model_class()._meta
+    meta = model._meta
     data, expiry, key = (quote(meta.get_field(name).column) for name in ("session_data", "expire_date", "session_key"))
     return f"SELECT {data} FROM {quote(meta.db_table)} WHERE {key} = %s AND {expiry} > %s"

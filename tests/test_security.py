@@ -167,7 +167,8 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
             assert user_is_engineer(loaded) is (supplier_id is None)
         fields = type(user)._meta.concrete_fields
         from_orm = type(user).objects.get(pk=user.pk)
-        assert [f.value_from_object(loaded) for f in fields] == [f.value_from_object(from_orm) for f in fields]
+        ours, theirs = ([f.value_from_object(u) for f in fields] for u in (loaded, from_orm))
+        assert ours == theirs and list(map(type, ours)) == list(map(type, theirs))  # True is not 1, aware stays aware
         assert loaded.is_authenticated and not loaded._state.adding
 
     inactive = EngineerFactory(is_active=False)
@@ -175,3 +176,20 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
 
     assert ThrottledLoginBackend().get_user(inactive.pk) is None
     assert ThrottledLoginBackend().get_user(10**9) is None
+
+
+@pytest.mark.django_db
+def test_a_changed_password_or_a_deactivated_user_ends_the_session(client):
+    engineer = EngineerFactory()
+    page = reverse("dashboard:index")
+    client.force_login(engineer)
+    assert client.get(page).status_code == 200
+    engineer.set_password("a-new-password-1234")
+    engineer.save()  # the session's hash no longer matches
+    assert client.get(page).status_code == 302
+
+    client.force_login(engineer)
+    assert client.get(page).status_code == 200
+    engineer.is_active = False
+    engineer.save()
+    assert client.get(page).status_code == 302

@@ -41,3 +41,22 @@ def test_iso_filters_write_what_the_date_filter_wrote():
         assert _render("{{ m|iso_minute }}", m=moment) == _render('{{ m|date:"Y-m-d H:i" }}', m=moment)
         assert _render("{{ m|iso_minute }}", m=moment) == "2027-03-02 07:30"
     assert _render("{{ d|iso_date }}{{ d|iso_minute }}", d=None) == ""
+
+
+def test_iso_filters_answer_empty_where_the_date_filter_does_and_follow_the_time_zone():
+    """A missing variable or a wrong type writes nothing, as `|date` does, instead of failing the page."""
+    for value in ("", "2027-03-01", 7):
+        assert _render("{{ v|iso_date }}|{{ v|iso_minute }}", v=value) == "|"
+    assert _render("{{ missing|iso_date }}|{{ missing|iso_minute }}") == "|"
+    moment = datetime(2027, 3, 1, 23, 30, tzinfo=ZoneInfo("UTC"))
+    with timezone.override("Asia/Shanghai"):  # a datetime's local date, as `|date:"Y-m-d"` gives it
+        assert _render("{{ m|iso_date }}", m=moment) == _render('{{ m|date:"Y-m-d" }}', m=moment) == "2027-03-02"
+
+
+def test_kept_urls_are_forgotten_when_the_urlconf_setting_changes(settings):
+    before = _render("{% page_url 'dashboard:index' %}")
+    settings.FORCE_SCRIPT_NAME = "/elsewhere/"  # fires setting_changed, as override_settings does
+    from sopgate.templatetags.sopgate_pages import _reversed
+
+    assert _reversed.cache_info().currsize == 0
+    assert _render("{% page_url 'dashboard:index' %}") == before  # the script prefix itself comes per request

@@ -74,7 +74,10 @@ def test_the_no_go_sentence_orders_rules_by_count_then_by_rule_from_either_sourc
     PartFactory(program=program, supplier=None)
     ValidationTestFactory(program=program, code="PV-A", status=Status.FAILED)  # ties with ...
     PartFactory(program=program, ppap_status=PPAPStatus.REJECTED)  # ... this one
+    for _ in range(3):  # warnings, more of them than of any blocking rule: not part of a no-go sentence
+        PartFactory(program=program, promised_date=NEED - timedelta(days=3))
     readiness = _readiness(program)
+    assert readiness.counts["by_rule"]["part_at_risk"] == 3
     expected = "SU7 cannot start production: 4 blocking issues (2 part not sourced, 1 PPAP rejected, 1 test failed)."
     assert readiness.decision_sentence == expected
     lean = program_gate(program, today=TODAY, items=readiness.counts["items"]).readiness

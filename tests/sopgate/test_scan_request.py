@@ -174,9 +174,13 @@ def test_the_scan_task_skips_a_program_deleted_before_it_ran():
     program.delete()
     with CaptureQueriesContext(connection) as queries:
         assert scan_program(program_id) == {"program_id": program_id, "skipped": "missing"}
+    assert not any(q["sql"].lstrip().upper().startswith(("INSERT", "DELETE")) for q in queries.captured_queries)
     if connection.vendor == "postgresql":  # the lock and rule statements in one query string; no row to lock
         assert len(queries) == 1
-    services._PROGRAMS_SEEN.clear()
-    assert scan_program(program_id) == {"program_id": program_id, "skipped": "missing"}
+    assert program_id not in services._PROGRAMS_SEEN  # forgotten, not kept for the life of the worker
+    with CaptureQueriesContext(connection) as queries:
+        assert scan_program(program_id) == {"program_id": program_id, "skipped": "missing"}
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "ROLLBACK"))]
+    assert len(statements) == 1 and statements[0].startswith("UPDATE")  # the lock finds no program; no more
     assert not Program.objects.filter(pk=program_id).exists()
-    assert not Blocker.objects.filter(program_id=program_id).exists()
+    assert not ScanRequest.objects.filter(program_id=program_id).exists()
