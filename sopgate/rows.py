@@ -38,7 +38,9 @@ def _converters(model: type[Model], using: str) -> list[tuple[int, list, object]
     return result
 
 
-def columns_of(model: type[Model], alias: str, using: str = DEFAULT_DB_ALIAS) -> str:
-    """`alias.column, ...` of the model's concrete fields, in the order `instance_from_row` reads them."""
+def columns_of(model: type[Model], alias: str = "", using: str = DEFAULT_DB_ALIAS) -> str:
+    """`alias.column, ...` (`column, ...` without an alias) of the model's concrete fields, in the order
+    `instance_from_row` reads them."""
     quote = connections[using].ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quote(field.column)}" for field in model._meta.concrete_fields)

@@ -16,7 +16,7 @@ from parts.models import Supplier
 
 from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
-from .rows import instance_from_row
+from .rows import columns_of, instance_from_row
 from .rules import Finding, Violation, findings_of, violations, violations_after
 from .rules.sql import batch
 from .selectors import open_blocker_rows
@@ -239,7 +239,7 @@ def _lock_sql(vendor: str) -> tuple[str, ...]:
     quote = connection.ops.quote_name
     program, request, blocker = Program._meta, ScanRequest._meta, Blocker._meta
     fingerprint = quote(blocker.get_field("fingerprint").column)
-    columns = ", ".join(quote(field.column) for field in program.concrete_fields)
+    columns = columns_of(Program)
     statements = [
         f"UPDATE {quote(program.db_table)} SET {quote(program.get_field('last_scanned_at').column)} = %(scan_now)s "
         f"WHERE {quote(program.pk.column)} = %(program)s RETURNING {columns}, "

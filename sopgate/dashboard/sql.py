@@ -22,6 +22,7 @@ from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
 from ..choices import Rule, Severity
 from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+from ..rows import columns_of
 from ..rules.sql import PART_RULES, PART_TERMS, Columns, default_need_date, sql_strings
 
 # --- Terms ---------------------------------------------------------------------------------------------
@@ -172,6 +173,13 @@ def _local_date(column: str, tzname: str) -> tuple[str, dict]:
 # `report.person` of a joined user `{a}`: the full name, else the username; NULL without a user.
 PERSON = "NULLIF(COALESCE(NULLIF(TRIM({a}.{first} || ' ' || {a}.{last}), ''), {a}.{username}), '')"
 
+
+def _person(alias: str) -> str:
+    """`PERSON` of the user joined as `alias`."""
+    user = Columns(get_user_model())
+    return PERSON.format(a=alias, first=user.first_name, last=user.last_name, username=user.username)
+
+
 # Whole days from the date `{earlier}` to the date `{later}`, none if negative, as each backend does date arithmetic.
 DAYS_SINCE = {
     "postgresql": "GREATEST({later} - {earlier}, 0)",
@@ -197,9 +205,8 @@ def _names() -> dict:
     }
     for term, template in TERMS.items():
         names[term] = f"({template.format_map(names)})"
-    user = names["user"]
     for name, alias in (("owner_name", "o"), ("co_owner_name", "co")):  # the gate statement's joins
-        names[name] = PERSON.format(a=alias, first=user.first_name, last=user.last_name, username=user.username)
+        names[name] = _person(alias)
     return names
 
 
@@ -221,13 +228,11 @@ def _capacity_statement(vendor: str, months: int) -> str:
 
 @cache
 def program_statement(vendor: str) -> str:
-    """The program whose code is `%s`: its columns and, as `owner_name`, its owner's `report.person` (NULL
-    without an owner)."""
+    """The program whose code is `%s`: its columns (`sopgate.rows.columns_of`) and, as `owner_name`, its owner's
+    `report.person` (NULL without an owner)."""
     program, user = Columns(Program, "pr"), Columns(get_user_model())
-    columns = ", ".join(getattr(program, field.name) for field in Program._meta.concrete_fields)
-    owner_name = PERSON.format(a="u", first=user.first_name, last=user.last_name, username=user.username)
     return (
-        f"SELECT {columns}, {owner_name} AS owner_name\nFROM {program.table}\n"
+        f"SELECT {columns_of(Program, program.alias)}, {_person('u')} AS owner_name\nFROM {program.table}\n"
         f"LEFT JOIN {user.table} u ON u.{user.id} = {program.owner}\nWHERE {program.code} = %s"
     )
 

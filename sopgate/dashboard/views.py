@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
@@ -19,6 +18,7 @@ from ..admin_badges import badge
 from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Program
 from ..selectors import program_readiness
+from ..templatetags.sopgate_pages import page_url
 from . import report, tables
 from .charts_page import program_charts
 from .gate import ProgramGate, program_gate
@@ -70,7 +70,7 @@ def program_list(request):
 
 def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
     """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
-    changelist = reverse("admin:sopgate_blocker_changelist")
+    changelist = page_url("admin:sopgate_blocker_changelist")
     program_query = urlencode({"open": "yes", "program__id__exact": program.pk})
     badges = {  # a dozen groups, two severities
         severity: tables.ascii_safe(badge(severity.label, "bad" if severity == Severity.BLOCKING else "warn"))
