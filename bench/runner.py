@@ -81,6 +81,24 @@ def count_queries(fn) -> tuple[int, object]:
     return len(ctx.captured_queries), value
 
 
+def captured_statements(fn) -> list[str]:
+    """The SQL that `fn` runs, as sent (parameters in place)."""
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return [query["sql"] for query in ctx.captured_queries]
+
+
+def replay(statements: list[str]) -> None:
+    """Run `statements` raw, one after the other, and fetch their rows: every result set of a query that holds
+    several statements, as the program page sends its reads (`sopgate.dashboard.sql.fetch_many`)."""
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
+            while cursor.nextset():
+                cursor.fetchall()
+
+
 def _verdict(entry: dict) -> str:
     if not entry["target"]:
         return "(no target)"
@@ -259,22 +277,14 @@ def run(args) -> dict:
         dashboard_url = f"/programs/{program.code}/"
         response = browser.get(dashboard_url)
         if response.status_code == 200 and b"placeholder" not in response.content:
-            with CaptureQueriesContext(connection) as ctx:
-                browser.get(dashboard_url)
-            statements = [q["sql"] for q in ctx.captured_queries]
-
-            def raw_dashboard():
-                with connection.cursor() as cursor:
-                    for sql in statements:
-                        cursor.execute(sql)
-                        cursor.fetchall()
 
             def page():
                 page_response = browser.get(dashboard_url)
                 assert page_response.status_code == 200
                 return page_response
 
-            record(cases, "dashboard", page, raw_dashboard, args.runs, len(statements))
+            statements = captured_statements(page)
+            record(cases, "dashboard", page, lambda: replay(statements), args.runs, len(statements))
         else:
             print("dashboard: the program page is not there yet; skipped")
 

@@ -9,6 +9,7 @@ look only at blocking blockers, at counts per rule, and at the dated blocker tha
 always includes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -61,19 +62,38 @@ class ProgramGate:
     groups: list[BlockerGroup]  # blocking rules first, then by rule, like `open_blockers`
 
 
-def program_gate(program: Program, *, today: date, items: dict, warnings_per_rule: int | None = None) -> ProgramGate:
+def gate_params(program: Program, *, today: date, warnings_per_rule: int | None = None) -> dict:
+    """The gate statement's parameters: the program, its SOP date, the page's date and the warnings to show per
+    rule (at least one: a row of each rule carries the rule's total)."""
+    if warnings_per_rule is None:
+        warnings_per_rule = WARNINGS_SHOWN_PER_RULE
+    day = connection.ops.adapt_datefield_value
+    return {
+        "program": program.pk,
+        "sop": day(program.sop_date),
+        "today": day(today),
+        "shown": max(1, warnings_per_rule),
+    }
+
+
+def program_gate(
+    program: Program,
+    *,
+    today: date,
+    items: dict,
+    warnings_per_rule: int | None = None,
+    fetch: Callable[[str, dict], list[tuple]] = sql.fetch,
+) -> ProgramGate:
     """Readiness and the open blockers to show, in one query.
 
     `items` are the item counts of `program_readiness` (`{"parts": {"total": n, "done": n}, "tests": ...,
     "handover_items": ...}`); the page has them from its charts' datasets (`charts_page.program_charts`).
+    `fetch` reads the statement's rows (`sql.fetch`, or the page's `sql.Prefetched`).
     """
-    if warnings_per_rule is None:
-        warnings_per_rule = WARNINGS_SHOWN_PER_RULE
-    shown_warnings = max(1, warnings_per_rule)  # at least one row per rule carries the rule's total
-    day = connection.ops.adapt_datefield_value
-    params = {"program": program.pk, "sop": day(program.sop_date), "today": day(today), "shown": shown_warnings}
+    params = gate_params(program, today=today, warnings_per_rule=warnings_per_rule)
+    shown_warnings = params["shown"]
     # Every blocking one in order, the one that clears last, and the shown warnings: what the forecast reads.
-    forecast_rows = list(map(BlockerRow._make, sql.fetch("gate", params)))
+    forecast_rows = list(map(BlockerRow._make, fetch("gate", params)))
     groups: list[BlockerGroup] = []
     blocking = Severity.BLOCKING.value
     for rule, rule_rows in groupby(forecast_rows, key=attrgetter("rule")):

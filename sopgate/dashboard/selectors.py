@@ -4,6 +4,7 @@ programs, parts, tests or items; decision, readiness and forecast follow `sopgat
 import math
 from calendar import monthrange
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -140,6 +141,11 @@ def program_with_owner_name(code: str) -> Program | None:
 # request, and compiling them through the ORM cost as much as running them.
 
 
+TREND_DAYS = 90  # the trend chart's days
+# How a selector reads a statement's rows: `sql.fetch`, or the program page's `sql.Prefetched`.
+Fetch = Callable[[str, dict], list[tuple]]
+
+
 class TrendPoint(NamedTuple):
     """A daily `ReadinessSnapshot`, the columns the trend chart and its table show."""
 
@@ -160,9 +166,9 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.1"))
 
 
-def readiness_trend(program: Program, *, days: int = 90) -> list[TrendPoint]:
+def readiness_trend(program: Program, *, days: int = TREND_DAYS, fetch: Fetch = sql.fetch) -> list[TrendPoint]:
     """The last `days` snapshots, oldest first."""
-    rows = sql.fetch("trend", {"program": program.pk, "trend_days": days})
+    rows = fetch("trend", {"program": program.pk, "trend_days": days})
     return [TrendPoint(day, decision, _decimal(pct), *rest) for day, decision, pct, *rest in reversed(rows)]
 
 
@@ -182,10 +188,10 @@ class PartCounts:
         return sum(self.by_ppap_status.values())
 
 
-def part_counts(program: Program) -> PartCounts:
+def part_counts(program: Program, *, fetch: Fetch = sql.fetch) -> PartCounts:
     """Parts per PPAP status and parts done for readiness, in one query."""
     counts, done = {}, 0
-    for status, n, n_done in sql.fetch("ppap", sql.page_params(program)):
+    for status, n, n_done in fetch("ppap", sql.page_params(program)):
         counts[status] = n
         done += n_done
     return PartCounts({status.value: counts.get(status.value, 0) for status in PPAPStatus}, done)
@@ -233,14 +239,14 @@ class CapacityCoverage:
     bottleneck: Bottleneck | None
 
 
-def capacity_coverage(program: Program) -> CapacityCoverage:
+def capacity_coverage(program: Program, *, fetch: Fetch = sql.fetch) -> CapacityCoverage:
     """For each ramp month: which parts' confirmed capacity meets that month's weekly demand, in three queries.
 
     Same arithmetic as the capacity_shortfall rule, month by month instead of at the peak only:
     capacity_per_week × days_in_month ≥ planned_vehicles × qty_per_vehicle × 7, compared without division.
     """
     params = sql.page_params(program)
-    steps = [(month, vehicles, monthrange(month.year, month.month)[1]) for month, vehicles in sql.fetch("ramp", params)]
+    steps = [(month, vehicles, monthrange(month.year, month.month)[1]) for month, vehicles in fetch("ramp", params)]
     if not steps:
         return CapacityCoverage([], None)
     parts, unconfirmed, bottleneck_vehicles, *covered = sql.fetch_capacity(
@@ -258,7 +264,7 @@ def capacity_coverage(program: Program) -> CapacityCoverage:
         )
         for (month, vehicles, days), n in zip(steps, covered, strict=True)
     ]
-    bottleneck = sql.fetch("bottleneck", params)
+    bottleneck = fetch("bottleneck", params)
     return CapacityCoverage(months, Bottleneck(*bottleneck[0]) if bottleneck else None)
 
 
@@ -273,10 +279,10 @@ class PhaseRow:
         return sum(self.by_status.values())
 
 
-def tests_by_phase_and_status(program: Program) -> list[PhaseRow]:
+def tests_by_phase_and_status(program: Program, *, fetch: Fetch = sql.fetch) -> list[PhaseRow]:
     """Required validation tests (the ones that count for SOP) per phase and status."""
     counts = defaultdict(dict)
-    for phase, status, n in sql.fetch("tests", {"program": program.pk}):
+    for phase, status, n in fetch("tests", {"program": program.pk}):
         counts[phase][status] = n
     return [
         PhaseRow(phase.value, phase.label, {s.value: counts[phase.value].get(s.value, 0) for s in TestStatus})
@@ -304,8 +310,8 @@ class AreaProgress(NamedTuple):
         return readiness_percent(self.done_items, self.required_items)
 
 
-def handover_progress(program: Program, *, today: date) -> list[AreaProgress]:
-    return [AreaProgress._make(row) for row in sql.fetch("handover", sql.page_params(program, today))]
+def handover_progress(program: Program, *, today: date, fetch: Fetch = sql.fetch) -> list[AreaProgress]:
+    return [AreaProgress._make(row) for row in fetch("handover", sql.page_params(program, today))]
 
 
 class SupplierScore(NamedTuple):
@@ -333,7 +339,7 @@ class SupplierScore(NamedTuple):
         return bool(self.late or self.stale or self.blocking or self.warnings or self.promises_broken)
 
 
-def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
+def supplier_scorecard(program: Program, *, today: date, fetch: Fetch = sql.fetch) -> list[SupplierScore]:
     """Per supplier of the program: late parts, stale updates, promises kept and open blockers, in one query;
     worst first (late parts, then broken promises, then stale updates, then other open blockers, then by code),
     so the suppliers without issues come last.
@@ -341,4 +347,4 @@ def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
     A promise is settled when the part has arrived or its promised date has passed; it is kept when the part
     arrived on or before the promised date on record. Open parts whose promised date is still ahead don't count.
     """
-    return list(map(SupplierScore._make, sql.fetch("suppliers", sql.page_params(program, today))))
+    return list(map(SupplierScore._make, fetch("suppliers", sql.page_params(program, today))))

@@ -9,11 +9,13 @@ CASE rather than FILTER, the one timestamp-to-date conversion is written by the 
 date difference (a blocker's days open, `DAYS_SINCE`) is written out for each of the two.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 
 from parts.choices import PPAPStatus
@@ -260,6 +262,55 @@ def fetch(kind: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(statements[kind], {**fixed, **params})
         return cursor.fetchall()
+
+
+def one_round_trip() -> bool:
+    """Whether `fetch_many` sends its statements together: on PostgreSQL through psycopg 3 binding parameters on
+    the client (Django's default), which sends a query with the simple protocol; the server runs each of its
+    statements and returns a result set for each. Server-side binding (a prepared statement) takes one."""
+    return connection.vendor == "postgresql" and is_psycopg3 and not connection.features.uses_server_side_binding
+
+
+@cache
+def _joined(vendor: str, tzname: str, kinds: tuple[str, ...]) -> str:
+    statements, _ = _statements(vendor, tzname)
+    return ";\n".join(statements[kind] for kind in kinds)
+
+
+def fetch_many(kinds: Sequence[str], params: dict) -> dict[str, list[tuple]]:
+    """The rows of several of the `STATEMENTS` taking the same parameters, by name: in one round trip where
+    the database allows it (`one_round_trip`), else one after the other. The program page waits for the server
+    once instead of eight times (about 1 ms less on loopback, a round trip each less over a network)."""
+    kinds = tuple(kinds)
+    if not one_round_trip():
+        return {kind: fetch(kind, params) for kind in kinds}
+    tzname = timezone.get_current_timezone_name()
+    _, fixed = _statements(connection.vendor, tzname)
+    rows = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_joined(connection.vendor, tzname, kinds), {**fixed, **params})
+        for kind in kinds:
+            rows[kind] = cursor.fetchall()
+            cursor.nextset()
+    return rows
+
+
+class Prefetched:
+    """A `fetch` answered from statements read beforehand in one go (`fetch_many`): asked for one of them with
+    parameters that agree with the ones it was read with, it returns those rows; anything else it runs."""
+
+    def __init__(self, kinds: Sequence[str], params: dict):
+        self.params = params
+        self.rows = fetch_many(kinds, params)
+
+    def __call__(self, kind: str, params: dict) -> list[tuple]:
+        rows = self.rows.get(kind)
+        if rows is None or any(self.params.get(name, _ABSENT) != value for name, value in params.items()):
+            return fetch(kind, params)
+        return rows
+
+
+_ABSENT = object()
 
 
 def fetch_capacity(params: dict, steps: list[tuple[int, int]]) -> tuple:
