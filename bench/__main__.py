@@ -2,7 +2,7 @@
 
 Every figure is a ratio against a baseline measured in the same run on the same data, because these machines
 are shared and noisy. Each case: a warm-up, then the median of at least 7 timed runs of the case and of its
-baseline, alternated, for at least a second (bench.runner.MIN_SECONDS_PER_CASE), and the case's query count.
+baseline, alternated, for at least 3 s (bench.runner.MIN_SECONDS_PER_CASE), and the case's query count.
 Prints a table and writes bench/results.json (bench/results-oem.json at OEM size).
 """
 

@@ -169,10 +169,10 @@ def _done_items(program: Program) -> tuple[int, int, dict]:
 
 
 def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, str]:
-    blocking = [b for b in blockers if b.severity == Severity.BLOCKING]
-    unknown = [
-        b for b in blocking if b.rule in FORECAST_UNKNOWN_RULES or (b.rule == Rule.PART_LATE and b.clear_by is None)
-    ]
+    # The members looked up once: the program page passes ~600 blockers, and an enum member is a descriptor.
+    blocking_value, late_value = Severity.BLOCKING.value, Rule.PART_LATE.value
+    blocking = [b for b in blockers if b.severity == blocking_value]
+    unknown = [b for b in blocking if b.rule in FORECAST_UNKNOWN_RULES or (b.rule == late_value and b.clear_by is None)]
     if unknown:
         first = unknown[0]
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""

@@ -83,14 +83,13 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
             f'<div class="sg-group">\n<h3 id="rule-{group.rule}">{badge} {rule_label} '
             f'<span class="sg-count">({group.total})</span></h3>\n{BLOCKER_TABLE_HEAD}'
         )
-        for row in group.rows:
-            label, message = next(labels), next(messages)
-            head, tail = urls[row.object_type]
-            html.append(
-                f'<tr><th scope="row"><a href="{head}{row.object_id}{tail}" class="sg-blocker-link">{label}</a></th>'
-                f'<td>{owners[row.owners]}</td><td class="sg-num">{row.age_days} d</td>'
-                f'<td title="{message}">{message.removeprefix(f"{label}: ")}</td></tr>'
-            )
+        # `labels` and `messages` run on through every group: this group's rows take the next of each.
+        html += [
+            f'<tr><th scope="row"><a href="{urls[row.object_type][0]}{row.object_id}{urls[row.object_type][1]}" '
+            f'class="sg-blocker-link">{label}</a></th><td>{owners[row.owners]}</td>'
+            f'<td class="sg-num">{row.age_days} d</td><td title="{message}">{message.removeprefix(f"{label}: ")}</td></tr>'
+            for row, label, message in zip(group.rows, labels, messages, strict=False)
+        ]
         html.append("</tbody>\n</table></div>\n")
         if group.not_shown:
             html.append(
