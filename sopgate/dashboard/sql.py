@@ -10,7 +10,7 @@ date difference (a blocker's days open, `DAYS_SINCE`) is written out for each of
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from functools import cache
 
 from django.contrib.auth import get_user_model
@@ -19,13 +19,12 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 
 from parts.choices import PPAPStatus
-from parts.models import Part, Supplier
-from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+from parts.models import Supplier
 
 from ..choices import Rule, Severity
-from ..models import Blocker, Program, RampStep, ReadinessSnapshot
+from ..models import Blocker, Program, ReadinessSnapshot
 from ..rows import columns_of
-from ..rules.sql import PART_RULES, PART_TERMS, Columns, default_need_date, sql_strings
+from ..rules.sql import PART_RULES, PART_TERMS, Columns, program_params, sql_strings, tables
 
 # --- Terms ---------------------------------------------------------------------------------------------
 #
@@ -191,12 +190,8 @@ DAYS_SINCE = {
 
 def _names() -> dict:
     names = {
-        "part": Columns(Part, "p"),
+        **tables(),  # part, test, item, checklist, ramp: named and aliased as in the gate's statements
         "supplier": Columns(Supplier, "s"),
-        "ramp": Columns(RampStep, "r"),
-        "test": Columns(ValidationTest, "t"),
-        "checklist": Columns(HandoverChecklist, "c"),
-        "item": Columns(HandoverItem, "i"),
         "blocker": Columns(Blocker, "b0"),
         "last": Columns(Blocker, "b1"),
         "snapshot": Columns(ReadinessSnapshot, "rs"),
@@ -240,20 +235,9 @@ def program_statement(vendor: str) -> str:
 
 
 def page_params(program: Program, today: date | None = None) -> dict:
-    """The parameters of the statements: the program's dates and limits as of `today` (default: today)."""
-    if today is None:
-        today = timezone.localdate()
-    ops = connection.ops
-    day = ops.adapt_datefield_value
-    stale_before = timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
-    return {
-        "program": program.pk,
-        "today": day(today),
-        "sop": day(program.sop_date),
-        "default_need_date": day(default_need_date(program)),
-        "at_risk_horizon": day(today + timedelta(days=program.at_risk_days)),
-        "stale_before": ops.adapt_datetimefield_value(stale_before),
-    }
+    """The parameters of the statements: the program's dates and limits as of `today` (default: today), as the
+    gate's statements take them (`sopgate.rules.sql.program_params`)."""
+    return program_params(program, timezone.localdate() if today is None else today)
 
 
 def fetch(kind: str, params: dict) -> list[tuple]:

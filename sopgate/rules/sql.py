@@ -205,7 +205,8 @@ def _with_rules(select: str, rules: dict[str, str], names: dict) -> str:
     return select.format_map({**names, "rules": " + ".join(flags), "any_rule": any_rule})
 
 
-def _tables() -> dict[str, Columns]:
+def tables() -> dict[str, Columns]:
+    """The tables the statements read, by the name and alias they use (the program page's too)."""
     return {
         "part": Columns(Part, "p"),
         "test": Columns(ValidationTest, "t"),
@@ -218,7 +219,7 @@ def _tables() -> dict[str, Columns]:
 @cache
 def _statements(vendor: str) -> dict[str, str]:
     names = {
-        **_tables(),
+        **tables(),
         "rejected": sql_strings([PPAPStatus.REJECTED]),
         "interim_approved": sql_strings([PPAPStatus.INTERIM_APPROVED]),
         "accepted": sql_strings(PPAP_ACCEPTED),
@@ -279,26 +280,36 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
-def statement_params(program: Program, today: date, peak=None) -> dict:
-    """The parameters of the statements: the program's dates and limits as of `today`, and the peak step of its
-    ramp plan (a `sopgate.rules.PeakDemand`, None without a plan)."""
+def program_params(program: Program, today: date) -> dict:
+    """What every statement about a program as of `today` may take: the program, the day, its SOP date, the need
+    date of a part without one, the at-risk horizon and the stale-update cut-off (the gate's statements here and
+    the program page's, `sopgate.dashboard.sql`)."""
     ops = connection.ops
     day = ops.adapt_datefield_value
     return {
         "program": program.pk,
-        "peak_days": peak.days_in_month if peak else None,
-        "peak_vehicles_times_7": peak.planned_vehicles * 7 if peak else None,
         "today": day(today),
         "sop": day(program.sop_date),
         "default_need_date": day(default_need_date(program)),
         "at_risk_horizon": day(today + timedelta(days=program.at_risk_days)),
+        "stale_before": ops.adapt_datetimefield_value(
+            timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
+        ),
+    }
+
+
+def statement_params(program: Program, today: date, peak=None) -> dict:
+    """The parameters of the statements: `program_params`, the rules' other limits, and the peak step of the
+    program's ramp plan (a `sopgate.rules.PeakDemand`, None without a plan)."""
+    day = connection.ops.adapt_datefield_value
+    return {
+        **program_params(program, today),
+        "peak_days": peak.days_in_month if peak else None,
+        "peak_vehicles_times_7": peak.planned_vehicles * 7 if peak else None,
         "at_risk_days": program.at_risk_days,
         "at_risk_days_modifier": f"-{program.at_risk_days} days",
         "ppap_need_before": day(today + timedelta(days=program.ppap_lead_days)),
         "interim_limit": day(interim_limit(program)),
-        "stale_before": ops.adapt_datetimefield_value(
-            timezone.make_aware(datetime.combine(today - timedelta(days=program.stale_update_days), time.min))
-        ),
     }
 
 
@@ -327,7 +338,7 @@ def batch(
         if ids is not None:
             # Ids are written into the statement: they are ints (int() refuses anything else), and one
             # parameter per id would make the statement as long anyway.
-            id_column = _tables()[table].id
+            id_column = tables()[table].id
             sql += f" AND {id_column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
         sqls.append(sql)
     one_round_trip = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
