@@ -189,7 +189,9 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     label_x, clip_at, bar_h = label_width - 8, label_width // 8, row_h - 10
     labels = escape_all([row.label for row in rows])  # one pass for the whole column (see `tables.escape_all`)
     ends = escape_all([row.note or text for row, text in zip(rows, total_texts, strict=True)])
-    for i, (row, total, total_text, label, end) in enumerate(zip(rows, totals, total_texts, labels, ends, strict=True)):
+    for i, (row, total, total_text, label, end_text) in enumerate(
+        zip(rows, totals, total_texts, labels, ends, strict=True)
+    ):
         y = top + i * row_h
         text_y, bar_y = y + 18, y + 5
         clipped = label if len(row.label) <= clip_at else escape_text(_clip(row.label, clip_at))
@@ -199,14 +201,16 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
         )
         stacked = len(row.segments) > 1
         # Whole units: each segment ends where the running total ends, rounded, so stacked segments meet
-        # without a gap; a segment is at least 2 units wide, so the smallest value stays visible.
+        # without a gap and the bar ends where its total does. A segment is drawn at least 2 units wide, so the
+        # smallest value stays visible (over the start of the next one, if any).
         x = label_width
         running = 0
         for segment_label, value, tone in row.segments:
             if value <= 0:
                 continue
             running += value
-            w = max(label_width + round(width_per_unit * running) - x, 2)
+            end = label_width + round(width_per_unit * running)
+            w = max(end - x, 2)
             value_text = _count(value) if type(value) is int else _fmt(value)  # counts, nearly always
             share = f" ({_percent(value, total)} % of {total_text})" if stacked else ""
             add(
@@ -215,8 +219,8 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             )
             if stacked and w > 34:
                 add(f'<text x="{x + w // 2}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
-            x += w
-        add(f'<text x="{x + 6}" y="{text_y}" class="sg-value">{end}</text>')
+            x = end
+        add(f'<text x="{max(x, label_width + 2) + 6}" y="{text_y}" class="sg-value">{end_text}</text>')
     if legend_entries:
         _legend(svg, svg.height, legend_entries)
     return svg.render(tones)

@@ -7,10 +7,12 @@ offset goes through `_minus_days`.
 """
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 
 from parts.choices import PPAP_ACCEPTED, PPAPStatus
@@ -327,9 +329,7 @@ def batch(
     statements (with their parameters in `params`) to run before, in the same round trip; their rows come
     first (none for a statement that returns none).
 
-    On PostgreSQL the statements go in one round trip: the driver binds the parameters on the client (Django's
-    default) and the server returns one result set per statement. SQLite, and PostgreSQL with server-side
-    binding (which takes one statement at a time), run them one by one."""
+    On PostgreSQL the statements go in one round trip (`results_of`)."""
     statements = _statements(connection.vendor)
     sqls = list(first)
     for kind in kinds:
@@ -341,21 +341,34 @@ def batch(
             id_column = tables()[table].id
             sql += f" AND {id_column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
         sqls.append(sql)
-    one_round_trip = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
-        "server_side_binding"
-    )
+    return results_of(sqls, params)
+
+
+def one_round_trip() -> bool:
+    """Whether several statements can go to the database as one query: on PostgreSQL through psycopg 3 binding
+    the parameters on the client (Django's default), which sends it with the simple protocol; the server runs the
+    statements one after the other and returns a result set for each. Server-side binding (a prepared statement)
+    takes one statement at a time, and so does SQLite."""
+    return connection.vendor == "postgresql" and is_psycopg3 and not connection.features.uses_server_side_binding
+
+
+def results_of(statements: Sequence[str], params) -> list[list[tuple]]:
+    """The rows of each of `statements`, all run with `params` (none for a statement that returns none): in one
+    round trip where the database allows it (`one_round_trip`), else one by one."""
     with connection.cursor() as cursor:
-        if not one_round_trip:
+        if not one_round_trip():
             results = []
-            for sql in sqls:
+            for sql in statements:
                 cursor.execute(sql, params)
                 results.append(_rows(cursor))
             return results
-        cursor.execute(";\n".join(sqls), params)
+        cursor.execute(";\n".join(statements), params)
         results = [_rows(cursor)]
         while cursor.nextset():
             results.append(_rows(cursor))
-        return results
+    if len(results) != len(statements):  # a statement holding a ";" of its own would shift every result after it
+        raise RuntimeError(f"{len(statements)} statements returned {len(results)} result sets")
+    return results
 
 
 def _rows(cursor) -> list[tuple]:

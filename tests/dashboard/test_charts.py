@@ -1,3 +1,5 @@
+import re
+
 from sopgate.dashboard.charts import BarRow, LineSeries, Segment, bar_chart, line_chart
 
 
@@ -47,3 +49,23 @@ def test_line_chart_marks_each_point_and_handles_gaps_and_no_data():
     assert 'stroke-dasharray="6 4"' in svg
     empty = line_chart(title="Trend", x_labels=[], series=[LineSeries("Readiness %", [])], unit="%")
     assert "No data yet" in empty
+
+
+def test_bars_end_where_their_totals_do_and_leave_room_for_the_label_after_them():
+    # The longest bar ends in six values too small to see, each drawn 2 units wide: the bar must still end where
+    # its total does, and the total written after it must stay inside the chart.
+    tiny = [Segment(f"Tiny {n}", 1, "bad") for n in range(6)]
+    svg = bar_chart(
+        title="Geometry",
+        rows=[BarRow("Big", [Segment("Most", 5000, "good"), *tiny]), BarRow("Small", [Segment("One", 1, "good")])],
+        unit="parts",
+    )
+    bars = [(int(x), int(w)) for x, w in re.findall(r'<rect x="(\d+)" y="\d+" width="(\d+)" height="18"', svg)]
+    assert len(bars) == 8 and all(w >= 2 for _, w in bars)
+    assert bars[0][0] == 190  # the default label width: bars start right after the labels
+    totals = [(int(x), text) for x, text in re.findall(r'<text x="(\d+)" y="\d+" class="sg-value">([^<]+)</text>', svg)]
+    assert [text for _, text in totals] == ["5,006", "1"]
+    end_room = 12 + 7.6 * len("5,006")  # what the chart keeps free for the longest end label
+    assert max(x + w for x, w in bars[:7]) <= 640 - end_room + 2
+    assert all(x + 7.6 * len(text) <= 640 for x, text in totals)
+    assert bars[7] == (190, 2)  # the smallest bar is still drawn

@@ -8,9 +8,9 @@ from django.utils.html import escape
 
 from parts.choices import PPAPStatus
 from sopgate.dashboard.gate import WARNINGS_SHOWN_PER_RULE
-from sopgate.dashboard.sql import one_round_trip
 from sopgate.dashboard.tables import escape_text
 from sopgate.models import Program
+from sopgate.rules.sql import one_round_trip
 from sopgate.selectors import program_readiness
 from sopgate.services import program_scan
 from tests.dashboard.conftest import build_program
