@@ -211,7 +211,7 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             running += value
             end = label_width + round(width_per_unit * running)
             w = max(end - x, 2)
-            value_text = _count(value) if type(value) is int else _fmt(value)  # counts, nearly always
+            value_text = _fmt(value)
             share = f" ({_percent(value, total)} % of {total_text})" if stacked else ""
             add(
                 f'<g class="sg-mark"><title>{label} &mdash; {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'

@@ -9,7 +9,6 @@ look only at blocking blockers, at counts per rule, and at the dated blocker tha
 always includes.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -22,7 +21,7 @@ from ..choices import Rule, Severity
 from ..models import Program
 from ..selectors import Readiness, _forecast
 from . import sql
-from .selectors import decision_for, readiness_percent
+from .selectors import Fetch, decision_for, readiness_percent
 
 WARNINGS_SHOWN_PER_RULE = 25
 
@@ -82,7 +81,7 @@ def program_gate(
     today: date,
     items: dict,
     warnings_per_rule: int | None = None,
-    fetch: Callable[[str, dict], list[tuple]] = sql.fetch,
+    fetch: Fetch = sql.fetch,
 ) -> ProgramGate:
     """Readiness and the open blockers to show, in one query.
 
