@@ -3,6 +3,7 @@
 from datetime import date, datetime, time
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from parts.bulk import bulk_insert_columns
@@ -165,3 +166,35 @@ def test_a_model_that_sets_its_own_values_on_save_is_not_inserted_column_by_colu
     # Part has auto_now fields: storing the given values as they are would skip them.
     with pytest.raises(ValueError):
         bulk_insert_columns(Part, {"part_number": ["X"]}, constants={})
+
+
+def test_deleting_a_user_keeps_their_updates_and_history_without_them(later):
+    # The actor columns carry no database constraint (parts.models.Part.history): Django's SET_NULL clears them.
+    part = PartFactory()
+    sam = SupplierUserFactory(supplier=part.supplier).user
+    later(10)
+    supplier_updates_apply(actor=sam, items=[{"part_id": part.pk, "promised_date": date(2027, 3, 1)}])
+    sam_id = sam.pk
+
+    sam.delete()
+
+    assert list(SupplierUpdate.objects.filter(part=part).values_list("reported_by_id", "promised_date")) == [
+        (None, date(2027, 3, 1))
+    ]
+    assert not part.history.filter(history_user_id=sam_id).exists()
+    assert part.history.filter(history_user_id=None, promised_date=date(2027, 3, 1)).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite checks foreign keys at commit")
+def test_an_update_for_a_missing_part_fails_at_the_statement_not_at_commit():
+    # The part's foreign key is checked as the row is written, not deferred to the commit (where PostgreSQL
+    # checks row by row at twice the cost). The test's own transaction never commits: a deferred check would
+    # never fail here.
+    missing = (Part.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    reported = {"promised_date": [None], "ppap_status": [""], "capacity_per_week": [None], "tooling_stage": [""]}
+    with pytest.raises(IntegrityError, match="part_id"), transaction.atomic():
+        bulk_insert_columns(
+            SupplierUpdate,
+            {"part_id": [missing], **reported, "note": ["x"]},
+            constants={"reported_by_id": None, "reported_at": timezone.now()},
+        )
