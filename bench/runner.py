@@ -124,7 +124,7 @@ def record(results, name, case, baseline, runs, rows):
     }
     entry = results[name]
     print(
-        f"{name:<16} {entry['median_s'] * 1000:>10.1f} {entry['baseline_median_s'] * 1000:>10.1f} "
+        f"{name:<26} {entry['median_s'] * 1000:>10.1f} {entry['baseline_median_s'] * 1000:>10.1f} "
         f"{entry['ratio']:>7.2f} {('≤ ' + str(entry['target'])) if entry['target'] else '':>7} "
         f"{queries:>8} {rows:>8} {cpu * 1000:>8.1f} {base_cpu * 1000:>8.1f}  {_verdict(entry)}",
         flush=True,
@@ -170,7 +170,7 @@ def run(args) -> dict:
         results: dict = {"cases": {}}
         cases = results["cases"]
         print(
-            f"\n{'case':<16} {'median ms':>10} {'base ms':>10} {'ratio':>7} {'target':>7} {'queries':>8} {'rows':>8} {'cpu ms':>8} {'base cpu':>8}"
+            f"\n{'case':<26} {'median ms':>10} {'base ms':>10} {'ratio':>7} {'target':>7} {'queries':>8} {'rows':>8} {'cpu ms':>8} {'base cpu':>8}"
         )
 
         # --- scan: every rule for one program vs one hand-written statement ---------------------------
