@@ -15,8 +15,6 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db import connection
-
 from ..choices import Rule, Severity
 from ..models import Program
 from ..selectors import Readiness, _forecast
@@ -62,17 +60,12 @@ class ProgramGate:
 
 
 def gate_params(program: Program, *, today: date, warnings_per_rule: int | None = None) -> dict:
-    """The gate statement's parameters: the program, its SOP date, the page's date and the warnings to show per
-    rule (at least one: a row of each rule carries the rule's total)."""
+    """The gate statement's parameters: the program's as of `today` (`sql.page_params`, which the page's other
+    statements take too) and the warnings to show per rule (at least one: a row of each rule carries the rule's
+    total)."""
     if warnings_per_rule is None:
         warnings_per_rule = WARNINGS_SHOWN_PER_RULE
-    day = connection.ops.adapt_datefield_value
-    return {
-        "program": program.pk,
-        "sop": day(program.sop_date),
-        "today": day(today),
-        "shown": max(1, warnings_per_rule),
-    }
+    return {**sql.page_params(program, today), "shown": max(1, warnings_per_rule)}
 
 
 def program_gate(

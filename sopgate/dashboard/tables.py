@@ -85,10 +85,11 @@ def blocker_groups(groups, *, change_urls: dict[str, str]) -> SafeString:
         )
         # `labels` and `messages` run on through every group: this group's rows take the next of each.
         html += [
-            f'<tr><th scope="row"><a href="{urls[row.object_type][0]}{row.object_id}{urls[row.object_type][1]}" '
+            f'<tr><th scope="row"><a href="{head}{row.object_id}{tail}" '
             f'class="sg-blocker-link">{label}</a></th><td>{owners[row.owners]}</td>'
             f'<td class="sg-num">{row.age_days} d</td><td title="{message}">{message.removeprefix(f"{label}: ")}</td></tr>'
             for row, label, message in zip(group.rows, labels, messages, strict=False)
+            for head, tail in (urls[row.object_type],)  # the row's URL pair, looked up once
         ]
         html.append("</tbody>\n</table></div>\n")
         if group.not_shown:

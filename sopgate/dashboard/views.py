@@ -94,8 +94,9 @@ PAGE_STATEMENTS = ("gate", "suppliers", "ppap", "bottleneck", "handover", "tests
 
 
 def page_reads_params(program: Program, *, today: date) -> dict:
-    """What the page's statements take, all of them: the program's dates and limits, the gate's, the trend's days."""
-    return {**sql.page_params(program, today), **gate_params(program, today=today), "trend_days": TREND_DAYS}
+    """What the page's statements take, all of them: the gate's (the program's dates and limits, and the warnings
+    shown per rule) and the trend's days."""
+    return {**gate_params(program, today=today), "trend_days": TREND_DAYS}
 
 
 def page_reads(program: Program, *, today: date) -> sql.Prefetched:
