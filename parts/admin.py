@@ -11,6 +11,7 @@ from sopgate.admin_badges import badge
 
 from . import services
 from .choices import PPAPStatus
+from .forms import PartForm, SupplierForm
 from .models import Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import PartResource, import_error_messages
 from .selectors import parts_with_status
@@ -26,6 +27,7 @@ PPAP_TONES = {
 
 @admin.register(Supplier)
 class SupplierAdmin(SimpleHistoryAdmin):
+    form = SupplierForm
     list_display = ["code", "name", "country", "is_active", "part_count"]
     list_filter = ["is_active", "country"]
     search_fields = ["code", "name"]
@@ -73,6 +75,7 @@ class LateFilter(admin.SimpleListFilter):
 
 @admin.register(Part)
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    form = PartForm
     resource_classes = [PartResource]
     list_display = [
         "part_number",

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from sopgate.validators import MAX_QTY_PER_VEHICLE, NOT_A_SUPPLIER_USER, PLANNING_DATE
+
 from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
@@ -26,7 +28,12 @@ def _alert_emails_validator(value) -> None:
 class Supplier(models.Model):
     code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(max_length=200)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code, e.g. DE.")
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code in capitals, e.g. DE.")],
+        help_text="ISO 3166 alpha-2 code, e.g. DE.",
+    )
     alert_emails = models.JSONField(default=list, blank=True, validators=[_alert_emails_validator])
     is_active = models.BooleanField(default=True)
 
@@ -61,15 +68,24 @@ class Part(models.Model):
     name = models.CharField(max_length=200)
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="parts")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_parts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_parts",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
     criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.STANDARD)
-    qty_per_vehicle = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
-    need_date = models.DateField(null=True, blank=True, help_text="Empty = SOP minus the program's part lead days.")
-    promised_date = models.DateField(
-        null=True, blank=True, help_text="Supplier-committed arrival of PPAP-conform parts."
+    qty_per_vehicle = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QTY_PER_VEHICLE)]
     )
-    received_on = models.DateField(null=True, blank=True)
+    need_date = models.DateField(
+        null=True, blank=True, validators=PLANNING_DATE, help_text="Empty = SOP minus the program's part lead days."
+    )
+    promised_date = models.DateField(
+        null=True, blank=True, validators=PLANNING_DATE, help_text="Supplier-committed arrival of PPAP-conform parts."
+    )
+    received_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     ppap_status = models.CharField(
         "PPAP status", max_length=20, choices=PPAPStatus.choices, default=PPAPStatus.NOT_SUBMITTED
     )
@@ -77,9 +93,13 @@ class Part(models.Model):
         "PPAP level", default=DEFAULT_PPAP_LEVEL, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     ppap_due_date = models.DateField(
-        "PPAP due date", null=True, blank=True, help_text="Empty = need date minus the program's PPAP lead days."
+        "PPAP due date",
+        null=True,
+        blank=True,
+        validators=PLANNING_DATE,
+        help_text="Empty = need date minus the program's PPAP lead days.",
     )
-    interim_expires_on = models.DateField(null=True, blank=True)
+    interim_expires_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, default=ToolingStage.NOT_STARTED)
     capacity_per_week = models.PositiveIntegerField(null=True, blank=True, help_text="Supplier-confirmed run@rate.")
     last_supplier_update_at = models.DateTimeField(null=True, blank=True)
@@ -129,7 +149,7 @@ class SupplierUpdate(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     reported_at = models.DateTimeField()
-    promised_date = models.DateField(null=True, blank=True)
+    promised_date = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     ppap_status = models.CharField(max_length=20, choices=PPAPStatus.choices, blank=True)
     capacity_per_week = models.PositiveIntegerField(null=True, blank=True)
     tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, blank=True)

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
-from .choices import PPAPStatus
+from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
 from .models import IdempotencyRecord, Part, SupplierUpdate
 from .signals import program_data_changed
 
@@ -52,6 +52,40 @@ class LockedParts(NamedTuple):
     # Part id -> (program code, part number, revision), as locked: what an echo of the updates shows of the part.
     names: dict[int, tuple[str, str, str]]
     program_ids: set[int]
+    ppap_statuses: dict[int, str]  # part id -> its PPAP status, as locked
+
+
+def part_program_change_refusal(part: Part, program_id: int | None) -> str | None:
+    """Why `part` may not move to the program with id `program_id`, or None: its validation tests stay in its
+    program (a test and its part are in one program), so a part with tests does not move."""
+    if part.pk is None or program_id is None or program_id == part.program_id:
+        return None
+    tests = part.validation_tests.count()
+    if not tests:
+        return None
+    return (
+        f"{part.part_number} rev {part.revision} has {tests} validation test{'s' if tests != 1 else ''} in its "
+        "program; move or delete them before moving the part."
+    )
+
+
+def supplier_ppap_refusal(current: str, reported: str) -> str | None:
+    """Why a supplier may not report PPAP status `reported` for a part whose status is `current`, or None.
+
+    The decisions are the customer's: a supplier never sets approved, interim-approved or rejected, never moves a
+    part away from an approval (nor an interim one), and answers a rejection only by submitting again."""
+    if reported in PPAP_CUSTOMER_DECISIONS:
+        return (
+            f"Suppliers may not set '{reported}': approving or rejecting a PPAP is the customer's decision. "
+            "Report 'submitted' when the PPAP is handed in."
+        )
+    if reported == current:
+        return None
+    if current in (PPAPStatus.APPROVED, PPAPStatus.INTERIM_APPROVED):
+        return f"The PPAP is {PPAPStatus(current).label.lower()}: only the customer can change its status."
+    if current == PPAPStatus.REJECTED and reported != PPAPStatus.SUBMITTED:
+        return "The PPAP was rejected: report 'submitted' when it is handed in again."
+    return None
 
 
 class AppliedUpdates(NamedTuple):
@@ -77,13 +111,14 @@ def parts_lock(part_ids: Iterable[int], *, within: QuerySet[Part] | None = None)
         queryset.select_for_update(of=("self",))
         .filter(pk_in(Part, set(part_ids)))
         .order_by("pk")
-        .values_list("pk", "program_id", "program__code", "part_number", "revision")
+        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status")
     )
-    names, program_ids = {}, set()
-    for pk, program_id, code, number, revision in rows:
+    names, program_ids, ppap_statuses = {}, set(), {}
+    for pk, program_id, code, number, revision, ppap_status in rows:
         names[pk] = (code, number, revision)
         program_ids.add(program_id)
-    return LockedParts(names, program_ids)
+        ppap_statuses[pk] = ppap_status
+    return LockedParts(names, program_ids, ppap_statuses)
 
 
 def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> AppliedUpdates:

@@ -64,10 +64,17 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """The gate's own records: written by scans and jobs only. Not deletable either: a deleted blocker would be
+    opened again by the next scan and alert its owner a second time; a deleted digest record would send the
+    digest again."""
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -1,13 +1,14 @@
 """The gate's own records: programs and their ramp plan, blockers, snapshots and the outboxes."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
+from .validators import MAX_PLANNED_VEHICLES, NOT_A_SUPPLIER_USER, PLANNING_DATE
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
 
@@ -21,9 +22,14 @@ def _choices_check(field: str, choices) -> models.CheckConstraint:
 class Program(models.Model):
     code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(max_length=200)
-    sop_date = models.DateField("SOP date")
+    sop_date = models.DateField("SOP date", validators=PLANNING_DATE)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_programs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_programs",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
     part_lead_days = models.PositiveSmallIntegerField(
         default=14, help_text="Parts must be at the plant this many days before SOP."
@@ -51,8 +57,10 @@ class Program(models.Model):
 
 class RampStep(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="ramp_steps")
-    month = models.DateField(help_text="First day of the month.")
-    planned_vehicles = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    month = models.DateField(help_text="First day of the month.", validators=PLANNING_DATE)
+    planned_vehicles = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PLANNED_VEHICLES)]
+    )
 
     history = HistoricalRecords()
 
@@ -61,7 +69,12 @@ class RampStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "month"], name="ramp_step_unique_month"),
             models.CheckConstraint(condition=Q(planned_vehicles__gte=1), name="ramp_step_vehicles_positive"),
-            models.CheckConstraint(condition=Q(month__day=1), name="ramp_step_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="ramp_step_month_first_day",
+                violation_error_code="invalid",
+                violation_error_message="Use the first day of the month.",
+            ),
         ]
 
     def __str__(self) -> str:

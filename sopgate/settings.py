@@ -188,6 +188,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST framework -----------------------------------------------------------------------------
+# A batch of 1,000 supplier updates with notes of 10,000 ASCII characters each fits; a larger body is a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 2**20
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -199,6 +202,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": ["sopgate.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "sopgate.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -9,3 +9,8 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("", include("sopgate.dashboard.urls")),
 ]
+
+# Under /api/, a request Django refuses before any view (an unknown path, a body over the size limit) is answered
+# in JSON too.
+handler400 = "sopgate.api.errors.bad_request"
+handler404 = "sopgate.api.errors.page_not_found"

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from sopgate.validators import NOT_A_SUPPLIER_USER, PLANNING_DATE
+
 from .choices import TestPhase, TestStatus
 
 
@@ -17,14 +19,19 @@ class ValidationTest(models.Model):
     name = models.CharField(max_length=200)
     phase = models.CharField(max_length=16, choices=TestPhase.choices)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_tests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tests",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
-    planned_start = models.DateField(null=True, blank=True)
-    planned_end = models.DateField(null=True, blank=True)
+    planned_start = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
+    planned_end = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     status = models.CharField(max_length=16, choices=TestStatus.choices, default=TestStatus.PLANNED)
     required_for_sop = models.BooleanField(default=True)
     result_note = models.TextField(blank=True, help_text="Required for a waiver: why the test is waived.")
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
 
     history = HistoricalRecords()
 
@@ -64,9 +71,15 @@ class HandoverChecklist(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name="R&D owner",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
     production_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
     rd_signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -104,9 +117,14 @@ class HandoverItem(models.Model):
     checklist = models.ForeignKey(HandoverChecklist, on_delete=models.CASCADE, related_name="items")
     title = models.CharField(max_length=200)
     responsible = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
     )
-    due_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     required = models.BooleanField(default=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,7 +8,13 @@ from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeFie
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
 from ..models import Part, Supplier, SupplierUpdate
-from ..services import UPDATE_COLUMNS, LockedParts, parts_lock
+from ..services import (
+    UPDATE_COLUMNS,
+    LockedParts,
+    part_program_change_refusal,
+    parts_lock,
+    supplier_ppap_refusal,
+)
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
@@ -64,6 +70,12 @@ class PartSerializer(FastReadMixin, BoundedModelSerializer):
             "open_blockers",
         ]
         read_only_fields = ["last_supplier_update_at"]
+
+    def validate_program(self, program):
+        refusal = self.instance and part_program_change_refusal(self.instance, program.pk)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return program
 
 
 class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
@@ -160,11 +172,10 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
     def validate_ppap_status(self, value: str) -> str:
+        # A customer decision is refused before any part is read; what the part's own status allows is checked
+        # once the part is locked (`supplier_update_items`).
         if self.context.get("is_supplier") and value in PPAP_CUSTOMER_DECISIONS:
-            raise serializers.ValidationError(
-                f"Suppliers may not set '{value}': approving or rejecting a PPAP is the customer's decision. "
-                "Report 'submitted' when the PPAP is handed in."
-            )
+            raise serializers.ValidationError(supplier_ppap_refusal("", value))
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -224,7 +235,7 @@ def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict]
             _resolve_number(item, item_errors, revisions)
     wanted = {item["part"] for item in items if "part" in item}
     wanted.update(item["part_id"] for item in items if "part_id" in item)
-    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set())
+    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set(), {})
     for item, item_errors in zip(items, errors, strict=True):
         if item_errors:
             continue
@@ -237,9 +248,25 @@ def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict]
             item_errors["part_number"] = [f"No part {item['part_number']} in program {item['program']}."]
         else:
             del item["program"], item["part_number"]
+    if is_supplier:
+        _check_supplier_ppap(items, errors, locked)
     if any(errors):
         return [], (errors if many else errors[0]), None
     return items, None, locked
+
+
+def _check_supplier_ppap(items: list[dict], errors: list[dict], locked: LockedParts) -> None:
+    """Refuse the PPAP statuses a supplier may not report for the part as it stands when the item applies (the
+    items of a batch apply in order)."""
+    statuses = dict(locked.ppap_statuses)
+    for item, item_errors in zip(items, errors, strict=True):
+        if item_errors or "ppap_status" not in item:
+            continue
+        refusal = supplier_ppap_refusal(statuses[item["part_id"]], item["ppap_status"])
+        if refusal:
+            item_errors["ppap_status"] = [refusal]
+        else:
+            statuses[item["part_id"]] = item["ppap_status"]
 
 
 def _resolve_number(item: dict, item_errors: dict, revisions: dict[tuple[str, str], dict[str, int]]) -> None:

@@ -4,10 +4,10 @@ from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from .filters import SearchFilter
+from .parsers import JSONParser
 
 FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, OrderingFilter]
 # The API speaks JSON only (API.md); form encodings would only widen what can go wrong.

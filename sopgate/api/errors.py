@@ -2,8 +2,12 @@
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -27,3 +31,28 @@ def exception_handler(exc, context):
     if response is not None and isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    """Django's 400 answer (a request it refused before any view ran): JSON under /api/. A body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 that says the limit."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20
+        return JsonResponse(
+            {"non_field_errors": [f"The request body is over {limit} MB; send fewer updates per request."]},
+            status=413,
+        )
+    return JsonResponse({"non_field_errors": ["Bad request."]}, status=400)
+
+
+def page_not_found(request, exception):
+    """Django's 404 answer for a path no URL matches: JSON under /api/, as every other API answer."""
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"detail": f"No API resource at {request.path}. See /api/docs/."}, status=404)

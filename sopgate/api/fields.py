@@ -1,16 +1,10 @@
 """Serializer pieces shared by the apps' APIs: bounded dates and integers, people by username."""
 
-from datetime import date
-
 from django.contrib.auth import get_user_model
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from rest_framework import serializers
 
-# The gate adds and subtracts lead times to dates in SQL; a year-1 or year-9999 date would overflow the
-# database's or Python's date range there, so dates outside a plausible planning horizon are refused up front.
-MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(2999, 12, 31)
+from ..validators import PLANNING_DATE
 
 # Column ranges of the integer fields, so an oversized number is a 400 naming the field, not a database error.
 INTEGER_MAX = {
@@ -24,10 +18,12 @@ INTEGER_MAX = {
 
 
 class BoundedDateField(serializers.DateField):
+    """A date within the planning horizon (`sopgate.validators.PLANNING_DATE`), also where the model field
+    has no such limit (a serializer's own field)."""
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(MinValueValidator(MIN_DATE, message=f"Enter a date on or after {MIN_DATE}."))
-        self.validators.append(MaxValueValidator(MAX_DATE, message=f"Enter a date on or before {MAX_DATE}."))
+        self.validators += [validator for validator in PLANNING_DATE if validator not in self.validators]
 
 
 class BoundedModelSerializer(serializers.ModelSerializer):
@@ -63,15 +59,27 @@ class NamedRelatedField(serializers.SlugRelatedField):
 
 
 class UsernameField(NamedRelatedField):
-    """A person named by username; unknown names are a 400 naming the field."""
+    """A person named by username; unknown names are a 400 naming the field. A writable one is an owner of
+    something (a program, part, test, checklist or item) and takes no supplier's login (`NOT_A_SUPPLIER_USER`)."""
+
+    default_error_messages = {
+        "supplier_user": "{value} is a supplier's login; owners and responsible people are the customer's own."
+    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         if kwargs.get("read_only"):
             kwargs.setdefault("allow_null", True)  # people fields are nullable: the user may have been deleted
         else:
-            kwargs.setdefault("queryset", get_user_model().objects.all())
+            # With the supplier membership, so telling a supplier's login apart costs no query of its own.
+            kwargs.setdefault("queryset", get_user_model().objects.select_related("supplier_membership"))
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        user = super().to_internal_value(data)
+        if hasattr(user, "supplier_membership"):
+            self.fail("supplier_user", value=data)
+        return user
 
 
 class CodeField(NamedRelatedField):

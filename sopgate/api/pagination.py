@@ -8,6 +8,7 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+    invalid_page_message = "There is no page {page_number}: {message}."
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -25,6 +26,10 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and (not raw.isdigit() or int(raw) < 1) and raw != "last":
+        # ASCII digits only: `isdigit` also holds for "²" or "①", which `int` refuses.
+        if raw is not None and raw != "last" and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
             raise NotFound({"page": ["Must be a positive whole number."]})
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # past the last page: `invalid_page_message`, under the parameter's name
+            raise NotFound({"page": [str(exc.detail)]}) from None

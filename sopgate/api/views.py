@@ -32,7 +32,7 @@ class ProgramViewSet(ModelViewSet):
 
     @extend_schema(responses=ReadinessSerializer, filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def readiness(self, request, code=None):
+    def readiness(self, request, code=None, format=None):  # noqa: A002 - DRF's name for the `.json` suffix
         program = self.get_object()
         return Response(ReadinessSerializer(program_readiness(program, today=timezone.localdate())).data)
 

@@ -18,6 +18,13 @@ def _snapshot():
         ("/api/parts/", {"program": "NOPE", "part_number": "X", "name": "X"}, "program"),
         ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "supplier": "NOPE"}, "supplier"),
         ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "owner": "ghost"}, "owner"),
+        ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "owner": "alice"}, "owner"),
+        ("/api/programs/", {"code": "NEW", "name": "N", "sop_date": "2027-06-01", "owner": "bob"}, "owner"),
+        (
+            "/api/validation-tests/",
+            {"program": "SU7", "code": "T", "name": "T", "phase": "pv", "owner": "alice"},
+            "owner",
+        ),
         (
             "/api/parts/",
             {"program": "SU7", "part_number": "X", "name": "X", "qty_per_vehicle": 2**31},
@@ -31,6 +38,13 @@ def _snapshot():
         ),
         ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "ppap_status": "great"}, "ppap_status"),
         ("/api/parts/", {"program": "SU7", "part_number": "X", "name": "X", "need_date": "0001-01-01"}, "need_date"),
+        (
+            "/api/parts/",
+            {"program": "SU7", "part_number": "X", "name": "X", "qty_per_vehicle": 10_001},
+            "qty_per_vehicle",
+        ),
+        ("/api/programs/SU7/ramp-steps/", {"month": "2999-12-01", "planned_vehicles": 2**31 - 1}, "planned_vehicles"),
+        ("/api/programs/SU7/ramp-steps/", {"month": "2027-08-15", "planned_vehicles": 100}, "month"),
         ("/api/parts/", {"program": ["SU7"], "part_number": "X", "name": "X"}, "program"),
         ("/api/parts/", {"program": "SU7", "part_number": {"a": 1}, "name": "X"}, "part_number"),
         ("/api/parts/", {"program": "SU7", "part_number": "X\x00", "name": "X"}, "part_number"),
@@ -79,9 +93,11 @@ def test_form_encoded_body_is_refused(world, eng):
 @pytest.mark.parametrize(
     ("query", "status", "field"),
     [
-        ("page=-1", 404, None),
-        ("page=abc", 404, None),
-        ("page=999", 404, None),
+        ("page=-1", 404, "page"),
+        ("page=abc", 404, "page"),
+        ("page=999", 404, "page"),
+        ("page=%C2%B2", 404, "page"),  # "²": a digit to str.isdigit, not to int()
+        ("page=%E2%91%A0", 404, "page"),  # "①"
         ("page_size=0", 400, "page_size"),
         ("page_size=100000", 400, "page_size"),
         ("page_size=abc", 400, "page_size"),
@@ -119,3 +135,76 @@ def test_bad_list_parameters(world, eng, query, status, field):
 )
 def test_bad_paths_and_filters_are_4xx(world, eng, path):
     assert 400 <= eng.get(path).status_code < 500
+
+
+def test_json_nested_too_deep_is_a_parse_error(world, eng):
+    # About a thousand levels in a 2 KB body is where Python's JSON parser gives up (RecursionError).
+    deep = "[" * 5000 + "]" * 5000
+    before = _snapshot()
+    for path in ("/api/parts/", "/api/supplier-updates/", "/api/programs/", f"/api/parts/{world.part_a.pk}/"):
+        method = "PATCH" if path.endswith(f"{world.part_a.pk}/") else "POST"
+        body = f'{{"part": {world.part_a.pk}, "note": {deep}}}'.encode()
+        response = eng.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400, (path, response.content[:200])
+        assert "nested too deeply" in response.json()["detail"]
+    assert _snapshot() == before
+
+
+def test_format_suffix_of_the_readiness_action(world, eng):
+    response = eng.get("/api/programs/SU7/readiness.json")
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["program"] == "SU7"
+
+
+def test_unknown_api_path_is_json(world, eng):
+    for path in ("/api/nothing/", "/api/parts/1/nothing/"):
+        response = eng.get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert path in response.json()["detail"]
+
+
+def test_unknown_page_path_stays_html(world, client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_body_over_the_size_limit_is_a_json_413(world, eng, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+    before = _snapshot()
+    body = [{"part": world.part_a.pk, "note": "x" * 9000}] * 200  # 1.8 MB
+    response = eng.post("/api/supplier-updates/", body, format="json")
+    assert response.status_code == 413, response.content[:300]
+    assert "over 1 MB" in response.json()["non_field_errors"][0]
+    assert _snapshot() == before
+
+
+def test_a_full_batch_with_long_notes_fits_the_size_limit(world, eng):
+    body = [{"part": world.part_a.pk, "note": "x" * 10_000}] * 1000  # 10 MB: the largest batch API.md allows
+    response = eng.post("/api/supplier-updates/", body, format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert SupplierUpdate.objects.filter(part=world.part_a, note="x" * 10_000).count() == 1000
+
+
+def test_a_supplier_login_is_named_as_such_when_given_as_owner(world, eng):
+    response = eng.patch(f"/api/parts/{world.part_b.pk}/", {"owner": "bob"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "owner": ["bob is a supplier's login; owners and responsible people are the customer's own."]
+    }
+
+
+def test_a_part_with_validation_tests_keeps_its_program(world, eng):
+    from tests.factories import ProgramFactory
+
+    ProgramFactory(code="SU8")
+    before = _snapshot()
+    response = eng.patch(f"/api/parts/{world.part_a.pk}/", {"program": "SU8"}, format="json")
+    assert response.status_code == 400
+    assert "1 validation test in its program" in response.json()["program"][0]
+    assert _snapshot() == before
+    # Without tests, it moves.
+    response = eng.patch(f"/api/parts/{world.part_b.pk}/", {"program": "SU8"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["program"] == "SU8"

@@ -113,10 +113,58 @@ def test_supplier_may_not_decide_ppap(world, alice, status):
 
 
 def test_supplier_may_report_submission_and_engineer_may_approve(world, alice, eng):
+    Part.objects.filter(pk=world.part_a.pk).update(ppap_status="not_submitted")
     assert alice.post(URL, {"part": world.part_a.pk, "ppap_status": "submitted"}, format="json").status_code == 201
     assert eng.post(URL, {"part": world.part_a.pk, "ppap_status": "approved"}, format="json").status_code == 201
     world.part_a.refresh_from_db()
     assert world.part_a.ppap_status == "approved"
+
+
+@pytest.mark.parametrize(
+    ("current", "reported", "allowed"),
+    [
+        ("approved", "submitted", False),
+        ("approved", "not_submitted", False),
+        ("interim_approved", "submitted", False),
+        ("interim_approved", "not_submitted", False),
+        ("rejected", "not_submitted", False),
+        ("rejected", "submitted", True),  # handed in again
+        ("submitted", "not_submitted", True),  # withdrawn
+        ("not_submitted", "submitted", True),
+        ("submitted", "submitted", True),
+    ],
+)
+def test_supplier_may_not_undo_the_customers_ppap_decision(world, alice, eng, current, reported, allowed):
+    Part.objects.filter(pk=world.part_a.pk).update(ppap_status=current)
+    before = SupplierUpdate.objects.count()
+    response = alice.post(URL, {"part": world.part_a.pk, "ppap_status": reported, "note": "n"}, format="json")
+    world.part_a.refresh_from_db()
+    if allowed:
+        assert response.status_code == 201, response.content
+        assert world.part_a.ppap_status == reported
+    else:
+        assert response.status_code == 400
+        assert list(response.json()) == ["ppap_status"]
+        assert world.part_a.ppap_status == current
+        assert SupplierUpdate.objects.count() == before
+    # The customer (an engineer) may move it anywhere.
+    assert eng.post(URL, {"part": world.part_a.pk, "ppap_status": "not_submitted"}, format="json").status_code == 201
+
+
+def test_supplier_ppap_rule_follows_the_batch_order(world, alice):
+    Part.objects.filter(pk=world.part_a.pk).update(ppap_status="rejected")
+    part = world.part_a.pk
+    # Handed in again, then withdrawn: both fine in this order ...
+    ok = [{"part": part, "ppap_status": "submitted"}, {"part": part, "ppap_status": "not_submitted"}]
+    assert alice.post(URL, ok, format="json").status_code == 201
+    # ... while withdrawing a rejected PPAP is refused, at the item that does it, and the whole batch with it.
+    Part.objects.filter(pk=part).update(ppap_status="rejected")
+    refused = alice.post(
+        URL, [{"part": part, "note": "first"}, {"part": part, "ppap_status": "not_submitted"}], format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()[0] == {} and list(refused.json()[1]) == ["ppap_status"]
+    assert not SupplierUpdate.objects.filter(part_id=part, note="first").exists()
 
 
 def test_update_requests_a_rescan_of_the_program(world, alice, django_capture_on_commit_callbacks):

@@ -1,0 +1,59 @@
+"""Admin form pieces for parts and suppliers."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from .services import part_program_change_refusal
+
+
+class EmailListField(forms.CharField):
+    """A list of email addresses, typed one per line or separated by commas; empty is an empty list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        return [address for address in re.split(r"[\s,;]+", text) if address]
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        bad = []
+        for address in value:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError(
+                "Not an email address: %(addresses)s.", code="invalid", params={"addresses": ", ".join(bad)}
+            )
+
+
+class SupplierForm(forms.ModelForm):
+    """The supplier admin's form (the admin supplies the model and fields)."""
+
+    alert_emails = EmailListField(
+        required=False,
+        label="Alert emails",
+        help_text="Who hears of this supplier's blockers: one address per line, or separated by commas.",
+    )
+
+
+class PartForm(forms.ModelForm):
+    """The part admin's form (the admin supplies the model and fields)."""
+
+    def clean_program(self):
+        program = self.cleaned_data["program"]
+        refusal = part_program_change_refusal(self.instance, program.pk if program else None)
+        if refusal:
+            raise ValidationError(refusal)
+        return program
