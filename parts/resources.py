@@ -3,6 +3,9 @@
 A file with any bad row (unknown supplier or program code, impossible date, duplicate part) imports nothing:
 the preview lists every error by row, and the import runs in one transaction that rolls back on any
 invalid row, also when the data changed between the preview and the confirmation.
+
+Exported text that a spreadsheet would run as a formula starts with an apostrophe (sopgate.spreadsheets); the
+import takes it off again, so an exported file imports back unchanged.
 """
 
 from datetime import date, datetime
@@ -12,6 +15,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from sopgate.models import Program
+from sopgate.spreadsheets import formula_safe, formula_unquoted
 
 from .models import Part, Supplier
 
@@ -88,6 +92,10 @@ class PartResource(resources.ModelResource):
         skip_unchanged = True
         use_transactions = True
 
+    def export_field(self, field, instance, **kwargs):
+        # Part names and numbers come from suppliers' files; opened in a spreadsheet they must stay text.
+        return formula_safe(super().export_field(field, instance, **kwargs))
+
     def import_data(self, dataset, **kwargs):
         # The library keeps the valid rows of a file with invalid ones unless told otherwise; a BOM is all or nothing.
         kwargs["rollback_on_validation_errors"] = True
@@ -98,6 +106,8 @@ class PartResource(resources.ModelResource):
         return super().before_import(dataset, **kwargs)
 
     def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            row[column] = formula_unquoted(value)  # what the export quoted: "'=X" is the part =X
         key = (
             str(row.get("program") or "").strip(),
             str(row.get("part_number") or "").strip(),

@@ -1,11 +1,12 @@
 """BOM import and export through the part admin (django-import-export): all rows or none."""
 
+import csv
 import io
 from datetime import date
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from parts.models import Part
 from parts.resources import import_error_messages
@@ -50,6 +51,17 @@ def _upload(client, content, name, title="csv"):
 def _confirm(client, preview):
     confirm = preview.context["confirm_form"]
     return client.post(reverse("admin:parts_part_process_import"), confirm.initial, follow=True)
+
+
+def _export(client, title, query=""):
+    """The changelist (filtered by `query`) exported in the format named `title`, every field selected."""
+    url = reverse("admin:parts_part_export") + query
+    form = client.get(url).context["form"]
+    data = {"format": next(value for value, label in form.fields["format"].choices if label == title), "resource": "0"}
+    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    return response
 
 
 def _row_errors(response):
@@ -137,13 +149,7 @@ def test_export_of_the_filtered_changelist_as_csv(engineer_client):
     su7, other = ProgramFactory(code="SU7"), ProgramFactory(code="SU8")
     PartFactory(program=su7, part_number="BM-100", revision="B", supplier=SupplierFactory(code="CATL-NB"))
     PartFactory(program=other, part_number="XX-999")
-    url = reverse("admin:parts_part_export") + f"?program__id__exact={su7.pk}"
-    form = engineer_client.get(url).context["form"]
-    csv_format = next(value for value, label in form.fields["format"].choices if label == "csv")
-    data = {"format": csv_format, "resource": "0"}
-    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
-    response = engineer_client.post(url, data)
-    assert response.status_code == 200
+    response = _export(engineer_client, "csv", f"?program__id__exact={su7.pk}")
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().strip().splitlines()
     assert lines[0] == HEADER
@@ -164,3 +170,63 @@ def test_data_changing_between_preview_and_confirm_imports_nothing(bom_world, en
     assert "Nothing was imported: the file has errors." in shown
     assert "Row 2, supplier: Unknown supplier code 'LEAR-SF'." in shown
     assert not any(m.startswith("Import finished") for m in shown)
+
+
+FORMULA_NUMBER = '=HYPERLINK("http://evil","x")'
+FORMULA_NAME = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def formula_part(db):
+    """A part whose text cells a spreadsheet would run as formulas, owned by a user whose name starts with @."""
+    return PartFactory(
+        program=ProgramFactory(code="SU7"),
+        part_number=FORMULA_NUMBER,
+        name=FORMULA_NAME,
+        supplier=SupplierFactory(code="CATL-NB"),
+        owner=EngineerFactory(username="@ops"),
+        qty_per_vehicle=4,
+    )
+
+
+def test_export_to_csv_keeps_formulas_as_text(formula_part, engineer_client):
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    assert rows[1] == ["SU7", "'" + FORMULA_NUMBER, "A", "'" + FORMULA_NAME, "CATL-NB", "4", "", "standard", "'@ops"]
+
+
+@pytest.mark.parametrize(
+    "name, exported",
+    [
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-40", "-40"),  # a negative number is not a formula
+        ("Seat frame = welded", "Seat frame = welded"),
+    ],
+)
+def test_export_quotes_every_cell_a_spreadsheet_would_run(engineer_client, name, exported):
+    PartFactory(program=ProgramFactory(code="SU7"), name=name)
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    assert rows[1][3] == exported
+
+
+def test_export_to_xlsx_writes_formulas_as_text(formula_part, engineer_client):
+    response = _export(engineer_client, "xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    number, name, qty, owner = sheet["B2"], sheet["D2"], sheet["F2"], sheet["I2"]
+    assert (number.value, number.data_type) == ("'" + FORMULA_NUMBER, "s")
+    assert (name.value, name.data_type) == ("'" + FORMULA_NAME, "s")
+    assert (owner.value, owner.data_type) == ("'@ops", "s")
+    assert qty.value == 4  # numbers stay numbers
+
+
+def test_an_exported_file_imports_back_unchanged(formula_part, engineer_client):
+    exported = io.BytesIO(_export(engineer_client, "csv").content)
+    preview = _upload(engineer_client, exported, "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    part = Part.objects.select_related("owner").get()
+    assert (part.part_number, part.name, part.owner.username) == (FORMULA_NUMBER, FORMULA_NAME, "@ops")
+    assert part.history.count() == 1  # the import found nothing to change
