@@ -1,13 +1,14 @@
 """Bill-of-materials import/export (CSV and XLSX) through django-import-export.
 
-A file with any bad row (unknown supplier or program code, impossible date, duplicate part) imports nothing:
-the preview lists every error by row, and the import runs in one transaction that rolls back on any
-invalid row, also when the data changed between the preview and the confirmation.
+A file with any bad row (unknown supplier or program code, impossible date, a quantity that is not a whole number,
+duplicate part) imports nothing: the preview lists every error by row and column, and the import runs in one
+transaction that rolls back on any invalid row, also when the data changed between the preview and the confirmation.
 
 Exported text that a spreadsheet would run as a formula starts with an apostrophe (sopgate.spreadsheets); the
 import takes it off again, so an exported file imports back unchanged.
 """
 
+import re
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
@@ -54,6 +55,25 @@ class ISODateWidget(widgets.DateWidget):
             raise ValueError(f"'{value}' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.") from None
 
 
+class WholeNumberWidget(widgets.IntegerWidget):
+    """A whole number of at least `minimum`, with an error that names the bad value: "1.5" is refused, not cut to 1."""
+
+    # Digits, or what a spreadsheet writes for a whole number ("8.0"); no sign, exponent or separators.
+    WHOLE = re.compile(r"(\d+)(?:\.0*)?")
+
+    def __init__(self, *, minimum: int):
+        super().__init__()
+        self.minimum = minimum
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        match = self.WHOLE.fullmatch(str(value).strip())  # XLSX number cells arrive as int or float
+        if match is None or int(match[1]) < self.minimum:
+            raise ValueError(f"'{value}' is not a whole number of {self.minimum} or more.")
+        return int(match[1])
+
+
 def import_error_messages(result) -> list[str]:
     """Every row error of an import result as one line each: "Row 4, supplier: Unknown supplier code 'X'."."""
     lines = []
@@ -71,6 +91,8 @@ class PartResource(resources.ModelResource):
     program = fields.Field("program", "program", CodeWidget(Program, "code", "program code"))
     supplier = fields.Field("supplier", "supplier", CodeWidget(Supplier, "code", "supplier code"))
     owner = fields.Field("owner", "owner", CodeWidget(get_user_model(), "username", "owner username"))
+    # An empty cell is the model's default, one per vehicle.
+    qty_per_vehicle = fields.Field("qty_per_vehicle", "qty_per_vehicle", WholeNumberWidget(minimum=1), default=1)
     need_date = fields.Field("need_date", "need_date", ISODateWidget())
 
     class Meta:

@@ -230,3 +230,40 @@ def test_an_exported_file_imports_back_unchanged(formula_part, engineer_client):
     part = Part.objects.select_related("owner").get()
     assert (part.part_number, part.name, part.owner.username) == (FORMULA_NUMBER, FORMULA_NAME, "@ops")
     assert part.history.count() == 1  # the import found nothing to change
+
+
+@pytest.mark.parametrize("qty", ["1.5", "abc", "-2", "0", "Infinity"])
+def test_a_quantity_that_is_not_a_whole_number_of_one_or_more_is_named(bom_world, engineer_client, qty):
+    preview = _upload(
+        engineer_client, _csv(GOOD_ROWS[0], f"SU7,XX-1,A,Mystery part,CATL-NB,{qty},,standard,"), "bom.csv"
+    )
+    message = f"'{qty}' is not a whole number of 1 or more."
+    assert _row_errors(preview) == [f"Row 2, qty_per_vehicle: {message}"]
+    assert "confirm_form" not in preview.context
+    assert message.replace("'", "&#x27;") in preview.content.decode()
+    assert Part.objects.count() == 0
+
+
+def test_quantities_written_as_decimals_by_a_spreadsheet_import_as_whole_numbers(bom_world, engineer_client):
+    preview = _upload(engineer_client, _csv("SU7,BM-100,B,Battery module,CATL-NB, 8.0 ,,critical,anna"), "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert Part.objects.get().qty_per_vehicle == 8
+
+
+def test_bad_numbers_and_dates_in_an_xlsx_file_are_named(bom_world, engineer_client):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["SU7", "BM-100", "B", "Battery module", "CATL-NB", 8.0, date(2027, 2, 10), "critical", "anna"])
+    sheet.append(["SU7", "SF-200", "A", "Seat frame", "LEAR-SF", 1.5, 46428, "safety", None])
+    content = io.BytesIO()
+    book.save(content)
+    content.seek(0)
+    preview = _upload(engineer_client, content, "bom.xlsx", title="xlsx")
+    assert _row_errors(preview) == [
+        "Row 2, qty_per_vehicle: '1.5' is not a whole number of 1 or more.",
+        "Row 2, need_date: '46428' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.",
+    ]
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
