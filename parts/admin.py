@@ -74,6 +74,7 @@ class LateFilter(admin.SimpleListFilter):
 @admin.register(Part)
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [PartResource]
+    import_template_name = "admin/parts/part/import.html"
     list_display = [
         "part_number",
         "revision",

@@ -76,14 +76,13 @@ class WholeNumberWidget(widgets.IntegerWidget):
 
 def import_error_messages(result) -> list[str]:
     """Every row error of an import result as one line each: "Row 4, supplier: Unknown supplier code 'X'."."""
-    lines = []
+    lines = [f"File: {error.error}" for error in result.base_errors]
     for invalid in result.invalid_rows:
         for field, errors in invalid.error_dict.items():
             label = "" if field == "__all__" else f", {field}"
             lines.extend(f"Row {invalid.number}{label}: {error}" for error in errors)
     for number, errors in result.row_errors():
         lines.extend(f"Row {number}: {error.error}" for error in errors)
-    lines.extend(f"File: {error.error}" for error in result.base_errors)
     return lines
 
 
@@ -125,6 +124,16 @@ class PartResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self._seen_keys = {}
+        headers = dataset.headers or []
+        missing = [column for column in ("program", "part_number") if column not in headers]
+        if missing:
+            raise ValueError(
+                f"The file has no {' or '.join(missing)} column; the first row must name the columns, "
+                f"e.g. {','.join(self._meta.fields)}"
+            )
+        if "revision" not in headers:
+            # Revision has a default, as an empty cell does (before_import_row): a file without the column is rev A.
+            dataset.append_col([""] * dataset.height, header="revision")
         return super().before_import(dataset, **kwargs)
 
     def before_import_row(self, row, **kwargs):

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from parts.models import Part
 from parts.resources import import_error_messages
+from sopgate.models import Program
 from tests.factories import EngineerFactory, PartFactory, ProgramFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -265,5 +266,34 @@ def test_bad_numbers_and_dates_in_an_xlsx_file_are_named(bom_world, engineer_cli
         "Row 2, qty_per_vehicle: '1.5' is not a whole number of 1 or more.",
         "Row 2, need_date: '46428' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.",
     ]
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
+
+
+def test_a_file_without_a_revision_column_imports_as_revision_a(bom_world, engineer_client):
+    PartFactory(program=Program.objects.get(code="SU7"), part_number="SF-200", revision="A", qty_per_vehicle=1)
+    header = "program,part_number,name,supplier,qty_per_vehicle,need_date,criticality,owner"
+    rows = ["SU7,BM-100,Battery module,CATL-NB,8,2027-02-10,critical,anna", "SU7,SF-200,Seat frame,LEAR-SF,2,,safety,"]
+    preview = _upload(engineer_client, _csv(*rows, header=header), "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert sorted(Part.objects.values_list("part_number", "revision", "qty_per_vehicle")) == [
+        ("BM-100", "A", 8),
+        ("SF-200", "A", 2),  # the existing rev A part, updated
+    ]
+
+
+@pytest.mark.parametrize("missing", ["program", "part_number"])
+def test_a_file_without_a_key_column_is_refused_with_the_column_named(bom_world, engineer_client, missing):
+    columns = HEADER.split(",")
+    keep = [i for i, column in enumerate(columns) if column != missing]
+    header = ",".join(columns[i] for i in keep)
+    rows = [",".join(row.split(",")[i] for i in keep) for row in GOOD_ROWS]
+    preview = _upload(engineer_client, _csv(*rows, header=header), "bom.csv")
+    message = f"The file has no {missing} column; the first row must name the columns, e.g. {HEADER}"
+    assert _row_errors(preview)[0] == f"File: {message}"
+    page = preview.content.decode()
+    assert message in page
+    assert "Traceback" not in page
     assert "confirm_form" not in preview.context
     assert Part.objects.count() == 0
