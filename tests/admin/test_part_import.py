@@ -297,3 +297,18 @@ def test_a_file_without_a_key_column_is_refused_with_the_column_named(bom_world,
     assert "Traceback" not in page
     assert "confirm_form" not in preview.context
     assert Part.objects.count() == 0
+
+
+def test_a_csv_file_that_is_not_utf8_is_refused_with_what_to_do(bom_world, engineer_client):
+    rows = [HEADER, "SU7,BM-100,B,Kühlplatte,CATL-NB,8,2027-02-10,critical,anna"]
+    preview = _upload(engineer_client, io.BytesIO("\n".join(rows).encode("latin-1")), "bom.csv")
+    assert preview.context["form"].errors["import_file"] == [
+        "The file is not UTF-8 text. Save it as CSV UTF-8 (Excel: Save As, CSV UTF-8) and upload it again, "
+        "or choose xlsx for an Excel workbook."
+    ]
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
+    # Excel's CSV UTF-8 (with its byte order mark) imports, umlaut and all.
+    preview = _upload(engineer_client, io.BytesIO("\n".join(rows).encode("utf-8-sig")), "bom.csv")
+    _confirm(engineer_client, preview)
+    assert Part.objects.get().name == "Kühlplatte"
