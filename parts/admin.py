@@ -77,6 +77,7 @@ class LateFilter(admin.SimpleListFilter):
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
     resource_classes = [PartResource]
+    import_template_name = "admin/parts/part/import.html"
     list_display = [
         "part_number",
         "revision",
@@ -121,6 +122,18 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Excel's plain "CSV" is the Windows code page (cp1252 here, GBK in China): guessing it would import
+        # wrong letters without a word, so the file is refused with what to do instead.
+        if isinstance(e, UnicodeDecodeError):
+            form.add_error(
+                "import_file",
+                "The file is not UTF-8 text. Save it as CSV UTF-8 (Excel: Save As, CSV UTF-8) and upload it again, "
+                "or choose xlsx for an Excel workbook.",
+            )
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def process_result(self, result, request):
         # The preview refuses a file with bad rows, but the data may change before the engineer confirms;

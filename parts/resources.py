@@ -1,10 +1,14 @@
 """Bill-of-materials import/export (CSV and XLSX) through django-import-export.
 
-A file with any bad row (unknown supplier or program code, impossible date, duplicate part) imports nothing:
-the preview lists every error by row, and the import runs in one transaction that rolls back on any
-invalid row, also when the data changed between the preview and the confirmation.
+A file with any bad row (unknown supplier or program code, impossible date, a quantity that is not a whole number,
+duplicate part) imports nothing: the preview lists every error by row and column, and the import runs in one
+transaction that rolls back on any invalid row, also when the data changed between the preview and the confirmation.
+
+Exported text that a spreadsheet would run as a formula starts with an apostrophe (sopgate.spreadsheets); the
+import takes it off again, so an exported file imports back unchanged.
 """
 
+import re
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
@@ -12,6 +16,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from sopgate.models import Program
+from sopgate.spreadsheets import formula_safe, formula_unquoted
 
 from .models import Part, Supplier
 
@@ -50,16 +55,34 @@ class ISODateWidget(widgets.DateWidget):
             raise ValueError(f"'{value}' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.") from None
 
 
+class WholeNumberWidget(widgets.IntegerWidget):
+    """A whole number of at least `minimum`, with an error that names the bad value: "1.5" is refused, not cut to 1."""
+
+    # Digits, or what a spreadsheet writes for a whole number ("8.0"); no sign, exponent or separators.
+    WHOLE = re.compile(r"(\d+)(?:\.0*)?")
+
+    def __init__(self, *, minimum: int):
+        super().__init__()
+        self.minimum = minimum
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        match = self.WHOLE.fullmatch(str(value).strip())  # XLSX number cells arrive as int or float
+        if match is None or int(match[1]) < self.minimum:
+            raise ValueError(f"'{value}' is not a whole number of {self.minimum} or more.")
+        return int(match[1])
+
+
 def import_error_messages(result) -> list[str]:
     """Every row error of an import result as one line each: "Row 4, supplier: Unknown supplier code 'X'."."""
-    lines = []
+    lines = [f"File: {error.error}" for error in result.base_errors]
     for invalid in result.invalid_rows:
         for field, errors in invalid.error_dict.items():
             label = "" if field == "__all__" else f", {field}"
             lines.extend(f"Row {invalid.number}{label}: {error}" for error in errors)
     for number, errors in result.row_errors():
         lines.extend(f"Row {number}: {error.error}" for error in errors)
-    lines.extend(f"File: {error.error}" for error in result.base_errors)
     return lines
 
 
@@ -67,6 +90,8 @@ class PartResource(resources.ModelResource):
     program = fields.Field("program", "program", CodeWidget(Program, "code", "program code"))
     supplier = fields.Field("supplier", "supplier", CodeWidget(Supplier, "code", "supplier code"))
     owner = fields.Field("owner", "owner", CodeWidget(get_user_model(), "username", "owner username"))
+    # An empty cell is the model's default, one per vehicle.
+    qty_per_vehicle = fields.Field("qty_per_vehicle", "qty_per_vehicle", WholeNumberWidget(minimum=1), default=1)
     need_date = fields.Field("need_date", "need_date", ISODateWidget())
 
     class Meta:
@@ -88,6 +113,10 @@ class PartResource(resources.ModelResource):
         skip_unchanged = True
         use_transactions = True
 
+    def export_field(self, field, instance, **kwargs):
+        # Part names and numbers come from suppliers' files; opened in a spreadsheet they must stay text.
+        return formula_safe(super().export_field(field, instance, **kwargs))
+
     def import_data(self, dataset, **kwargs):
         # The library keeps the valid rows of a file with invalid ones unless told otherwise; a BOM is all or nothing.
         kwargs["rollback_on_validation_errors"] = True
@@ -95,9 +124,21 @@ class PartResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self._seen_keys = {}
+        headers = dataset.headers or []
+        missing = [column for column in ("program", "part_number") if column not in headers]
+        if missing:
+            raise ValueError(
+                f"The file has no {' or '.join(missing)} column; the first row must name the columns, "
+                f"e.g. {','.join(self._meta.fields)}"
+            )
+        if "revision" not in headers:
+            # Revision has a default, as an empty cell does (before_import_row): a file without the column is rev A.
+            dataset.append_col([""] * dataset.height, header="revision")
         return super().before_import(dataset, **kwargs)
 
     def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            row[column] = formula_unquoted(value)  # what the export quoted: "'=X" is the part =X
         key = (
             str(row.get("program") or "").strip(),
             str(row.get("part_number") or "").strip(),

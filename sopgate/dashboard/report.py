@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Font
 from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Blocker
 from ..selectors import Readiness
+from ..spreadsheets import formula_safe
 
 BLOCKER_COLUMNS = ["Rule", "Rule code", "Severity", "Object type", "Object", "Owner", "Age (days)", "Message"]
 
@@ -69,23 +70,16 @@ def gate_report(readiness: Readiness) -> GateReport:
     return GateReport(f"{program.code} gate report {readiness.as_of:%Y-%m-%d}", summary, rows)
 
 
-def _cell(value):
-    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def render_csv(report: GateReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([report.title])
     for label, value in report.summary:
-        writer.writerow([label, _cell(value.isoformat() if isinstance(value, date) else value)])
+        writer.writerow([label, formula_safe(value.isoformat() if isinstance(value, date) else value)])
     writer.writerow([])
     writer.writerow(BLOCKER_COLUMNS)
     for row in report.blockers:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([formula_safe(v) for v in row])
     return out.getvalue()
 
 
@@ -97,7 +91,7 @@ def render_xlsx(report: GateReport) -> bytes:
     sheet.append([report.title])
     sheet["A1"].font = Font(bold=True, size=14)
     for label, value in report.summary:
-        sheet.append([label, _cell(value)])
+        sheet.append([label, formula_safe(value)])
         sheet.cell(row=sheet.max_row, column=1).font = bold
         if isinstance(value, date):
             sheet.cell(row=sheet.max_row, column=2).number_format = "yyyy-mm-dd"
@@ -107,7 +101,7 @@ def render_xlsx(report: GateReport) -> bytes:
     for cell in sheet[header_row]:
         cell.font = bold
     for row in report.blockers:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([formula_safe(v) for v in row])
     if report.blockers:
         sheet.auto_filter.ref = f"A{header_row}:{chr(64 + len(BLOCKER_COLUMNS))}{sheet.max_row}"
     sheet.freeze_panes = f"A{header_row + 1}"

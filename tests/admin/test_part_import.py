@@ -1,14 +1,16 @@
 """BOM import and export through the part admin (django-import-export): all rows or none."""
 
+import csv
 import io
 from datetime import date
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from parts.models import Part
 from parts.resources import import_error_messages
+from sopgate.models import Program
 from tests.factories import EngineerFactory, PartFactory, ProgramFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +52,17 @@ def _upload(client, content, name, title="csv"):
 def _confirm(client, preview):
     confirm = preview.context["confirm_form"]
     return client.post(reverse("admin:parts_part_process_import"), confirm.initial, follow=True)
+
+
+def _export(client, title, query=""):
+    """The changelist (filtered by `query`) exported in the format named `title`, every field selected."""
+    url = reverse("admin:parts_part_export") + query
+    form = client.get(url).context["form"]
+    data = {"format": next(value for value, label in form.fields["format"].choices if label == title), "resource": "0"}
+    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    return response
 
 
 def _row_errors(response):
@@ -137,13 +150,7 @@ def test_export_of_the_filtered_changelist_as_csv(engineer_client):
     su7, other = ProgramFactory(code="SU7"), ProgramFactory(code="SU8")
     PartFactory(program=su7, part_number="BM-100", revision="B", supplier=SupplierFactory(code="CATL-NB"))
     PartFactory(program=other, part_number="XX-999")
-    url = reverse("admin:parts_part_export") + f"?program__id__exact={su7.pk}"
-    form = engineer_client.get(url).context["form"]
-    csv_format = next(value for value, label in form.fields["format"].choices if label == "csv")
-    data = {"format": csv_format, "resource": "0"}
-    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
-    response = engineer_client.post(url, data)
-    assert response.status_code == 200
+    response = _export(engineer_client, "csv", f"?program__id__exact={su7.pk}")
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().strip().splitlines()
     assert lines[0] == HEADER
@@ -164,3 +171,144 @@ def test_data_changing_between_preview_and_confirm_imports_nothing(bom_world, en
     assert "Nothing was imported: the file has errors." in shown
     assert "Row 2, supplier: Unknown supplier code 'LEAR-SF'." in shown
     assert not any(m.startswith("Import finished") for m in shown)
+
+
+FORMULA_NUMBER = '=HYPERLINK("http://evil","x")'
+FORMULA_NAME = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def formula_part(db):
+    """A part whose text cells a spreadsheet would run as formulas, owned by a user whose name starts with @."""
+    return PartFactory(
+        program=ProgramFactory(code="SU7"),
+        part_number=FORMULA_NUMBER,
+        name=FORMULA_NAME,
+        supplier=SupplierFactory(code="CATL-NB"),
+        owner=EngineerFactory(username="@ops"),
+        qty_per_vehicle=4,
+    )
+
+
+def test_export_to_csv_keeps_formulas_as_text(formula_part, engineer_client):
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    assert rows[1] == ["SU7", "'" + FORMULA_NUMBER, "A", "'" + FORMULA_NAME, "CATL-NB", "4", "", "standard", "'@ops"]
+
+
+@pytest.mark.parametrize(
+    "name, exported",
+    [
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-40", "-40"),  # a negative number is not a formula
+        ("Seat frame = welded", "Seat frame = welded"),
+    ],
+)
+def test_export_quotes_every_cell_a_spreadsheet_would_run(engineer_client, name, exported):
+    PartFactory(program=ProgramFactory(code="SU7"), name=name)
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    assert rows[1][3] == exported
+
+
+def test_export_to_xlsx_writes_formulas_as_text(formula_part, engineer_client):
+    response = _export(engineer_client, "xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    number, name, qty, owner = sheet["B2"], sheet["D2"], sheet["F2"], sheet["I2"]
+    assert (number.value, number.data_type) == ("'" + FORMULA_NUMBER, "s")
+    assert (name.value, name.data_type) == ("'" + FORMULA_NAME, "s")
+    assert (owner.value, owner.data_type) == ("'@ops", "s")
+    assert qty.value == 4  # numbers stay numbers
+
+
+def test_an_exported_file_imports_back_unchanged(formula_part, engineer_client):
+    exported = io.BytesIO(_export(engineer_client, "csv").content)
+    preview = _upload(engineer_client, exported, "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    part = Part.objects.select_related("owner").get()
+    assert (part.part_number, part.name, part.owner.username) == (FORMULA_NUMBER, FORMULA_NAME, "@ops")
+    assert part.history.count() == 1  # the import found nothing to change
+
+
+@pytest.mark.parametrize("qty", ["1.5", "abc", "-2", "0", "Infinity"])
+def test_a_quantity_that_is_not_a_whole_number_of_one_or_more_is_named(bom_world, engineer_client, qty):
+    preview = _upload(
+        engineer_client, _csv(GOOD_ROWS[0], f"SU7,XX-1,A,Mystery part,CATL-NB,{qty},,standard,"), "bom.csv"
+    )
+    message = f"'{qty}' is not a whole number of 1 or more."
+    assert _row_errors(preview) == [f"Row 2, qty_per_vehicle: {message}"]
+    assert "confirm_form" not in preview.context
+    assert message.replace("'", "&#x27;") in preview.content.decode()
+    assert Part.objects.count() == 0
+
+
+def test_quantities_written_as_decimals_by_a_spreadsheet_import_as_whole_numbers(bom_world, engineer_client):
+    preview = _upload(engineer_client, _csv("SU7,BM-100,B,Battery module,CATL-NB, 8.0 ,,critical,anna"), "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert Part.objects.get().qty_per_vehicle == 8
+
+
+def test_bad_numbers_and_dates_in_an_xlsx_file_are_named(bom_world, engineer_client):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["SU7", "BM-100", "B", "Battery module", "CATL-NB", 8.0, date(2027, 2, 10), "critical", "anna"])
+    sheet.append(["SU7", "SF-200", "A", "Seat frame", "LEAR-SF", 1.5, 46428, "safety", None])
+    content = io.BytesIO()
+    book.save(content)
+    content.seek(0)
+    preview = _upload(engineer_client, content, "bom.xlsx", title="xlsx")
+    assert _row_errors(preview) == [
+        "Row 2, qty_per_vehicle: '1.5' is not a whole number of 1 or more.",
+        "Row 2, need_date: '46428' is not a valid date; use YYYY-MM-DD, e.g. 2027-02-10.",
+    ]
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
+
+
+def test_a_file_without_a_revision_column_imports_as_revision_a(bom_world, engineer_client):
+    PartFactory(program=Program.objects.get(code="SU7"), part_number="SF-200", revision="A", qty_per_vehicle=1)
+    header = "program,part_number,name,supplier,qty_per_vehicle,need_date,criticality,owner"
+    rows = ["SU7,BM-100,Battery module,CATL-NB,8,2027-02-10,critical,anna", "SU7,SF-200,Seat frame,LEAR-SF,2,,safety,"]
+    preview = _upload(engineer_client, _csv(*rows, header=header), "bom.csv")
+    assert _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert sorted(Part.objects.values_list("part_number", "revision", "qty_per_vehicle")) == [
+        ("BM-100", "A", 8),
+        ("SF-200", "A", 2),  # the existing rev A part, updated
+    ]
+
+
+@pytest.mark.parametrize("missing", ["program", "part_number"])
+def test_a_file_without_a_key_column_is_refused_with_the_column_named(bom_world, engineer_client, missing):
+    columns = HEADER.split(",")
+    keep = [i for i, column in enumerate(columns) if column != missing]
+    header = ",".join(columns[i] for i in keep)
+    rows = [",".join(row.split(",")[i] for i in keep) for row in GOOD_ROWS]
+    preview = _upload(engineer_client, _csv(*rows, header=header), "bom.csv")
+    message = f"The file has no {missing} column; the first row must name the columns, e.g. {HEADER}"
+    assert _row_errors(preview)[0] == f"File: {message}"
+    page = preview.content.decode()
+    assert message in page
+    assert "Traceback" not in page
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
+
+
+def test_a_csv_file_that_is_not_utf8_is_refused_with_what_to_do(bom_world, engineer_client):
+    rows = [HEADER, "SU7,BM-100,B,Kühlplatte,CATL-NB,8,2027-02-10,critical,anna"]
+    preview = _upload(engineer_client, io.BytesIO("\n".join(rows).encode("latin-1")), "bom.csv")
+    assert preview.context["form"].errors["import_file"] == [
+        "The file is not UTF-8 text. Save it as CSV UTF-8 (Excel: Save As, CSV UTF-8) and upload it again, "
+        "or choose xlsx for an Excel workbook."
+    ]
+    assert "confirm_form" not in preview.context
+    assert Part.objects.count() == 0
+    # Excel's CSV UTF-8 (with its byte order mark) imports, umlaut and all.
+    preview = _upload(engineer_client, io.BytesIO("\n".join(rows).encode("utf-8-sig")), "bom.csv")
+    _confirm(engineer_client, preview)
+    assert Part.objects.get().name == "Kühlplatte"
