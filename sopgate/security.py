@@ -1,4 +1,5 @@
-"""Production hardening that Django 5.2 does not ship: a Content Security Policy header and slowed logins."""
+"""Production hardening that Django 5.2 does not ship: a Content Security Policy header, slowed logins, no NUL
+in a page's query."""
 
 import functools
 
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import connections, router
+from django.http import HttpResponseBadRequest
 from django.utils.crypto import salted_hmac
 
 from .rows import columns_of, instance_from_row
@@ -29,6 +31,20 @@ class ContentSecurityPolicyMiddleware:
         if self.policy and response.get("Content-Type", "").startswith("text/html"):
             response.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class NulInQueryMiddleware:
+    """Answers 400 to a page whose query string holds a NUL character (%00), which PostgreSQL cannot compare
+    with text: Django's admin autocomplete passed `?term=a%00` to the database and failed with a 500. The API
+    refuses such parameters itself, naming them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", "") and not request.path.startswith("/api/"):
+            return HttpResponseBadRequest("A query parameter holds a NUL character (%00).", content_type="text/plain")
+        return self.get_response(request)
 
 
 class ThrottledLoginBackend(ModelBackend):

@@ -187,7 +187,7 @@ def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, s
         return program.sop_date, "On plan: no known blocker clears after the SOP date."
     latest = max(dated, key=lambda b: (b.clear_by, b.id))
     if latest.rule == Rule.PART_LATE:
-        driver = f"{latest.object_label} arrives {latest.clear_by - timedelta(days=program.part_lead_days):%Y-%m-%d} + {program.part_lead_days} days lead"
+        driver = f"{latest.object_label} arrives {latest.clear_by - timedelta(days=program.part_lead_days):%Y-%m-%d} + {days_text(program.part_lead_days)} lead"
     else:
         driver = f"{latest.object_label} ({rule_text(latest.rule)}) clears {latest.clear_by:%Y-%m-%d}"
     slip = (latest.clear_by - program.sop_date).days

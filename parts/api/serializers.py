@@ -4,7 +4,7 @@ import re
 from rest_framework import serializers
 
 from sopgate.api.fast import FastReadMixin, FastValidationMixin
-from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, UsernameField
+from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, KnownFieldsMixin, UsernameField
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
 from ..models import Part, Supplier, SupplierUpdate
@@ -156,7 +156,7 @@ def _shown(field, values) -> list:
     return list(map(distinct.__getitem__, values))
 
 
-class SupplierUpdateWriteSerializer(FastValidationMixin, serializers.Serializer):
+class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, serializers.Serializer):
     """One reported change. The part is named by `part` (id) or by `program` + `part_number` (+ `revision`)."""
 
     part = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Part id.")

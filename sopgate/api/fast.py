@@ -18,7 +18,6 @@ answer is provably DRF's own, and hand everything else to DRF:
   validation, so error messages are exactly DRF's.
 """
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
@@ -36,7 +35,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from .fields import ISO_DATE, BoundedDateField
+
 _FALLBACK = object()
 _IMMUTABLE = (date, datetime, str, int, bool, Decimal)
 
@@ -297,7 +297,8 @@ def _date_check(field):
     formats = getattr(field, "input_formats", api_settings.DATE_INPUT_FORMATS)
     if (
         not isinstance(field, fields.DateField)
-        or type(field).to_internal_value is not fields.DateField.to_internal_value
+        # DRF's own, or ours that only refuses more (a string not written YYYY-MM-DD, which `check` leaves to it)
+        or type(field).to_internal_value not in (fields.DateField.to_internal_value, BoundedDateField.to_internal_value)
     ):
         return None
     if [str(f).lower() for f in formats] != [ISO_8601] or not _only_validators(
@@ -313,7 +314,7 @@ def _date_check(field):
         parsed = seen.get(value)
         if parsed is not None:
             return parsed
-        if not _ISO_DATE.fullmatch(value):
+        if not ISO_DATE.fullmatch(value):
             return _FALLBACK
         try:
             parsed = date.fromisoformat(value)  # what DRF's parse_date gives for YYYY-MM-DD
@@ -378,6 +379,8 @@ class FastValidationMixin:
         keys = tuple(data)
         steps = by_keys.get(keys)
         if steps is None:
+            if any(key not in self.fields for key in keys):
+                return None  # an unknown field: DRF's path names it (`fields.KnownFieldsMixin`)
             steps = [step for step in plan if step[0] in data]
             if len(by_keys) < 64:
                 by_keys[keys] = steps

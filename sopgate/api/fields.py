@@ -1,5 +1,9 @@
 """Serializer pieces shared by the apps' APIs: bounded dates and integers, people by username."""
 
+import difflib
+import re
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
@@ -17,16 +21,43 @@ INTEGER_MAX = {
 }
 
 
+# A date as API.md writes it. Python's own ISO parser also takes 20260203 or 2026-W05-2 (a week date), and
+# Django's 2026-2-3; a client sending those most likely means something else.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class BoundedDateField(serializers.DateField):
-    """A date within the planning horizon (`sopgate.validators.PLANNING_DATE`), also where the model field
-    has no such limit (a serializer's own field)."""
+    """A date written YYYY-MM-DD within the planning horizon (`sopgate.validators.PLANNING_DATE`), also where
+    the model field has no such limit (a serializer's own field)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators += [validator for validator in PLANNING_DATE if validator not in self.validators]
 
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
 
-class BoundedModelSerializer(serializers.ModelSerializer):
+
+class KnownFieldsMixin:
+    """A write naming a field the resource does not have is refused, naming it: a typo ("promissed_date") would
+    otherwise be dropped without a word and the rest stored. Read-only fields are known, so a client may send
+    back what it read."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = [key for key in data if key not in self.fields]
+            if unknown:
+                raise serializers.ValidationError({str(key): [self._unknown_field(str(key))] for key in unknown})
+        return super().to_internal_value(data)
+
+    def _unknown_field(self, key: str) -> str:
+        close = difflib.get_close_matches(key, [name for name, field in self.fields.items() if not field.read_only], 1)
+        return f"Unknown field; did you mean {close[0]}?" if close else "Unknown field."
+
+
+class BoundedModelSerializer(KnownFieldsMixin, serializers.ModelSerializer):
     """ModelSerializer whose date fields are bounded and whose integer fields stop at the column's range."""
 
     serializer_field_mapping = {

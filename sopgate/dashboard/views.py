@@ -145,7 +145,8 @@ def _filename(readiness, extension: str) -> str:
 @engineer_required
 def report_csv(request, code):
     readiness, gate_report = _report(code)
-    response = HttpResponse(report.render_csv(gate_report), content_type="text/csv; charset=utf-8")
+    # With a byte order mark: Excel reads a CSV file without one in the PC's own encoding, garbling "−" and "×".
+    response = HttpResponse("\ufeff" + report.render_csv(gate_report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(readiness, "csv")}"'
     return response
 

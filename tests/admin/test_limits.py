@@ -169,3 +169,14 @@ def test_supplier_country_is_an_iso_code(engineer_client):
     assert response.context["adminform"].form.errors["country"] == [
         "Use an ISO 3166 alpha-2 code in capitals, e.g. DE."
     ]
+
+
+def test_a_nul_in_a_page_query_is_a_400_not_a_500(engineer_client):
+    PartFactory()
+    for url in (
+        "/admin/autocomplete/?term=a%00b&app_label=parts&model_name=part&field_name=supplier",
+        "/admin/parts/part/?q=a%00b",
+    ):
+        response = engineer_client.get(url)
+        assert response.status_code == 400, (url, response.status_code)
+        assert b"NUL" in response.content

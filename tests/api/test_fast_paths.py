@@ -147,8 +147,7 @@ GOOD = [
     {"part": 9, "ppap_status": "submitted", "tooling_stage": "soft_tool", "capacity_per_week": 0},
     {"program": "P1", "part_number": "  X-1 ", "revision": "B", "note": "  "},
     {"program": "P1", "part_number": "X-1", "note": "Grüße, ünïcode"},
-    {"part": 2**63 - 1, "promised_date": "2999-12-31", "unknown": "ignored"},
-    {"part": 3, "promised_date": "20270201"},  # ISO basic format: DRF's path accepts it
+    {"part": 2**63 - 1, "promised_date": "2999-12-31"},
     {"part": "7", "note": "x"},  # DRF's IntegerField takes numbers in strings and integral floats
     {"part": 1.0, "note": "x"},
 ]
@@ -160,6 +159,10 @@ BAD = [
     {"part": 1, "promised_date": "3000-01-01"},
     {"part": 1, "promised_date": None},
     {"part": 1, "promised_date": "2027-02-01T00:00:00"},
+    {"part": 3, "promised_date": "20270201"},  # ISO basic format: API.md's dates are YYYY-MM-DD
+    {"part": 3, "promised_date": "2027-W05-2"},  # an ISO week date
+    {"part": 3, "promised_date": "2027-2-1"},
+    {"part": 1, "promised_date": "2027-02-01", "promissed_date": "2027-03-01"},  # an unknown field: a typo
     {"part": 1, "ppap_status": "approved"},  # a supplier may not decide the PPAP
     {"part": 1, "ppap_status": "SUBMITTED"},
     {"part": 1, "tooling_stage": ""},

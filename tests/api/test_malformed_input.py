@@ -208,3 +208,34 @@ def test_a_part_with_validation_tests_keeps_its_program(world, eng):
     response = eng.patch(f"/api/parts/{world.part_b.pk}/", {"program": "SU8"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["program"] == "SU8"
+
+
+@pytest.mark.parametrize("date_text", ["20270201", "2027-W05-2", "2027-2-1", "２０２７-02-01"])
+def test_dates_are_written_yyyy_mm_dd(world, eng, alice, date_text):
+    before = _snapshot()
+    for client, path, body in (
+        (alice, "/api/supplier-updates/", {"part": world.part_a.pk, "promised_date": date_text}),
+        (eng, f"/api/parts/{world.part_a.pk}/", {"promised_date": date_text}),
+    ):
+        send = client.patch if path.startswith("/api/parts/") else client.post
+        response = send(path, body, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json() == {
+            "promised_date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+        }
+    assert _snapshot() == before
+
+
+def test_an_unknown_field_is_named_not_dropped(world, eng, alice):
+    before = _snapshot()
+    response = alice.post(
+        "/api/supplier-updates/", {"part": world.part_a.pk, "note": "n", "promissed_date": "2027-03-01"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"promissed_date": ["Unknown field; did you mean promised_date?"]}
+    response = eng.patch(f"/api/parts/{world.part_a.pk}/", {"colour": "red"}, format="json")
+    assert response.json() == {"colour": ["Unknown field."]}
+    assert _snapshot() == before
+    # What a client read may go back as it was: read-only fields are known.
+    part = eng.get(f"/api/parts/{world.part_a.pk}/").json()
+    assert eng.patch(f"/api/parts/{world.part_a.pk}/", part, format="json").status_code == 200

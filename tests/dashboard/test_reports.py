@@ -51,7 +51,8 @@ def test_csv_report_has_the_verdict_then_every_open_blocker(engineer_client, pro
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="SU7-gate-report-2027-01-04.csv"' in response["Content-Disposition"]
     readiness = program_readiness(program, today=at_today)
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # so Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     summary = {row[0]: row[1] for row in rows[1:13]}
     assert summary["Decision"] == "No go"
     assert summary["Decision sentence"] == readiness.decision_sentence
@@ -92,6 +93,6 @@ def test_report_cells_that_look_like_formulas_are_defused(engineer_client, at_to
     program = build_program("SU7", 1, at_today)
     PartFactory(program=program, supplier=None, name='=HYPERLINK("http://x")')
     program_scan(program_id=program.pk, today=at_today)
-    text = engineer_client.get("/programs/SU7/report.csv").content.decode()
+    text = engineer_client.get("/programs/SU7/report.csv").content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
