@@ -164,6 +164,14 @@ class HandoverItemAdmin(RevertInTransaction, SimpleHistoryAdmin):
 
     @admin.action(description="Mark selected items done")
     def mark_done(self, request, queryset):
+        marked = already = 0
         for item in queryset:
+            if item.done_at is not None:
+                already += 1  # keeps who did it and when
+                continue
             services.item_mark_done(item=item, actor=request.user)
-        self.message_user(request, "Items marked done.", messages.SUCCESS)
+            marked += 1
+        message = f"{marked} item{'' if marked == 1 else 's'} marked done"
+        if already:
+            message += f"; {already} {'was' if already == 1 else 'were'} already done"
+        self.message_user(request, f"{message}.", messages.SUCCESS if marked else messages.INFO)

@@ -5,7 +5,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from tests.factories import ChecklistFactory, ItemFactory
+from tests.factories import ChecklistFactory, EngineerFactory, ItemFactory
 from validation import services
 from validation.models import HandoverChecklist, HandoverItem
 
@@ -53,6 +53,34 @@ def test_sign_off_after_marking_items_done_in_the_admin(at_today, engineer_clien
     assert checklist.history.first().history_user == engineer_user
     html = engineer_client.get(reverse(CHANGELIST)).content.decode()
     assert "✔ Signed" in html and "▲ Unsigned" in html
+
+
+@pytest.mark.parametrize(
+    "open_items, done_items, expected",
+    [
+        (1, 0, ("success", "1 item marked done.")),
+        (2, 1, ("success", "2 items marked done; 1 was already done.")),
+        (1, 2, ("success", "1 item marked done; 2 were already done.")),
+        (0, 1, ("info", "0 items marked done; 1 was already done.")),
+    ],
+)
+def test_mark_done_says_how_many_items_it_marked(at_today, engineer_client, open_items, done_items, expected):
+    checklist = ChecklistFactory(area="Paint")
+    earlier = EngineerFactory(username="tomas")
+    done = [ItemFactory(checklist=checklist, title=f"Done {n}") for n in range(done_items)]
+    for item in done:
+        services.item_mark_done(item=item, actor=earlier)
+    items = done + [ItemFactory(checklist=checklist, title=f"Open {n}") for n in range(open_items)]
+
+    response = engineer_client.post(
+        reverse("admin:validation_handoveritem_changelist"),
+        {"action": "mark_done", "_selected_action": [i.pk for i in items]},
+        follow=True,
+    )
+
+    assert [(m.level_tag, str(m)) for m in response.context["messages"]] == [expected]
+    assert HandoverItem.objects.filter(done_at__isnull=True).count() == 0
+    assert HandoverItem.objects.filter(done_by=earlier).count() == done_items  # the earlier marks stay
 
 
 def test_validation_test_form_explains_a_refused_waiver_and_dates(at_today, engineer_client):
