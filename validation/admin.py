@@ -83,7 +83,7 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     autocomplete_fields = ["program", "rd_owner", "production_owner"]
     readonly_fields = ["rd_signed_off_by", "rd_signed_off_at", "production_signed_off_by", "production_signed_off_at"]
     inlines = [HandoverItemInline]
-    actions = ["sign_off_rd", "sign_off_production"]
+    actions = ["sign_off_rd", "sign_off_production", "withdraw_rd", "withdraw_production"]
 
     def get_queryset(self, request):
         # A correlated subquery, so the changelist's COUNT(*) does not join and group every item.
@@ -142,6 +142,31 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     @admin.action(description="Sign off production side")
     def sign_off_production(self, request, queryset):
         self._sign_off(request, queryset, SignOffSide.PRODUCTION)
+
+    def _withdraw(self, request, queryset, side):
+        # A refused item change asks for the sign-off to be withdrawn first; this is where the admin does it.
+        at_field = f"{side}_signed_off_at"
+        withdrawn = unsigned = 0
+        for checklist in queryset:
+            if getattr(checklist, at_field) is None:
+                unsigned += 1
+                continue
+            services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user)
+            withdrawn += 1
+        message = (
+            f"{SignOffSide(side).label} sign-off withdrawn from {withdrawn} checklist{'' if withdrawn == 1 else 's'}"
+        )
+        if unsigned:
+            message += f"; {unsigned} {'was' if unsigned == 1 else 'were'} not signed off"
+        self.message_user(request, f"{message}.", messages.SUCCESS if withdrawn else messages.INFO)
+
+    @admin.action(description="Withdraw R&D sign-off")
+    def withdraw_rd(self, request, queryset):
+        self._withdraw(request, queryset, SignOffSide.RD)
+
+    @admin.action(description="Withdraw production sign-off")
+    def withdraw_production(self, request, queryset):
+        self._withdraw(request, queryset, SignOffSide.PRODUCTION)
 
 
 @admin.register(HandoverItem)

@@ -55,9 +55,12 @@ def checklist_sign_off(
 
 
 def checklist_withdraw_sign_off(*, checklist: HandoverChecklist, side: str, actor) -> HandoverChecklist:
+    """Withdraw one side's sign-off; a side that is not signed off is left as it is (no history row)."""
     by_field, at_field, _ = _SIDE_FIELDS[SignOffSide(side)]
     with transaction.atomic():
         checklist = HandoverChecklist.objects.select_for_update().get(pk=checklist.pk)
+        if getattr(checklist, at_field) is None:
+            return checklist
         setattr(checklist, by_field, None)
         setattr(checklist, at_field, None)
         checklist._history_user = actor

@@ -280,3 +280,19 @@ def test_reverting_a_checklist_leaves_its_sign_offs_alone(signed, engineer_clien
     signed.refresh_from_db()
     assert (signed.area, signed.rd_signed_off_at, signed.rd_signed_off_by) == ("Paint shop", None, None)
     assert signed.history.latest("history_id").rd_signed_off_at is None
+
+
+def test_withdrawing_a_sign_off_in_the_admin_lets_a_refused_change_through(signed, engineer_client):
+    poster = signed.items.get(title="Colour poster")
+    assert _post_item(engineer_client, poster, required="on").status_code == 200  # refused while signed off
+    unsigned = ChecklistFactory(program=signed.program, area="Body")
+
+    messages = _sign_off(engineer_client, "withdraw_rd", [signed, unsigned])
+
+    assert messages == [("success", "R&D sign-off withdrawn from 1 checklist; 1 was not signed off.")]
+    signed.refresh_from_db()
+    assert (signed.rd_signed_off_at, signed.history.first().history_user.username) == (None, "erin")
+    assert unsigned.history.count() == 1
+    assert _post_item(engineer_client, poster, required="on").status_code == 302
+    poster.refresh_from_db()
+    assert (poster.required, poster.done) == (True, False)

@@ -211,3 +211,10 @@ def test_saving_a_checklist_keeps_the_stored_sign_offs(signed):
     assert (signed.area, signed.rd_signed_off_at, signed.rd_signed_off_by) == ("Battery pack and BMS", None, None)
     record = signed.history.first()
     assert (record.history_user, record.rd_signed_off_at) == (lead, None)
+
+
+def test_withdrawing_a_side_that_is_not_signed_off_changes_nothing(signed):
+    checklist_withdraw_sign_off(checklist=signed, side="production", actor=EngineerFactory())
+    signed.refresh_from_db()
+    assert signed.rd_signed_off_at is not None
+    assert signed.history.count() == 2  # created, signed off by R&D
