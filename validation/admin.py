@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,16 +36,46 @@ class ValidationTestAdmin(SimpleHistoryAdmin):
         return badge(obj.get_status_display(), TEST_TONES[obj.status])
 
 
+class HandoverItemForm(forms.ModelForm):
+    """The item form of the admin, on its own page and inline on the checklist: a change that would leave a
+    signed-off checklist with an open required item is refused on the form (`services.item_check_sign_offs`)."""
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.errors:
+            return
+        try:
+            # Locks the checklist until the admin's transaction commits the save, so no sign-off slips in between.
+            services.item_check_sign_offs(item=self.instance)
+        except ValidationError as refused:
+            for field, errors in refused.message_dict.items():
+                # `done` is read-only here and the inline row's `checklist` is hidden: shown on the form or row then.
+                shown = field in self.fields and not self.fields[field].widget.is_hidden
+                self.add_error(field if shown else None, errors)
+
+
 class HandoverItemInline(admin.TabularInline):
     model = HandoverItem
+    form = HandoverItemForm
     fields = ["title", "responsible", "due_date", "required", "done_at", "done_by", "evidence"]
     readonly_fields = ["done_at", "done_by"]
     autocomplete_fields = ["responsible"]
     extra = 0
 
 
+class RevertInTransaction:
+    """Django saves a change form in one transaction, simple_history's revert form does not; the item check locks the
+    checklist from validating the form to saving it, which needs one."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(HandoverChecklist)
-class HandoverChecklistAdmin(SimpleHistoryAdmin):
+class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     list_display = ["area", "program", "rd_owner", "production_owner", "open_items", "rd_badge", "production_badge"]
     list_filter = ["program"]
     list_select_related = ["program", "rd_owner", "production_owner"]
@@ -51,7 +83,7 @@ class HandoverChecklistAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["program", "rd_owner", "production_owner"]
     readonly_fields = ["rd_signed_off_by", "rd_signed_off_at", "production_signed_off_by", "production_signed_off_at"]
     inlines = [HandoverItemInline]
-    actions = ["sign_off_rd", "sign_off_production"]
+    actions = ["sign_off_rd", "sign_off_production", "withdraw_rd", "withdraw_production"]
 
     def get_queryset(self, request):
         # A correlated subquery, so the changelist's COUNT(*) does not join and group every item.
@@ -66,6 +98,17 @@ class HandoverChecklistAdmin(SimpleHistoryAdmin):
             .get_queryset(request)
             .annotate(open_required=Coalesce(Subquery(open_items.values("n"), output_field=IntegerField()), 0))
         )
+
+    def save_model(self, request, obj, form, change):
+        services.checklist_save(checklist=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):  # the one formset: the items
+        items = formset.save(commit=False)
+        for item in formset.deleted_objects:
+            item.delete()
+        for item in items:
+            services.item_save(item=item, actor=request.user)
+        formset.save_m2m()
 
     @admin.display(description="open required items", ordering="open_required")
     def open_items(self, obj):
@@ -100,23 +143,60 @@ class HandoverChecklistAdmin(SimpleHistoryAdmin):
     def sign_off_production(self, request, queryset):
         self._sign_off(request, queryset, SignOffSide.PRODUCTION)
 
+    def _withdraw(self, request, queryset, side):
+        # A refused item change asks for the sign-off to be withdrawn first; this is where the admin does it.
+        at_field = f"{side}_signed_off_at"
+        withdrawn = unsigned = 0
+        for checklist in queryset:
+            if getattr(checklist, at_field) is None:
+                unsigned += 1
+                continue
+            services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user)
+            withdrawn += 1
+        message = (
+            f"{SignOffSide(side).label} sign-off withdrawn from {withdrawn} checklist{'' if withdrawn == 1 else 's'}"
+        )
+        if unsigned:
+            message += f"; {unsigned} {'was' if unsigned == 1 else 'were'} not signed off"
+        self.message_user(request, f"{message}.", messages.SUCCESS if withdrawn else messages.INFO)
+
+    @admin.action(description="Withdraw R&D sign-off")
+    def withdraw_rd(self, request, queryset):
+        self._withdraw(request, queryset, SignOffSide.RD)
+
+    @admin.action(description="Withdraw production sign-off")
+    def withdraw_production(self, request, queryset):
+        self._withdraw(request, queryset, SignOffSide.PRODUCTION)
+
 
 @admin.register(HandoverItem)
-class HandoverItemAdmin(SimpleHistoryAdmin):
+class HandoverItemAdmin(RevertInTransaction, SimpleHistoryAdmin):
     list_display = ["title", "checklist", "responsible", "due_date", "required", "done_badge"]
     list_filter = ["checklist__program", "checklist", "required"]
     list_select_related = ["checklist", "responsible"]
     search_fields = ["title", "checklist__area"]
     autocomplete_fields = ["checklist", "responsible"]
     readonly_fields = ["done_at", "done_by"]
+    form = HandoverItemForm
     actions = ["mark_done"]
 
     @admin.display(description="done", ordering="done_at")
     def done_badge(self, obj):
         return badge("Done", "good") if obj.done_at else badge("Open", "warn")
 
+    def save_model(self, request, obj, form, change):
+        services.item_save(item=obj, actor=request.user)
+
     @admin.action(description="Mark selected items done")
     def mark_done(self, request, queryset):
+        marked = already = 0
         for item in queryset:
+            if item.done_at is not None:
+                already += 1  # keeps who did it and when
+                continue
             services.item_mark_done(item=item, actor=request.user)
-        self.message_user(request, "Items marked done.", messages.SUCCESS)
+            marked += 1
+        message = f"{marked} item{'' if marked == 1 else 's'} marked done"
+        if already:
+            message += f"; {already} {'was' if already == 1 else 'were'} already done"
+        self.message_user(request, f"{message}.", messages.SUCCESS if marked else messages.INFO)

@@ -6,7 +6,8 @@ import pytest
 
 from parts.models import Part
 from sopgate.models import RampStep
-from tests.factories import ItemFactory, PartFactory
+from tests.factories import ChecklistFactory, ItemFactory, PartFactory
+from validation.models import HandoverItem
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,74 @@ def test_checklist_sign_off_is_refused_while_required_items_are_open(world, eng)
     body = signed.json()
     assert (body["rd_signed_off"], body["rd_signed_off_by"], body["production_signed_off"]) == (True, "eng", False)
     assert [i["done"] for i in body["items"]] == [True]
+
+
+def _signed_off_by_eng(world, eng) -> str:
+    """Mark the world's one required item done and sign the R&D side off; answer the checklist's URL."""
+    url = f"/api/handover-checklists/{world.checklist.pk}/"
+    assert eng.patch(f"/api/handover-items/{world.item.pk}/", {"done": True}, format="json").status_code == 200
+    assert eng.patch(url, {"rd_signed_off": True}, format="json").status_code == 200
+    return url
+
+
+def test_no_item_change_reopens_a_signed_off_checklist(world, eng):
+    url = _signed_off_by_eng(world, eng)
+    optional = ItemFactory(checklist=world.checklist, title="Poster", required=False)
+    elsewhere = ItemFactory(checklist=ChecklistFactory(program=world.program, area="Paint"), title="Oven curve")
+    stored = list(HandoverItem.objects.order_by("id").values())
+    signed = "Checklist 'Battery pack' is signed off by R&D (eng, 2027-01-04); withdraw the sign-off before"
+    attempts = [
+        (
+            "post",
+            "/api/handover-items/",
+            {"checklist": world.checklist.pk, "title": "late-added", "required": True},
+            {"checklist": [f"{signed} adding 'late-added' as a required item that is not done."]},
+        ),
+        (
+            "patch",
+            f"/api/handover-items/{world.item.pk}/",
+            {"done": False},
+            {"done": [f"{signed} reopening the required item 'Work instructions released'."]},
+        ),
+        (
+            "patch",
+            f"/api/handover-items/{optional.pk}/",
+            {"required": True},
+            {"required": [f"{signed} making the open item 'Poster' required."]},
+        ),
+        (
+            "patch",
+            f"/api/handover-items/{elsewhere.pk}/",
+            {"checklist": world.checklist.pk},
+            {"checklist": [f"{signed} moving the open required item 'Oven curve' into it."]},
+        ),
+    ]
+    for method, path, body, errors in attempts:
+        refused = getattr(eng, method)(path, body, format="json")
+        assert (refused.status_code, refused.json()) == (400, errors), body
+    assert list(HandoverItem.objects.order_by("id").values()) == stored
+    body = eng.get(url).json()
+    assert (body["rd_signed_off"], body["rd_signed_off_by"]) == (True, "eng")
+    assert [i["title"] for i in body["items"]] == ["Work instructions released", "Poster"]
+
+
+def test_changes_that_open_no_required_item_work_on_a_signed_off_checklist(world, eng):
+    url = _signed_off_by_eng(world, eng)
+    item_url = f"/api/handover-items/{world.item.pk}/"
+    edited = eng.patch(item_url, {"title": "Work instructions v2", "evidence": "WI-7"}, format="json")
+    assert (edited.status_code, edited.json()["title"], edited.json()["done"]) == (200, "Work instructions v2", True)
+    done_on_arrival = {"checklist": world.checklist.pk, "title": "Torque audit", "required": True, "done": True}
+    created = eng.post("/api/handover-items/", done_on_arrival, format="json")
+    assert (created.status_code, created.json()["done_by"]) == (201, "eng")
+    optional = {"checklist": world.checklist.pk, "title": "Poster", "required": False}
+    optional_url = f"/api/handover-items/{eng.post('/api/handover-items/', optional, format='json').json()['id']}/"
+    assert eng.patch(optional_url, {"done": True}, format="json").status_code == 200
+    assert eng.patch(optional_url, {"done": False}, format="json").status_code == 200
+    assert eng.get(url).json()["rd_signed_off"] is True
+
+    assert eng.patch(url, {"rd_signed_off": False}, format="json").status_code == 200
+    reopened = eng.patch(item_url, {"done": False}, format="json")
+    assert (reopened.status_code, reopened.json()["done"], reopened.json()["done_by"]) == (200, False, None)
 
 
 def test_items_nested_read_only_and_filters(world, eng):

@@ -1,17 +1,22 @@
-"""Concurrency: 50 supplier updates to one part at once, and two scans of one program at once."""
+"""Concurrency: 50 supplier updates to one part at once, two scans of one program at once, and a handover item
+reopened while its checklist is being signed off."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connections
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
 
 from parts.models import SupplierUpdate
 from sopgate.models import Alert, Blocker
 from sopgate.services import program_scan
+from tests.factories import ChecklistFactory, EngineerFactory, ItemFactory
 from tests.faults.conftest import service_env
 from tests.faults.helpers import http, make_world
+from validation.models import HandoverItem
+from validation.services import checklist_sign_off, item_mark_done, item_reopen
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -76,3 +81,34 @@ def test_two_scans_at_once_do_the_work_once(postgres_only):
     assert sorted(r.opened for r in results) == [0, 1], "one scan opened the blocker, the other found it open"
     assert Blocker.objects.filter(program=world.program).count() == 1
     assert Alert.objects.filter(blocker__program=world.program).count() == 2  # owner + supplier contact, once each
+
+
+def test_a_reopen_waits_for_a_sign_off_in_progress_and_is_then_refused(postgres_only):
+    checklist = ChecklistFactory(area="Battery pack")
+    item = ItemFactory(checklist=checklist, title="Leak test validated")
+    alice = EngineerFactory(username="alice")
+    item_mark_done(item=item, actor=alice)
+    outcome = []
+
+    def reopen():
+        try:
+            item_reopen(item=HandoverItem.objects.get(pk=item.pk), actor=alice)
+            outcome.append("reopened")
+        except ValidationError as refused:
+            outcome.append(refused.message_dict)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reopen)
+    with transaction.atomic():
+        checklist_sign_off(checklist=checklist, side="rd", actor=alice)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive(), "the reopen must not finish before the sign-off commits"
+    thread.join(timeout=30)
+
+    # It waited on the checklist's row lock, so it saw the sign-off once committed and was refused.
+    assert [sorted(o) if isinstance(o, dict) else o for o in outcome] == [["done"]]
+    item.refresh_from_db()
+    checklist.refresh_from_db()
+    assert item.done and checklist.rd_signed_off

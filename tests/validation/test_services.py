@@ -1,4 +1,5 @@
-"""Handover sign-off: refused while required items are open (naming them), attributable once allowed."""
+"""Handover sign-off: refused while required items are open (naming them), attributable once allowed; and once
+signed off, no item change may open a required item behind the signature."""
 
 from datetime import datetime, time
 
@@ -7,8 +8,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import TODAY, ChecklistFactory, EngineerFactory, ItemFactory
-from validation.models import HandoverChecklist
-from validation.services import checklist_sign_off, item_mark_done
+from validation.models import HandoverChecklist, HandoverItem
+from validation.services import (
+    checklist_save,
+    checklist_sign_off,
+    checklist_withdraw_sign_off,
+    item_mark_done,
+    item_reopen,
+    item_save,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +69,152 @@ def test_sign_off_twice_changes_nothing(checklist):
     again = checklist_sign_off(checklist=checklist, side="rd", actor=EngineerFactory())
     assert again.rd_signed_off_by == first
     assert checklist.history.count() == 2
+
+
+@pytest.fixture
+def signed(checklist):
+    """The Battery pack checklist with its required items done and the R&D side signed off by alice."""
+    alice = EngineerFactory(username="alice")
+    for item in checklist.items.filter(required=True):
+        item_mark_done(item=item, actor=alice, evidence="Report BAT-001")
+    return checklist_sign_off(checklist=checklist, side="rd", actor=alice)
+
+
+def _refused(change, signed) -> dict:
+    """Run `change`, expect a refusal, and check that nothing was written: items, their history, the sign-off."""
+    items = list(HandoverItem.objects.order_by("id").values())
+    history = HandoverItem.history.count()
+    with pytest.raises(ValidationError) as refused:
+        change()
+    assert list(HandoverItem.objects.order_by("id").values()) == items
+    assert HandoverItem.history.count() == history
+    signed.refresh_from_db()
+    assert signed.rd_signed_off_at is not None
+    return refused.value.message_dict
+
+
+SIGNED_BY_ALICE = "Checklist 'Battery pack' is signed off by R&D (alice, 2027-01-04); withdraw the sign-off before"
+
+
+def test_adding_an_open_required_item_to_a_signed_off_checklist_is_refused(signed):
+    late = HandoverItem(checklist=signed, title="Late-added torque audit", required=True)
+
+    errors = _refused(lambda: item_save(item=late, actor=EngineerFactory()), signed)
+
+    assert errors == {
+        "checklist": [f"{SIGNED_BY_ALICE} adding 'Late-added torque audit' as a required item that is not done."]
+    }
+
+
+def test_reopening_a_required_item_of_a_signed_off_checklist_is_refused(signed):
+    item = signed.items.get(title="Leak test validated")
+
+    errors = _refused(lambda: item_reopen(item=item, actor=EngineerFactory()), signed)
+
+    assert errors == {"done": [f"{SIGNED_BY_ALICE} reopening the required item 'Leak test validated'."]}
+    assert item.done  # the caller's copy is left as it is stored
+
+
+def test_making_an_open_item_required_on_a_signed_off_checklist_is_refused(signed):
+    poster = signed.items.get(title="Nice-to-have poster")
+    poster.required = True
+
+    errors = _refused(lambda: item_save(item=poster, actor=EngineerFactory()), signed)
+
+    assert errors == {"required": [f"{SIGNED_BY_ALICE} making the open item 'Nice-to-have poster' required."]}
+
+
+def test_moving_an_open_required_item_into_a_signed_off_checklist_is_refused(signed):
+    elsewhere = ItemFactory(checklist=ChecklistFactory(program=signed.program), title="Coolant fill validated")
+    elsewhere.checklist = signed
+
+    errors = _refused(lambda: item_save(item=elsewhere, actor=EngineerFactory()), signed)
+
+    assert errors == {
+        "checklist": [f"{SIGNED_BY_ALICE} moving the open required item 'Coolant fill validated' into it."]
+    }
+
+
+def test_refusal_names_both_sides_and_a_deleted_signer(signed, time_machine):
+    time_machine.move_to(timezone.make_aware(datetime(2027, 1, 6, 10, 0)), tick=False)
+    bob = EngineerFactory(username="bob")
+    checklist_sign_off(checklist=signed, side="production", actor=bob)
+    signed.refresh_from_db()
+    signed.rd_signed_off_by.delete()
+    item = signed.items.get(title="Work instructions signed")
+
+    errors = _refused(lambda: item_reopen(item=item, actor=bob), signed)
+
+    assert errors == {
+        "done": [
+            "Checklist 'Battery pack' is signed off by R&D (nobody, 2027-01-04) and production (bob, 2027-01-06); "
+            "withdraw the sign-offs before reopening the required item 'Work instructions signed'."
+        ]
+    }
+
+
+def test_changes_that_open_no_required_item_still_work_on_a_signed_off_checklist(signed):
+    lead = EngineerFactory(username="tomas")
+    done = signed.items.get(title="Leak test validated")
+    done.title, done.evidence = "Leak test validated at 2 bar", "Report BAT-002"
+    item_save(item=done, actor=lead)
+    poster = signed.items.get(title="Nice-to-have poster")
+    item_mark_done(item=poster, actor=lead)
+    item_reopen(item=poster, actor=lead)  # not required: the signature does not cover it
+    item_save(item=HandoverItem(checklist=signed, title="Optional photo board", required=False), actor=lead)
+    already_done = item_save(item=HandoverItem(checklist=signed, title="Torque audit"), actor=lead, done=True)
+    done.required = False
+    item_save(item=done, actor=lead)
+    done.required = True  # back to required: it is done, so nothing opens
+    item_save(item=done, actor=lead)
+
+    signed.refresh_from_db()
+    assert signed.rd_signed_off_by.username == "alice"
+    assert list(signed.items.filter(required=True, done_at__isnull=True)) == []
+    assert (already_done.done_by, signed.items.get(title="Leak test validated at 2 bar").evidence) == (
+        lead,
+        "Report BAT-002",
+    )
+    assert signed.items.get(title="Torque audit").history.first().history_user == lead
+
+
+def test_an_item_left_open_before_the_rule_can_still_be_edited(signed):
+    stale = ItemFactory(checklist=signed, title="Operator training")  # written around the services, as old data was
+    stale.evidence = "Training plan v2"
+    item_save(item=stale, actor=EngineerFactory())
+    stale.refresh_from_db()
+    assert (stale.evidence, stale.done) == ("Training plan v2", False)
+
+
+def test_after_withdrawing_the_sign_off_items_can_be_reopened_and_added(signed):
+    lead = EngineerFactory(username="tomas")
+    checklist_withdraw_sign_off(checklist=signed, side="rd", actor=lead)
+    item = item_reopen(item=signed.items.get(title="Leak test validated"), actor=lead)
+    item_save(item=HandoverItem(checklist=signed, title="Late-added torque audit"), actor=lead)
+
+    assert not item.done
+    assert signed.items.filter(required=True, done_at__isnull=True).count() == 2
+    with pytest.raises(ValidationError):
+        checklist_sign_off(checklist=signed, side="rd", actor=lead)
+
+
+def test_saving_a_checklist_keeps_the_stored_sign_offs(signed):
+    stale = HandoverChecklist.objects.get(pk=signed.pk)  # a form opened while R&D had signed off
+    lead = EngineerFactory(username="tomas")
+    checklist_withdraw_sign_off(checklist=signed, side="rd", actor=lead)
+    item_reopen(item=signed.items.get(title="Leak test validated"), actor=lead)
+
+    stale.area = "Battery pack and BMS"
+    checklist_save(checklist=stale, actor=lead)
+
+    signed.refresh_from_db()
+    assert (signed.area, signed.rd_signed_off_at, signed.rd_signed_off_by) == ("Battery pack and BMS", None, None)
+    record = signed.history.first()
+    assert (record.history_user, record.rd_signed_off_at) == (lead, None)
+
+
+def test_withdrawing_a_side_that_is_not_signed_off_changes_nothing(signed):
+    checklist_withdraw_sign_off(checklist=signed, side="production", actor=EngineerFactory())
+    signed.refresh_from_db()
+    assert signed.rd_signed_off_at is not None
+    assert signed.history.count() == 2  # created, signed off by R&D

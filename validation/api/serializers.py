@@ -54,7 +54,9 @@ class HandoverItemSerializer(BoundedModelSerializer):
     checklist = serializers.PrimaryKeyRelatedField(queryset=HandoverChecklist.objects.all())
     responsible = UsernameField(allow_null=True, required=False)
     done = serializers.BooleanField(
-        required=False, help_text="PATCH true to mark the item done by you, now; false to reopen it."
+        required=False,
+        help_text="PATCH true to mark the item done by you, now; false to reopen it (refused for a required item "
+        "while its checklist is signed off).",
     )
     done_by = UsernameField(read_only=True)
 

@@ -8,7 +8,7 @@ from sopgate.api.permissions import IsEngineer
 from ..choices import SignOffSide
 from ..filtersets import HandoverChecklistFilterSet, HandoverItemFilterSet, ValidationTestFilterSet
 from ..models import HandoverChecklist, HandoverItem, ValidationTest
-from ..services import checklist_sign_off, checklist_withdraw_sign_off, item_mark_done, item_reopen
+from ..services import checklist_sign_off, checklist_withdraw_sign_off, item_save
 from .serializers import HandoverChecklistSerializer, HandoverItemSerializer, ValidationTestSerializer
 
 _WRITE_METHODS = ["get", "post", "patch", "head", "options"]
@@ -66,7 +66,11 @@ class HandoverChecklistViewSet(ModelViewSet):
 
 
 class HandoverItemViewSet(ModelViewSet):
-    """Mark an item done with `PATCH {"done": true}`: done by you, now."""
+    """Mark an item done with `PATCH {"done": true}`: done by you, now.
+
+    While a side of the checklist is signed off, a change that would leave it with an open required item (adding
+    one, reopening one, making an open item required, moving one in) is refused with 400: withdraw the sign-off
+    first (`PATCH {"rd_signed_off": false}` on the checklist)."""
 
     queryset = HandoverItem.objects.select_related("checklist", "responsible", "done_by")
     serializer_class = HandoverItemSerializer
@@ -77,13 +81,13 @@ class HandoverItemViewSet(ModelViewSet):
     http_method_names = _WRITE_METHODS
 
     def _save(self, serializer):
+        # The service saves the item, so that it can refuse a change that would reopen a signed-off checklist
+        # before anything is written.
         done = serializer.validated_data.pop("done", None)
-        with transaction.atomic():
-            item = serializer.save()
-            if done is True and item.done_at is None:
-                item_mark_done(item=item, actor=self.request.user)
-            elif done is False and item.done_at is not None:
-                item_reopen(item=item, actor=self.request.user)
+        item = serializer.instance or HandoverItem()
+        for name, value in serializer.validated_data.items():
+            setattr(item, name, value)
+        serializer.instance = item_save(item=item, actor=self.request.user, done=done)
 
     perform_create = _save
     perform_update = _save
