@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
@@ -163,12 +164,12 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     @admin.action(description="Approve PPAP of selected parts")
     def approve_ppap(self, request, queryset):
         changed = services.parts_approve_ppap(actor=request.user, part_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"PPAP approved for {changed} part(s).", messages.SUCCESS)
+        self.message_user(request, f"PPAP approved for {changed} part{pluralize(changed)}.", messages.SUCCESS)
 
     @admin.action(description="Mark selected parts received today")
     def mark_received(self, request, queryset):
         changed = services.parts_mark_received(actor=request.user, part_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{changed} part(s) marked received.", messages.SUCCESS)
+        self.message_user(request, f"{changed} part{pluralize(changed)} marked received.", messages.SUCCESS)
 
 
 @admin.register(SupplierUpdate)

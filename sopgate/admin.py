@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.template.defaultfilters import pluralize
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_badges import badge
@@ -113,7 +114,7 @@ class AlertAdmin(ReadOnlyAdmin):
             status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None
         )
         dispatch_alerts(ids)
-        self.message_user(request, f"{len(ids)} alert(s) queued again.", messages.SUCCESS)
+        self.message_user(request, f"{len(ids)} alert{pluralize(len(ids))} queued again.", messages.SUCCESS)
 
 
 @admin.register(DigestDelivery)

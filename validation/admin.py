@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge
@@ -133,7 +134,7 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
                     for error in errors:
                         self.message_user(request, error, messages.ERROR)
         if signed:
-            self.message_user(request, f"{signed} checklist(s) signed off.", messages.SUCCESS)
+            self.message_user(request, f"{signed} checklist{pluralize(signed)} signed off.", messages.SUCCESS)
 
     @admin.action(description="Sign off R&D side")
     def sign_off_rd(self, request, queryset):

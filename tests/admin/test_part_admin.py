@@ -112,7 +112,7 @@ def _run_action(client, action, parts):
 def test_approve_ppap_action_records_the_engineer(parts, an_hour_later, engineer_client, engineer_user):
     late, on_time = parts["late"], parts["on_time"]
     response = _run_action(engineer_client, "approve_ppap", [late, on_time])
-    assert "PPAP approved for 1 part(s)." in [str(m) for m in response.context["messages"]]
+    assert "PPAP approved for 1 part." in [str(m) for m in response.context["messages"]]
     late.refresh_from_db()
     assert late.ppap_status == "approved"
     record = late.history.first()
@@ -126,7 +126,7 @@ def test_approve_ppap_action_records_the_engineer(parts, an_hour_later, engineer
 
 def test_mark_received_action(parts, engineer_client, engineer_user):
     response = _run_action(engineer_client, "mark_received", [parts["late"]])
-    assert "1 part(s) marked received." in [str(m) for m in response.context["messages"]]
+    assert "1 part marked received." in [str(m) for m in response.context["messages"]]
     part = Part.objects.get(pk=parts["late"].pk)
     assert part.received_on == TODAY
     assert part.history.first().history_user == engineer_user

@@ -47,7 +47,7 @@ def test_sign_off_after_marking_items_done_in_the_admin(at_today, engineer_clien
 
     messages = _sign_off(engineer_client, "sign_off_production", [checklist])
 
-    assert messages == [("success", "1 checklist(s) signed off.")]
+    assert messages == [("success", "1 checklist signed off.")]
     checklist = HandoverChecklist.objects.get(pk=checklist.pk)
     assert checklist.production_signed_off_by == engineer_user
     assert checklist.history.first().history_user == engineer_user

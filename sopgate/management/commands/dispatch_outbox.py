@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from sopgate.services import outbox_dispatch
 
@@ -16,4 +17,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, redispatch_after, **options):
         scans, alerts = outbox_dispatch(redispatch_after_s=redispatch_after)
-        self.stdout.write(f"queued {scans} scan(s) and {alerts} alert(s)")
+        self.stdout.write(f"queued {scans} scan{pluralize(scans)} and {alerts} alert{pluralize(alerts)}")
