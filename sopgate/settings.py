@@ -200,8 +200,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "sopgate.api.filters.SearchFilter",
+        "sopgate.api.filters.OrderingFilter",
     ],
     "DEFAULT_PARSER_CLASSES": ["sopgate.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "sopgate.api.pagination.Pagination",

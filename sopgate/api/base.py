@@ -3,10 +3,9 @@
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from .filters import SearchFilter
+from .filters import OrderingFilter, SearchFilter
 from .parsers import JSONParser
 
 FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, OrderingFilter]

@@ -12,3 +12,22 @@ class SearchFilter(filters.SearchFilter):
         if "\x00" in raw:
             raise ValidationError({self.search_param: ["Null characters are not allowed."]})
         return super().get_search_terms(request)
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=` that refuses a field it cannot sort by, naming the parameter and the choices, where DRF drops
+    the term and answers in another order than asked."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len(fields):
+            choices = sorted(name for name, _ in self.get_valid_fields(queryset, view, {"request": request}))
+            unknown = ", ".join(term for term in fields if term not in valid)
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot sort by {unknown}; choose from {', '.join(choices)} (- for descending)."
+                    ]
+                }
+            )
+        return valid

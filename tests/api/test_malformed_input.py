@@ -108,7 +108,9 @@ def test_form_encoded_body_is_refused(world, eng):
         ("search=%00", 400, "search"),
         ("program=%00", 400, "program"),
         ("late=", 200, None),
-        ("ordering=nonsense", 200, None),
+        ("ordering=nonsense", 400, "ordering"),
+        ("ordering=-password", 400, "ordering"),
+        ("ordering=-need_date,part_number", 200, None),
     ],
 )
 def test_bad_list_parameters(world, eng, query, status, field):
