@@ -142,8 +142,9 @@ class Part(models.Model):
 class SupplierUpdate(models.Model):
     """What a supplier reported for one part, by whom and when. Rows are never changed or deleted."""
 
-    # No index of its own: update_part_time_idx (part, reported_at) serves every look-up by part.
-    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="supplier_updates", db_index=False)
+    # No index of its own: update_part_time_idx (part, reported_at) serves every look-up by part. A part with
+    # updates is not deleted (nor its program): the log is append-only, also against a cascade.
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="supplier_updates", db_index=False)
     # Not a database constraint, like the actor of a part's history row (see Part.history).
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False

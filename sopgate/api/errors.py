@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -14,12 +15,30 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
+class _Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+def _still_referenced(exc: ProtectedError | RestrictedError) -> str:
+    """ "Cannot delete this: 3 supplier updates refer to it.", counted per kind of referring object."""
+    counts: dict[str, int] = {}
+    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
+        meta = obj._meta
+        counts[meta] = counts.get(meta, 0) + 1
+    kinds = ", ".join(f"{n} {meta.verbose_name if n == 1 else meta.verbose_name_plural}" for meta, n in counts.items())
+    one = sum(counts.values()) == 1
+    return f"Cannot delete this: {kinds} refer{'s' if one else ''} to it, and {'it is' if one else 'they are'} kept."
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)
         else:
             exc = exceptions.ValidationError({"non_field_errors": exc.messages})
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = _Conflict({"non_field_errors": [_still_referenced(exc)]})
     elif isinstance(exc, IntegrityError | DataError):
         # Validation catches these first; this is the net for a race (two requests creating the same code) or
         # a value the serializers let through. The write was rolled back with its transaction.

@@ -180,3 +180,16 @@ def test_a_nul_in_a_page_query_is_a_400_not_a_500(engineer_client):
         response = engineer_client.get(url)
         assert response.status_code == 400, (url, response.status_code)
         assert b"NUL" in response.content
+
+
+def test_the_admin_keeps_a_part_with_supplier_updates(at_today, engineer_client):
+    from django.utils import timezone
+
+    from parts.models import SupplierUpdate
+
+    part = PartFactory()
+    SupplierUpdate.objects.create(part=part, reported_at=timezone.now(), note="on track")
+    response = engineer_client.post(reverse("admin:parts_part_delete", args=[part.pk]), {"post": "yes"})
+    assert response.status_code == 200  # the "cannot delete" page, naming what protects it
+    assert "<title>Cannot delete part" in response.content.decode()
+    assert Part.objects.filter(pk=part.pk).exists() and SupplierUpdate.objects.filter(part=part).exists()

@@ -241,3 +241,13 @@ def test_an_unknown_field_is_named_not_dropped(world, eng, alice):
     # What a client read may go back as it was: read-only fields are known.
     part = eng.get(f"/api/parts/{world.part_a.pk}/").json()
     assert eng.patch(f"/api/parts/{world.part_a.pk}/", part, format="json").status_code == 200
+
+
+def test_a_part_with_supplier_updates_is_not_deleted(world, eng):
+    before = _snapshot()
+    response = eng.delete(f"/api/parts/{world.part_a.pk}/")
+    assert response.status_code == 409
+    assert response.json() == {
+        "non_field_errors": ["Cannot delete this: 1 supplier update refers to it, and it is kept."]
+    }
+    assert _snapshot() == before
