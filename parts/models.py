@@ -192,7 +192,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # JSON as text, not jsonb: a replay answers with the keys in the order the first response had them.
+    response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ import json
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from ..models import IdempotencyRecord
 
@@ -46,7 +47,9 @@ def run_once(request, create) -> Response:
                     {HEADER: ["This key was already used for a different request; use a new key for new data."]}
                 )
             return Response(
-                existing.response_body, status=existing.status_code, headers={"Idempotent-Replayed": "true"}
+                json.loads(existing.response_body),
+                status=existing.status_code,
+                headers={"Idempotent-Replayed": "true"},
             )
         try:
             with transaction.atomic():
@@ -56,7 +59,7 @@ def run_once(request, create) -> Response:
                     key=key,
                     request_hash=digest,
                     status_code=response.status_code,
-                    response_body=response.data,
+                    response_body=json.dumps(response.data, cls=JSONEncoder),
                 )
                 return response
         except IntegrityError:
