@@ -12,9 +12,9 @@ from sopgate.admin_badges import badge
 
 from . import services
 from .choices import PPAPStatus
-from .forms import PartForm, SupplierForm
+from .forms import PartForm, SupplierForm, SupplierUserForm
 from .models import Part, Supplier, SupplierUpdate, SupplierUser
-from .resources import PartResource, import_error_messages
+from .resources import FORMATS, PartResource, import_error_messages
 from .selectors import parts_with_status
 
 PPAP_TONES = {
@@ -55,6 +55,7 @@ class SupplierAdmin(SimpleHistoryAdmin):
 
 @admin.register(SupplierUser)
 class SupplierUserAdmin(admin.ModelAdmin):
+    form = SupplierUserForm
     list_display = ["user", "supplier"]
     list_select_related = ["user", "supplier"]
     autocomplete_fields = ["user", "supplier"]
@@ -78,6 +79,7 @@ class LateFilter(admin.SimpleListFilter):
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
     resource_classes = [PartResource]
+    formats = FORMATS
     import_template_name = "admin/parts/part/import.html"
     list_display = [
         "part_number",

@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 
+from sopgate.api.fields import ISO_DATE
+
 from .choices import Criticality, PPAPStatus, ToolingStage
 from .models import Part, Supplier, SupplierUpdate
 
@@ -32,6 +34,22 @@ class _StrictBooleanField(forms.Field):
         raise forms.ValidationError("Use true or false.", code="invalid")
 
 
+class _IsoDateField(forms.DateField):
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD."}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not ISO_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")  # strptime takes 2027-2-1
+        return super().to_python(value)
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    """A date written YYYY-MM-DD, as in request bodies; Django's own formats also read 02/01/2027, as 1 February."""
+
+    field_class = _IsoDateField
+
+
 class BooleanFilter(django_filters.BooleanFilter):
     """`true`/`false`; anything else is a 400 naming the parameter (django-filter would silently ignore it)."""
 
@@ -54,10 +72,10 @@ class PartFilterSet(django_filters.FilterSet):
     tooling_stage = django_filters.ChoiceFilter(choices=ToolingStage.choices)
     late = BooleanFilter(help_text="Late as of today (the `part_late` rule).")
     has_blocker = BooleanFilter(method="filter_has_blocker", help_text="Has an open gate blocker.")
-    need_date_before = django_filters.DateFilter(
+    need_date_before = IsoDateFilter(
         field_name="effective_need_date", lookup_expr="lte", help_text="Effective need date on or before."
     )
-    need_date_after = django_filters.DateFilter(
+    need_date_after = IsoDateFilter(
         field_name="effective_need_date", lookup_expr="gte", help_text="Effective need date on or after."
     )
 

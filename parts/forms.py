@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .services import part_program_change_refusal
+from .services import part_program_change_refusal, supplier_membership_refusal
 
 
 class EmailListField(forms.CharField):
@@ -57,3 +57,14 @@ class PartForm(forms.ModelForm):
         if refusal:
             raise ValidationError(refusal)
         return program
+
+
+class SupplierUserForm(forms.ModelForm):
+    """The supplier-login admin's form: an engineer, or someone who owns part of a program, is refused."""
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        refusal = user and user.pk != self.instance.user_id and supplier_membership_refusal(user)
+        if refusal:
+            raise ValidationError(refusal)
+        return user

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
 
 from sopgate.models import Program
 from sopgate.spreadsheets import formula_safe, formula_unquoted
@@ -36,6 +37,19 @@ class CodeWidget(widgets.ForeignKeyWidget):
             return self.model.objects.get(**{self.field: value})
         except self.model.DoesNotExist:
             raise ValueError(f"Unknown {self.label} '{value}'.") from None
+
+
+class OwnerWidget(CodeWidget):
+    """An owner given by username: an engineer, not a supplier's login (`sopgate.validators.NOT_A_SUPPLIER_USER`)."""
+
+    def __init__(self):
+        super().__init__(get_user_model(), "username", "owner username")
+
+    def clean(self, value, row=None, **kwargs):
+        user = super().clean(value, row, **kwargs)
+        if user is not None and hasattr(user, "supplier_membership"):
+            raise ValueError(f"'{user.get_username()}' is a supplier's login; owners are the customer's own people.")
+        return user
 
 
 class ISODateWidget(widgets.DateWidget):
@@ -74,6 +88,20 @@ class WholeNumberWidget(widgets.IntegerWidget):
         return int(match[1])
 
 
+class ExcelCSV(base_formats.CSV):
+    """CSV with a byte order mark: Excel reads a CSV file without one in the PC's own code page, garbling
+    "Grüße" (the gate report's CSV carries one too). The import reads both."""
+
+    def export_data(self, dataset, **kwargs):
+        return "\ufeff" + super().export_data(dataset, **kwargs)
+
+
+# The admin's formats, with CSV exported as Excel reads it.
+FORMATS = [
+    ExcelCSV if format_class is base_formats.CSV else format_class for format_class in base_formats.DEFAULT_FORMATS
+]
+
+
 def import_error_messages(result) -> list[str]:
     """Every row error of an import result as one line each: "Row 4, supplier: Unknown supplier code 'X'."."""
     lines = [f"File: {error.error}" for error in result.base_errors]
@@ -89,7 +117,7 @@ def import_error_messages(result) -> list[str]:
 class PartResource(resources.ModelResource):
     program = fields.Field("program", "program", CodeWidget(Program, "code", "program code"))
     supplier = fields.Field("supplier", "supplier", CodeWidget(Supplier, "code", "supplier code"))
-    owner = fields.Field("owner", "owner", CodeWidget(get_user_model(), "username", "owner username"))
+    owner = fields.Field("owner", "owner", OwnerWidget())
     # An empty cell is the model's default, one per vehicle.
     qty_per_vehicle = fields.Field("qty_per_vehicle", "qty_per_vehicle", WholeNumberWidget(minimum=1), default=1)
     need_date = fields.Field("need_date", "need_date", ISODateWidget())

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
@@ -67,6 +67,31 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
         f"{part.part_number} rev {part.revision} has {tests} validation test{'s' if tests != 1 else ''} in its "
         "program; move or delete them before moving the part."
     )
+
+
+def supplier_membership_refusal(user) -> str | None:
+    """Why `user` may not become a supplier's login, or None: an engineer (staff) stays one, and a person who
+    owns something of the program (a program, part, test, checklist or handover item) would receive alerts
+    about other suppliers' parts."""
+    from sopgate.models import Program
+    from validation.models import HandoverChecklist, HandoverItem, ValidationTest
+
+    if user.is_staff or user.is_superuser:
+        return f"{user.get_username()} is an engineer (staff); a supplier's login must be a separate user."
+    owned = {
+        "programs": Program.objects.filter(owner=user),
+        "parts": Part.objects.filter(owner=user),
+        "validation tests": ValidationTest.objects.filter(owner=user),
+        "handover checklists": HandoverChecklist.objects.filter(Q(rd_owner=user) | Q(production_owner=user)),
+        "handover items": HandoverItem.objects.filter(responsible=user),
+    }
+    held = [name for name, queryset in owned.items() if queryset.exists()]
+    if held:
+        return (
+            f"{user.get_username()} owns {', '.join(held)}; give those to someone else before making this login "
+            "a supplier's."
+        )
+    return None
 
 
 def supplier_ppap_refusal(current: str, reported: str) -> str | None:

@@ -26,6 +26,13 @@ class ProgramAdmin(SimpleHistoryAdmin):
     readonly_fields = ["last_scanned_at"]
     inlines = [RampStepInline]
 
+    def get_deleted_objects(self, objs, request):
+        # A program's blockers, alerts and snapshots go with it, although nobody may delete them on their own
+        # (ReadOnlyAdmin): without this, the delete page asked for permissions no one has.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        gate_records = {model._meta.verbose_name for model in (Blocker, Alert, ReadinessSnapshot, DigestDelivery)}
+        return deleted, counts, perms_needed - gate_records, protected
+
     def get_queryset(self, request):
         return (
             super()

@@ -1,8 +1,9 @@
 """Filters of the gate's API lists."""
 
 import django_filters
+from django.db import models
 
-from parts.filtersets import BooleanFilter
+from parts.filtersets import BooleanFilter, IsoDateFilter
 
 from .choices import Rule, Severity
 from .models import Blocker, Program
@@ -12,6 +13,7 @@ class ProgramFilterSet(django_filters.FilterSet):
     class Meta:
         model = Program
         fields = {"sop_date": ["exact", "gte", "lte"]}
+        filter_overrides = {models.DateField: {"filter_class": IsoDateFilter}}
 
 
 class BlockerFilterSet(django_filters.FilterSet):

@@ -34,15 +34,19 @@ class ContentSecurityPolicyMiddleware:
 
 
 class NulInQueryMiddleware:
-    """Answers 400 to a page whose query string holds a NUL character (%00), which PostgreSQL cannot compare
-    with text: Django's admin autocomplete passed `?term=a%00` to the database and failed with a 500. The API
-    refuses such parameters itself, naming them."""
+    """Answers 400 to a page whose address or query string holds a NUL character (%00), which PostgreSQL cannot
+    compare with text: Django's admin autocomplete passed `?term=a%00` to the database, and the program page
+    `/programs/SU7%00/` its code, and both failed with a 500. The API refuses such input itself, naming it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if "%00" in request.META.get("QUERY_STRING", "") and not request.path.startswith("/api/"):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        if "\x00" in request.path:
+            return HttpResponseBadRequest("The address holds a NUL character (%00).", content_type="text/plain")
+        if "%00" in request.META.get("QUERY_STRING", ""):
             return HttpResponseBadRequest("A query parameter holds a NUL character (%00).", content_type="text/plain")
         return self.get_response(request)
 

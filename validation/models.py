@@ -1,6 +1,7 @@
 """Validation tests and the R&D-to-production handover checklists."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -59,6 +60,13 @@ class ValidationTest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.part_id is not None and self.program_id is not None and self.part.program_id != self.program_id:
+            raise ValidationError(
+                {"part": f"Part {self.part} belongs to another program; a test and its part share one."}
+            )
 
 
 class HandoverChecklist(models.Model):

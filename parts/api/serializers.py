@@ -1,5 +1,4 @@
 import functools
-import re
 
 from rest_framework import serializers
 
@@ -19,7 +18,6 @@ from ..services import (
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
 SUPPLIER_UPDATE_CHANGES = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class SupplierSerializer(BoundedModelSerializer):
@@ -30,11 +28,6 @@ class SupplierSerializer(BoundedModelSerializer):
     class Meta:
         model = Supplier
         fields = ["id", "code", "name", "country", "alert_emails", "is_active"]
-
-    def validate_country(self, value: str) -> str:
-        if value and not _COUNTRY.match(value):
-            raise serializers.ValidationError("Use an ISO 3166 alpha-2 code in capitals, e.g. DE.")
-        return value
 
 
 class PartSerializer(FastReadMixin, BoundedModelSerializer):
@@ -175,7 +168,7 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, seria
         # A customer decision is refused before any part is read; what the part's own status allows is checked
         # once the part is locked (`supplier_update_items`).
         if self.context.get("is_supplier") and value in PPAP_CUSTOMER_DECISIONS:
-            raise serializers.ValidationError(supplier_ppap_refusal("", value))
+            raise serializers.ValidationError(supplier_ppap_refusal(PPAPStatus.NOT_SUBMITTED, value))
         return value
 
     def validate(self, attrs: dict) -> dict:

@@ -64,7 +64,11 @@ def bad_request(request, exception):
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20
         return JsonResponse(
-            {"non_field_errors": [f"The request body is over {limit} MB; send fewer updates per request."]},
+            {
+                "non_field_errors": [
+                    f"The request body is over {limit} MB; send less per request (e.g. fewer updates in a batch)."
+                ]
+            },
             status=413,
         )
     return JsonResponse({"non_field_errors": ["Bad request."]}, status=400)

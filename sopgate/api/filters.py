@@ -19,6 +19,7 @@ class OrderingFilter(filters.OrderingFilter):
     the term and answers in another order than asked."""
 
     def remove_invalid_fields(self, queryset, fields, view, request):
+        fields = [term for term in fields if term]  # "need_date," has an empty last term: no term at all
         valid = super().remove_invalid_fields(queryset, fields, view, request)
         if len(valid) != len(fields):
             choices = sorted(name for name, _ in self.get_valid_fields(queryset, view, {"request": request}))

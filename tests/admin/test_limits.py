@@ -176,6 +176,8 @@ def test_a_nul_in_a_page_query_is_a_400_not_a_500(engineer_client):
     for url in (
         "/admin/autocomplete/?term=a%00b&app_label=parts&model_name=part&field_name=supplier",
         "/admin/parts/part/?q=a%00b",
+        "/programs/SU7%00/",
+        "/programs/SU7%00/report.csv",
     ):
         response = engineer_client.get(url)
         assert response.status_code == 400, (url, response.status_code)
@@ -193,3 +195,46 @@ def test_the_admin_keeps_a_part_with_supplier_updates(at_today, engineer_client)
     assert response.status_code == 200  # the "cannot delete" page, naming what protects it
     assert "<title>Cannot delete part" in response.content.decode()
     assert Part.objects.filter(pk=part.pk).exists() and SupplierUpdate.objects.filter(part=part).exists()
+
+
+def test_a_scanned_program_can_be_deleted_with_its_gate_records(at_today, engineer_client):
+    program = ProgramFactory()
+    PartFactory(program=program, supplier=None)
+    program_scan(program_id=program.pk)
+    assert Blocker.objects.filter(program=program).exists()
+    url = reverse("admin:sopgate_program_delete", args=[program.pk])
+    page = engineer_client.get(url)
+    assert page.status_code == 200 and not page.context["perms_lacking"]
+    response = engineer_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Program.objects.filter(pk=program.pk).exists() and not Blocker.objects.exists()
+
+
+def test_a_test_and_its_part_share_a_program_in_the_admin(at_today, engineer_client):
+    from tests.factories import ValidationTestFactory
+    from validation.models import ValidationTest
+
+    test = ValidationTestFactory()
+    elsewhere = PartFactory(program=ProgramFactory(code="SU8"))
+    url = reverse("admin:validation_validationtest_change", args=[test.pk])
+    response = engineer_client.post(url, {**_change_form_data(engineer_client, url), "part": elsewhere.pk})
+    assert response.status_code == 200
+    assert "belongs to another program" in response.context["adminform"].form.errors["part"][0]
+    assert ValidationTest.objects.get(pk=test.pk).part_id == test.part_id
+
+
+def test_an_owner_does_not_become_a_suppliers_login(engineer_client):
+    from parts.models import SupplierUser
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="olaf")
+    PartFactory(owner=owner)
+    supplier = SupplierFactory()
+    response = engineer_client.post(
+        reverse("admin:parts_supplieruser_add"), {"user": owner.pk, "supplier": supplier.pk, "_save": "Save"}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["user"] == [
+        "olaf owns parts; give those to someone else before making this login a supplier's."
+    ]
+    assert not SupplierUser.objects.exists()

@@ -152,7 +152,8 @@ def test_export_of_the_filtered_changelist_as_csv(engineer_client):
     PartFactory(program=other, part_number="XX-999")
     response = _export(engineer_client, "csv", f"?program__id__exact={su7.pk}")
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode().strip().splitlines()
+    assert response.content.startswith("\ufeff".encode())  # so Excel reads the file as UTF-8
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0] == HEADER
     assert len(lines) == 2
     assert lines[1].startswith("SU7,BM-100,B,Seat frame,CATL-NB,1,")
@@ -191,7 +192,7 @@ def formula_part(db):
 
 
 def test_export_to_csv_keeps_formulas_as_text(formula_part, engineer_client):
-    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode("utf-8-sig"))))
     assert rows[1] == ["SU7", "'" + FORMULA_NUMBER, "A", "'" + FORMULA_NAME, "CATL-NB", "4", "", "standard", "'@ops"]
 
 
@@ -209,7 +210,7 @@ def test_export_to_csv_keeps_formulas_as_text(formula_part, engineer_client):
 )
 def test_export_quotes_every_cell_a_spreadsheet_would_run(engineer_client, name, exported):
     PartFactory(program=ProgramFactory(code="SU7"), name=name)
-    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode())))
+    rows = list(csv.reader(io.StringIO(_export(engineer_client, "csv").content.decode("utf-8-sig"))))
     assert rows[1][3] == exported
 
 

@@ -104,6 +104,9 @@ def test_form_encoded_body_is_refused(world, eng):
         ("late=maybe", 400, "late"),
         ("has_blocker=2", 400, "has_blocker"),
         ("need_date_before=2027-02-30", 400, "need_date_before"),
+        ("need_date_before=02/01/2027", 400, "need_date_before"),  # 1 February or 2 January?
+        ("need_date_after=2027-2-1", 400, "need_date_after"),
+        ("ordering=need_date,", 200, None),
         ("ppap_status=great", 400, "ppap_status"),
         ("search=%00", 400, "search"),
         ("program=%00", 400, "program"),
@@ -251,3 +254,10 @@ def test_a_part_with_supplier_updates_is_not_deleted(world, eng):
         "non_field_errors": ["Cannot delete this: 1 supplier update refers to it, and it is kept."]
     }
     assert _snapshot() == before
+
+
+def test_program_filter_dates_are_yyyy_mm_dd(world, eng):
+    response = eng.get("/api/programs/?sop_date__gte=02/01/2027")
+    assert response.status_code == 400
+    assert response.json() == {"sop_date__gte": ["Enter a date as YYYY-MM-DD."]}
+    assert eng.get("/api/programs/?sop_date__gte=2027-02-01").status_code == 200

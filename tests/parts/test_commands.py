@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
 from parts.models import SupplierUser
-from tests.factories import EngineerFactory, SupplierFactory, UserFactory
+from tests.factories import EngineerFactory, PartFactory, SupplierFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,12 @@ def test_create_supplier_user_refuses_an_unknown_supplier():
 @pytest.mark.parametrize(
     "setup, args, message",
     [
-        (lambda: EngineerFactory(username="erin"), ["erin"], "User 'erin' is an engineer (staff)"),
+        (lambda: EngineerFactory(username="erin"), ["erin"], "erin is an engineer (staff)"),
+        (
+            lambda: PartFactory(owner=UserFactory(username="olaf")),
+            ["olaf"],
+            "olaf owns parts; give those to someone else before making this login a supplier's.",
+        ),
         (
             lambda: SupplierUser.objects.create(user=UserFactory(username="sam"), supplier=SupplierFactory(code="X")),
             ["sam"],
@@ -50,7 +55,7 @@ def test_create_supplier_user_refuses_an_unknown_supplier():
         ),
         (lambda: None, ["sam", "--email", "not-an-email"], "--email: 'not-an-email' is not a valid email address."),
     ],
-    ids=["staff-user", "other-supplier", "bad-email"],
+    ids=["staff-user", "owner", "other-supplier", "bad-email"],
 )
 def test_create_supplier_user_refusals_name_the_reason(setup, args, message):
     SupplierFactory(code="CATL-NB")

@@ -8,7 +8,7 @@ from sopgate.api.permissions import IsEngineer
 from ..choices import SignOffSide
 from ..filtersets import HandoverChecklistFilterSet, HandoverItemFilterSet, ValidationTestFilterSet
 from ..models import HandoverChecklist, HandoverItem, ValidationTest
-from ..services import checklist_sign_off, checklist_withdraw_sign_off, item_save
+from ..services import checklist_save, checklist_sign_off, checklist_withdraw_sign_off, item_save
 from .serializers import HandoverChecklistSerializer, HandoverItemSerializer, ValidationTestSerializer
 
 _WRITE_METHODS = ["get", "post", "patch", "head", "options"]
@@ -48,7 +48,13 @@ class HandoverChecklistViewSet(ModelViewSet):
             SignOffSide.PRODUCTION: serializer.validated_data.pop("production_signed_off", None),
         }
         with transaction.atomic():
-            checklist = serializer.save()
+            if serializer.instance is None:
+                checklist = serializer.save()
+            else:  # the checklist's own fields; its sign-offs as they are stored (a racing withdrawal stands)
+                checklist = serializer.instance
+                for name, value in serializer.validated_data.items():
+                    setattr(checklist, name, value)
+                checklist_save(checklist=checklist, actor=self.request.user)
             errors = {}
             for side, signed in wanted.items():
                 try:

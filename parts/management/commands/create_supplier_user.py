@@ -5,6 +5,7 @@ from django.core.validators import validate_email
 from rest_framework.authtoken.models import Token
 
 from parts.models import Supplier, SupplierUser
+from parts.services import supplier_membership_refusal
 
 
 class Command(BaseCommand):
@@ -25,9 +26,10 @@ class Command(BaseCommand):
             except ValidationError:
                 raise CommandError(f"--email: '{email}' is not a valid email address.") from None
         user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
-        if user.is_staff or user.is_superuser:
-            raise CommandError(f"User '{username}' is an engineer (staff); a supplier user must be a separate login.")
         membership = SupplierUser.objects.filter(user=user).select_related("supplier").first()
+        refusal = None if membership else supplier_membership_refusal(user)
+        if refusal:
+            raise CommandError(refusal)
         if membership and membership.supplier_id != supplier.pk:
             raise CommandError(f"User '{username}' already belongs to supplier {membership.supplier.code}.")
         if membership is None:
