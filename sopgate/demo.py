@@ -2,7 +2,8 @@
 with dates relative to today. Mostly on track, with some late parts, a failed crash test, a capacity
 shortfall and a silent supplier, so that the gate has something true to say.
 
-Deterministic: the same day gives the same data, and loading it twice changes nothing.
+Deterministic: the same day gives the same data, and loading it twice changes nothing. `seed_demo` loads it only
+where it is missing (or with --refresh), so a restart of `make run` keeps what anyone changed in it.
 """
 
 import random
@@ -395,6 +396,16 @@ def engineers_group() -> Group:
 
 
 @transaction.atomic
+def existing_demo(*, code: str = "SU7") -> DemoResult | None:
+    """The demo as an earlier run loaded it, untouched, or None when it is not there."""
+    program = Program.objects.filter(code=code).first()
+    supplier_user = get_user_model().objects.filter(username="supplier").first()
+    if program is None or supplier_user is None:
+        return None
+    token, _ = Token.objects.get_or_create(user=supplier_user)
+    return DemoResult(program, "engineer", supplier_user.username, "CATL-NB", token.key, created=False)
+
+
 def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     today = today or timezone.localdate()
     rng = random.Random(7)

@@ -80,9 +80,26 @@ def test_start_order_waits_for_healthy_dependencies(services):
 
 def test_every_variable_the_django_services_get_is_read_by_settings(services):
     read = _settings_env_names()
+    # The services share one environment; a variable may be read by one of their commands instead (SEED_DEMO).
+    commands = " ".join(str(services[name].get("command", "")) for name in DJANGO_SERVICES)
     for name in DJANGO_SERVICES:
-        unknown = set(services[name]["environment"]) - read
-        assert not unknown, f"{name} sets {sorted(unknown)}, which settings.py never reads"
+        unknown = {var for var in set(services[name]["environment"]) - read if f"${{{var}" not in commands}
+        assert not unknown, f"{name} sets {sorted(unknown)}, which neither settings.py nor a command reads"
+
+
+def test_web_seeds_the_demo_only_when_asked(services):
+    # SEED_DEMO=0 keeps the demo (and its public demo logins) out of a real database.
+    assert services["web"]["environment"]["SEED_DEMO"] == "${SEED_DEMO:-1}"
+    assert "if [ $${SEED_DEMO:-1} = 1 ]; then python manage.py seed_demo; fi" in services["web"]["command"]
+
+
+def test_the_image_leaves_local_state_and_secrets_out():
+    ignored = (BASE_DIR / ".dockerignore").read_text().split()
+    assert {".venv", ".env", "db.sqlite3*", "var/", ".git"} <= set(ignored)
+
+
+def test_redis_keeps_its_append_only_file_in_a_volume(services):
+    assert "redis-data:/data" in services["redis"]["volumes"]
 
 
 def test_django_services_reach_the_compose_backends(services):

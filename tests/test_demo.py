@@ -21,9 +21,9 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _seed() -> list[str]:
+def _seed(*args) -> list[str]:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue().strip().splitlines()
 
 
@@ -41,16 +41,27 @@ def seeded(at_today):
     return _seed()
 
 
-def test_second_run_changes_nothing(seeded):
+@pytest.mark.parametrize("refresh", [False, True], ids=["kept", "refreshed"])
+def test_second_run_changes_nothing(seeded, refresh):
     before = _row_counts()
     token = seeded[-1].rsplit("API token: ", 1)[1]
     blockers = set(Blocker.objects.values_list("id", "resolved_at", "message"))
-    again = _seed()
+    again = _seed(*(["--refresh"] if refresh else []))
     assert _row_counts() == before  # same rows, and no new history rows for unchanged objects
     assert again[-1].rsplit("API token: ", 1)[1] == token
     assert set(Blocker.objects.values_list("id", "resolved_at", "message")) == blockers
-    assert again[0].startswith("Refreshed demo program SU7")
+    assert again[0].startswith("Refreshed demo program SU7" if refresh else "Kept demo program SU7")
     assert seeded[0].startswith("Loaded demo program SU7")
+
+
+def test_a_restart_keeps_what_was_changed_in_the_demo(seeded):
+    # `make run` seeds on every start: a supplier's update made through the API must survive it.
+    part = Part.objects.filter(program__code="SU7").order_by("pk").first()
+    Part.objects.filter(pk=part.pk).update(promised_date=date(2031, 1, 20))
+    _seed()
+    assert Part.objects.get(pk=part.pk).promised_date == date(2031, 1, 20)
+    _seed("--refresh")
+    assert Part.objects.get(pk=part.pk).promised_date != date(2031, 1, 20)
 
 
 def test_program_and_ramp(seeded, today):

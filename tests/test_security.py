@@ -193,3 +193,15 @@ def test_a_changed_password_or_a_deactivated_user_ends_the_session(client):
     engineer.is_active = False
     engineer.save()
     assert client.get(page).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_over_plain_http_when_https_is_enforced(settings):
+    # Compose's healthcheck (and a load balancer's) asks over HTTP; everything else is redirected to HTTPS.
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+    assert client.get("/health/").status_code in (200, 503)
+    redirected = client.get("/admin/login/")
+    assert redirected.status_code == 301 and redirected["Location"].startswith("https://")
