@@ -43,8 +43,8 @@ class HandoverItemForm(forms.ModelForm):
 
     def _post_clean(self):
         super()._post_clean()  # the instance now holds the submitted values
-        if self.errors:
-            return
+        if self.errors or (self.instance.pk is not None and not self.has_changed()):
+            return  # an unchanged row opens nothing (and is not saved): no check, no lock, per inline row
         try:
             # Locks the checklist until the admin's transaction commits the save, so no sign-off slips in between.
             services.item_check_sign_offs(item=self.instance)
