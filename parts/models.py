@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from sopgate.validators import MAX_QTY_PER_VEHICLE, NOT_A_SUPPLIER_USER, PLANNING_DATE
+from sopgate.validators import MAX_QTY_PER_VEHICLE, PLANNING_DATE, person_field
 
 from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
 
@@ -67,14 +67,7 @@ class Part(models.Model):
     revision = models.CharField(max_length=16, default="A")
     name = models.CharField(max_length=200)
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="parts")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_parts",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
+    owner = person_field(related_name="owned_parts")
     criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.STANDARD)
     qty_per_vehicle = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QTY_PER_VEHICLE)]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
-from .validators import MAX_PLANNED_VEHICLES, NOT_A_SUPPLIER_USER, PLANNING_DATE
+from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
 
@@ -23,14 +23,7 @@ class Program(models.Model):
     code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(max_length=200)
     sop_date = models.DateField("SOP date", validators=PLANNING_DATE)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_programs",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
+    owner = person_field(related_name="owned_programs")
     part_lead_days = models.PositiveSmallIntegerField(
         default=14, help_text="Parts must be at the plant this many days before SOP."
     )

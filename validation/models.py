@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from sopgate.validators import NOT_A_SUPPLIER_USER, PLANNING_DATE
+from sopgate.validators import PLANNING_DATE, person_field
 
 from .choices import TestPhase, TestStatus
 
@@ -19,14 +19,7 @@ class ValidationTest(models.Model):
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     phase = models.CharField(max_length=16, choices=TestPhase.choices)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="owned_tests",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
+    owner = person_field(related_name="owned_tests")
     planned_start = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     planned_end = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     status = models.CharField(max_length=16, choices=TestStatus.choices, default=TestStatus.PLANNED)
@@ -72,23 +65,8 @@ class ValidationTest(models.Model):
 class HandoverChecklist(models.Model):
     program = models.ForeignKey("sopgate.Program", on_delete=models.CASCADE, related_name="handover_checklists")
     area = models.CharField(max_length=120)
-    rd_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name="R&D owner",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
-    production_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
+    rd_owner = person_field(verbose_name="R&D owner")
+    production_owner = person_field()
     rd_signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -124,14 +102,7 @@ class HandoverChecklist(models.Model):
 class HandoverItem(models.Model):
     checklist = models.ForeignKey(HandoverChecklist, on_delete=models.CASCADE, related_name="items")
     title = models.CharField(max_length=200)
-    responsible = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        limit_choices_to=NOT_A_SUPPLIER_USER,
-    )
+    responsible = person_field()
     due_date = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     required = models.BooleanField(default=True)
     done_by = models.ForeignKey(
