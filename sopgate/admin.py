@@ -109,7 +109,12 @@ class AlertAdmin(ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        tone = {AlertStatus.SENT: "good", AlertStatus.PENDING: "neutral", AlertStatus.FAILED: "bad"}[obj.status]
+        tone = {
+            AlertStatus.SENT: "good",
+            AlertStatus.PENDING: "neutral",
+            AlertStatus.FAILED: "bad",
+            AlertStatus.WITHDRAWN: "neutral",
+        }[obj.status]
         return badge(obj.get_status_display(), tone)
 
     @admin.action(description="Retry sending selected failed alerts")

@@ -102,6 +102,12 @@ def alert_send(*, alert_id: int, now: datetime | None = None) -> str:
         )
         if alert is None or alert.status != AlertStatus.PENDING:
             return alert.status if alert else "missing"
+        if alert.blocker.resolved_at is not None:
+            # Resolved while the alert waited (an outage of the broker or the mail server): "new blocker" would
+            # no longer be true. The daily digest tells its owner it opened and was resolved.
+            alert.status = AlertStatus.WITHDRAWN
+            alert.save(update_fields=["status"])
+            return alert.status
         status, temporary_error = _deliver(alert, build_alert_message(alert), now=now)
     if temporary_error:
         raise TemporaryDeliveryError(temporary_error)

@@ -67,3 +67,4 @@ class AlertStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed permanently"
+    WITHDRAWN = "withdrawn", "Not sent: resolved before it went out"

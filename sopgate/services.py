@@ -330,14 +330,15 @@ def _blocker_fields(finding: Finding) -> dict:
 
 
 def alert_recipients(blockers: list[Blocker]) -> dict[int, list[str]]:
-    """Who gets the immediate alert of each blocker: its active owners with an email address, plus the
+    """Who gets the immediate alert of each blocker: its active owners with an email address, plus an active
     supplier's alert contacts for supplier-caused rules. Two queries, whatever the number of blockers."""
     user_ids = {uid for b in blockers for uid in (b.owner_id, b.co_owner_id) if uid}
     emails = dict(
         get_user_model().objects.filter(id__in=user_ids, is_active=True).exclude(email="").values_list("id", "email")
     )
     supplier_ids = {b.supplier_id for b in blockers if b.supplier_id and b.rule in SUPPLIER_RULES}
-    contacts = dict(Supplier.objects.filter(id__in=supplier_ids).values_list("id", "alert_emails"))
+    # An inactive supplier (no longer delivering) is not written to.
+    contacts = dict(Supplier.objects.filter(id__in=supplier_ids, is_active=True).values_list("id", "alert_emails"))
     recipients = {}
     for blocker in blockers:
         people = {emails[uid].strip().lower() for uid in (blocker.owner_id, blocker.co_owner_id) if uid in emails}

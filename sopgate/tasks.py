@@ -52,6 +52,9 @@ def send_alert(alert_id: int) -> str:
 def snapshot_all_programs(day: str | None = None) -> int:
     today = date.fromisoformat(day) if day else timezone.localdate()
     for program_id in Program.objects.values_list("id", flat=True):
+        # Scanned first: the day's point records the gate as of that day, not as the last scan (perhaps the
+        # evening before) left the blockers.
+        services.program_scan(program_id=program_id, today=today)
         services.program_snapshot(program_id=program_id, today=today)
     return Program.objects.count()
 

@@ -42,3 +42,9 @@ def test_debug_without_a_secret_starts():
 def test_production_settings_with_a_secret_start():
     result = _manage_check(DEBUG="0", SECRET_KEY="a-long-random-test-secret")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_digest_hour_out_of_range_is_named():
+    result = _manage_check(DEBUG="1", DIGEST_HOUR="24")
+    assert result.returncode != 0
+    assert "DIGEST_HOUR must be an hour from 0 to 23; got 24." in result.stderr

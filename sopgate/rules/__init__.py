@@ -208,7 +208,9 @@ _FORMATS = (
     # 1 part_late, no promise, overdue: need, today
     lambda label, need, today: f"{label}: no promised date, needed {_d(need)} ({days_text(today - need)} overdue)",
     # 2 part_late, no promise, due soon: need, today
-    lambda label, need, today: f"{label}: no promised date, needed {_d(need)} (in {days_text(need - today)})",
+    lambda label, need, today: (
+        f"{label}: no promised date, needed {_d(need)} ({f'in {days_text(need - today)}' if need > today else 'today'})"
+    ),
     # 3 part_late, promised after need: promised, need
     lambda label, promised, need: (
         f"{label}: promised {_d(promised)}, needed {_d(need)} ({days_text(promised - need)} late)"

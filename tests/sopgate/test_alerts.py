@@ -123,6 +123,21 @@ def test_no_alert_for_owners_without_email_or_inactive(program):
     assert _alerts() == []
 
 
+def test_an_inactive_suppliers_contacts_are_not_written_to(program):
+    owner = person("olga")
+    gone = SupplierFactory(code="DEAD", is_active=False, alert_emails=["contact@dead.example"])
+    _part(program, owner, gone, "X-1", ppap_status=PPAPStatus.REJECTED)
+    program_scan(program_id=program.pk, today=TODAY, now=NOW)
+    assert [recipient for _, _, recipient in _alerts()] == ["olga@oem.example"]
+
+
+def test_a_part_needed_today_without_a_promise_says_today(program):
+    _part(program, person("olga"), SupplierFactory(code="S1"), "T-1", need_date=TODAY, promised_date=None)
+    program_scan(program_id=program.pk, today=TODAY, now=NOW)
+    message = Blocker.objects.get(rule="part_late").message
+    assert message.endswith(f"no promised date, needed {TODAY.isoformat()} (today)"), message
+
+
 # --- sending over real SMTP -----------------------------------------------------------------------
 
 
@@ -157,6 +172,17 @@ def test_alert_send_delivers_the_message_with_the_numbers(alert, smtp_server):
     # Sent is final: a duplicate task sends nothing.
     assert alert_send(alert_id=alert.pk, now=NOW) == "sent"
     assert len(smtp_server.messages) == 1
+
+
+def test_an_alert_whose_blocker_resolved_meanwhile_is_withdrawn(alert, smtp_server, program):
+    # The broker or the mail server was down while the part got a good promise: "new blocker" is no longer true.
+    Part.objects.filter(part_number="BM-107").update(promised_date=NEED - timedelta(days=20))
+    program_scan(program_id=program.pk, today=TODAY, now=NOW + timedelta(hours=1))
+    assert Blocker.objects.get(pk=alert.blocker_id).resolved_at is not None
+    assert alert_send(alert_id=alert.pk, now=NOW + timedelta(hours=2)) == "withdrawn"
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts) == ("withdrawn", 0)
+    assert smtp_server.messages == []
 
 
 def test_temporary_smtp_failure_keeps_the_alert_pending_with_backoff(alert, smtp_server):
@@ -243,3 +269,18 @@ def test_digest_with_nothing_to_report_sends_nothing(program):
     assert digest_send(recipient="idle@oem.example", day=TODAY) == "sent"
     assert mail.outbox == []
     assert DigestDelivery.objects.get().last_error == "nothing to report"
+
+
+def test_the_daily_snapshot_records_the_gate_as_of_its_day(program):
+    from sopgate.models import ReadinessSnapshot
+    from sopgate.tasks import snapshot_all_programs
+    from tests.factories import ItemFactory
+
+    ItemFactory(checklist=ChecklistFactory(program=program), due_date=TODAY, required=True)
+    program_scan(program_id=program.pk, today=TODAY, now=NOW)  # due today: not overdue yet
+    assert not Blocker.objects.filter(rule="handover_item_overdue").exists()
+    tomorrow = TODAY + timedelta(days=1)
+    snapshot_all_programs(day=tomorrow.isoformat())  # the day's snapshot, before any scan of that day
+    snapshot = ReadinessSnapshot.objects.get(program=program, date=tomorrow)
+    assert Blocker.objects.filter(rule="handover_item_overdue", resolved_at=None).exists()
+    assert (snapshot.decision, snapshot.blocking_count) == ("no_go", 1)

@@ -87,7 +87,7 @@ def test_part_late_need_date_passed(program, scan, need, late):
     ("days_from_today", "message"),
     [
         (-1, "no promised date, needed 2027-01-03 (1 day overdue)"),
-        (0, "no promised date, needed 2027-01-04 (in 0 days)"),
+        (0, "no promised date, needed 2027-01-04 (today)"),
         (7, "no promised date, needed 2027-01-11 (in 7 days)"),  # today + at_risk_days: still late
         (8, None),
     ],
