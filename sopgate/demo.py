@@ -395,7 +395,6 @@ def engineers_group() -> Group:
     return group
 
 
-@transaction.atomic
 def existing_demo(*, code: str = "SU7") -> DemoResult | None:
     """The demo as an earlier run loaded it, untouched, or None when it is not there."""
     program = Program.objects.filter(code=code).first()
@@ -406,6 +405,7 @@ def existing_demo(*, code: str = "SU7") -> DemoResult | None:
     return DemoResult(program, "engineer", supplier_user.username, "CATL-NB", token.key, created=False)
 
 
+@transaction.atomic
 def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     today = today or timezone.localdate()
     rng = random.Random(7)

@@ -114,3 +114,15 @@ def test_printed_logins_work(seeded):
     supplier = authenticate(username="supplier", password="sopgate-demo")
     assert supplier is not None and not supplier.is_staff
     assert supplier.supplier_membership.supplier.code == "CATL-NB"
+
+
+def test_a_load_that_fails_half_way_stores_nothing(at_today, monkeypatch):
+    from sopgate import demo
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "_load_handover", fail)
+    with pytest.raises(RuntimeError):
+        demo.load_demo()
+    assert not Program.objects.exists() and not Part.objects.exists()
