@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
@@ -64,7 +65,7 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
     if not tests:
         return None
     return (
-        f"{part.part_number} rev {part.revision} has {tests} validation test{'s' if tests != 1 else ''} in its "
+        f"{part.part_number} rev {part.revision} has {tests} validation test{pluralize(tests)} in its "
         "program; move or delete them before moving the part."
     )
 

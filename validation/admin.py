@@ -154,11 +154,9 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
                 continue
             services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user)
             withdrawn += 1
-        message = (
-            f"{SignOffSide(side).label} sign-off withdrawn from {withdrawn} checklist{'' if withdrawn == 1 else 's'}"
-        )
+        message = f"{SignOffSide(side).label} sign-off withdrawn from {withdrawn} checklist{pluralize(withdrawn)}"
         if unsigned:
-            message += f"; {unsigned} {'was' if unsigned == 1 else 'were'} not signed off"
+            message += f"; {unsigned} {pluralize(unsigned, 'was,were')} not signed off"
         self.message_user(request, f"{message}.", messages.SUCCESS if withdrawn else messages.INFO)
 
     @admin.action(description="Withdraw R&D sign-off")
@@ -197,7 +195,7 @@ class HandoverItemAdmin(RevertInTransaction, SimpleHistoryAdmin):
                 continue
             services.item_mark_done(item=item, actor=request.user)
             marked += 1
-        message = f"{marked} item{'' if marked == 1 else 's'} marked done"
+        message = f"{marked} item{pluralize(marked)} marked done"
         if already:
-            message += f"; {already} {'was' if already == 1 else 'were'} already done"
+            message += f"; {already} {pluralize(already, 'was,were')} already done"
         self.message_user(request, f"{message}.", messages.SUCCESS if marked else messages.INFO)

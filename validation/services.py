@@ -14,12 +14,8 @@ _SIDE_FIELDS = {
     SignOffSide.PRODUCTION: ("production_signed_off_by", "production_signed_off_at", "production_signed_off"),
 }
 
-_SIGN_OFF_COLUMNS = [
-    "rd_signed_off_by_id",
-    "rd_signed_off_at",
-    "production_signed_off_by_id",
-    "production_signed_off_at",
-]
+# The stored sign-offs, as columns: who (the key's column) and when, of each side.
+_SIGN_OFF_COLUMNS = [column for by, at, _ in _SIDE_FIELDS.values() for column in (f"{by}_id", at)]
 
 
 def checklist_open_required_items(checklist: HandoverChecklist) -> list[HandoverItem]:

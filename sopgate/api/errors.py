@@ -1,6 +1,7 @@
 """Every API error is JSON that names the field and the reason; nothing unexpected becomes a bare 500."""
 
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -22,10 +23,8 @@ class _Conflict(exceptions.APIException):
 
 def _still_referenced(exc: ProtectedError | RestrictedError) -> str:
     """ "Cannot delete this: 3 supplier updates refer to it.", counted per kind of referring object."""
-    counts: dict[str, int] = {}
-    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
-        meta = obj._meta
-        counts[meta] = counts.get(meta, 0) + 1
+    objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    counts = Counter(obj._meta for obj in objects)
     kinds = ", ".join(f"{n} {meta.verbose_name if n == 1 else meta.verbose_name_plural}" for meta, n in counts.items())
     one = sum(counts.values()) == 1
     return f"Cannot delete this: {kinds} refer{'s' if one else ''} to it, and {'it is' if one else 'they are'} kept."

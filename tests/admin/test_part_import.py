@@ -313,3 +313,18 @@ def test_a_csv_file_that_is_not_utf8_is_refused_with_what_to_do(bom_world, engin
     preview = _upload(engineer_client, io.BytesIO("\n".join(rows).encode("utf-8-sig")), "bom.csv")
     _confirm(engineer_client, preview)
     assert Part.objects.get().name == "Kühlplatte"
+
+
+def test_a_suppliers_login_as_owner_is_named_and_nothing_imports(bom_world, engineer_client, django_assert_num_queries):
+    from parts.models import SupplierUser
+    from parts.resources import OwnerWidget
+    from tests.factories import UserFactory
+
+    sam = UserFactory(username="sam")
+    SupplierUser.objects.create(user=sam, supplier=SupplierFactory(code="SAM-CO"))
+    preview = _upload(engineer_client, _csv(*GOOD_ROWS, "SU7,XX-1,A,Mystery part,CATL-NB,1,,standard,sam"), "bom.csv")
+    assert "Row 4, owner: 'sam' is a supplier's login; owners are the customer's own people." in _row_errors(preview)
+    assert Part.objects.count() == 0
+    # The login and its membership come in one query: the check costs a row nothing more.
+    with django_assert_num_queries(1), pytest.raises(ValueError):
+        OwnerWidget().clean("sam")
