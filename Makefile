@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
 	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1
 
-.PHONY: help venv run test lint format check bench bench-oem clean
+.PHONY: help venv run test lint format check bench bench-oem clean lock
 
 help:
 	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program"
@@ -17,11 +17,13 @@ help:
 	@echo "make bench      benchmarks at program size (PostgreSQL: DATABASE_URL, else the local server)"
 	@echo "make bench-oem  benchmarks at OEM size"
 
+# The locks (requirements.txt for production, requirements-dev.txt = production + tools) pin every package with
+# its hashes; `make lock` makes them again from requirements.in and requirements-dev.in.
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,6 +44,14 @@ check: $(STAMP)
 test: lint check
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Add or upgrade a package: edit requirements.in (or requirements-dev.in), then `make lock`; `make lock
+# LOCK_ARGS=--upgrade` moves every package to its newest allowed release.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --custom-compile-command "make lock"
+
+lock: $(STAMP)
+	$(UV_COMPILE) $(LOCK_ARGS) requirements.in -o requirements.txt
+	$(UV_COMPILE) $(LOCK_ARGS) requirements-dev.in -o requirements-dev.txt
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
