@@ -16,10 +16,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from bench import raw_sql
 from bench.generate import SIZES, generate
+from parts.services import api_token_issue
 
 TARGETS = {
     "scan": 1.5,
@@ -162,8 +162,8 @@ def run(args) -> dict:
         engineer, _ = get_user_model().objects.get_or_create(username="bench-engineer", defaults={"is_staff": True})
         engineer.is_staff = True
         engineer.save()
-        token, _ = Token.objects.get_or_create(user=engineer)
-        client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        token = api_token_issue(user=engineer, revoke_others=True)
+        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         browser = Client()
         browser.force_login(engineer)
 
@@ -300,7 +300,7 @@ def run(args) -> dict:
             print("dashboard: the program page is not there yet; skipped")
 
         if api_available:
-            results["http"] = http_load(connection.settings_dict, token.key, program.code, args.load_seconds)
+            results["http"] = http_load(connection.settings_dict, token, program.code, args.load_seconds)
         if args.size == "oem":
             results["oem_scan_memory"] = scan_memory(connection.settings_dict)
         results["data"] = {"size": args.size, **size.__dict__}

@@ -63,6 +63,15 @@ def supplier_id_for_user(user) -> int | None:
     return membership.supplier_id if membership is not None else None
 
 
+def user_may_sign_in(user) -> bool:
+    """An active user, and for a supplier's user, an active supplier: anyone else is refused at every door (login,
+    session, API token)."""
+    if not user.is_active:
+        return False
+    membership = getattr(user, "supplier_membership", None)
+    return membership is None or membership.supplier.is_active
+
+
 def user_is_engineer(user) -> bool:
     """Engineers are staff users or members of the `engineers` group, and never supplier users."""
     if not user.is_authenticated or supplier_id_for_user(user) is not None:

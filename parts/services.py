@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from knox.models import AuthToken
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
@@ -222,6 +223,16 @@ def parts_mark_received(*, actor, part_ids: Iterable[int], on: date | None = Non
             part.updated_at = timezone.now()
         _save_parts(parts, ["received_on"], actor)
     return len(parts)
+
+
+def api_token_issue(*, user, revoke_others: bool = False) -> str:
+    """A new API token for `user`, returned once: only its digest is stored (django-rest-knox), expiring after
+    `API_TOKEN_TTL_DAYS`. With `revoke_others`, the user's earlier tokens stop working in the same transaction."""
+    with transaction.atomic():
+        if revoke_others:
+            AuthToken.objects.filter(user=user).delete()
+        _, token = AuthToken.objects.create(user=user)
+    return token
 
 
 def idempotency_records_purge(*, now: datetime | None = None) -> int:

@@ -15,7 +15,6 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from parts.choices import Criticality, PPAPStatus, ToolingStage
 from parts.models import Part, Supplier, SupplierUser
@@ -352,7 +351,6 @@ class DemoResult:
     engineer_username: str
     supplier_username: str
     supplier_code: str
-    supplier_token: str
     created: bool
 
 
@@ -401,8 +399,7 @@ def existing_demo(*, code: str = "SU7") -> DemoResult | None:
     supplier_user = get_user_model().objects.filter(username="supplier").first()
     if program is None or supplier_user is None:
         return None
-    token, _ = Token.objects.get_or_create(user=supplier_user)
-    return DemoResult(program, "engineer", supplier_user.username, "CATL-NB", token.key, created=False)
+    return DemoResult(program, "engineer", supplier_user.username, "CATL-NB", created=False)
 
 
 @transaction.atomic
@@ -546,8 +543,7 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     supplier_code = "CATL-NB"
     supplier_user = _user("supplier", "Sam", "Supplier", staff=False)
     SupplierUser.objects.update_or_create(user=supplier_user, defaults={"supplier": suppliers[supplier_code]})
-    token, _ = Token.objects.get_or_create(user=supplier_user)
-    return DemoResult(program, "engineer", supplier_user.username, supplier_code, token.key, created)
+    return DemoResult(program, "engineer", supplier_user.username, supplier_code, created)
 
 
 def _load_tests(program, today, sop, rng, owner, people):

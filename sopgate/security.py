@@ -1,16 +1,12 @@
-"""Production hardening that Django 5.2 does not ship: a Content Security Policy header, slowed logins, no NUL
-in a page's query."""
-
-import functools
+"""Production hardening that Django 5.2 does not ship: a Content Security Policy header, no NUL in a page's
+query, and a login that refuses inactive accounts."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
-from django.db import connections, router
 from django.http import HttpResponseBadRequest
-from django.utils.crypto import salted_hmac
 
-from .rows import columns_of, instance_from_row
+from parts.selectors import user_may_sign_in
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -51,82 +47,21 @@ class NulInQueryMiddleware:
         return self.get_response(request)
 
 
-class ThrottledLoginBackend(ModelBackend):
-    """Refuses a username after repeated failed logins for a while, so password guessing is slowed.
+class AccountBackend(ModelBackend):
+    """Django's username-and-password backend, refusing inactive users and the users of an inactive supplier
+    (`parts.selectors.user_may_sign_in`) at login and on every request of a session. Repeated failures are
+    counted by django-axes, the backend before this one."""
 
-    Counts failures per username in the cache (a local-memory cache works without Redis); a correct password
-    during the lock-out is refused too, and a success otherwise clears the count.
-    """
-
-    def _key(self, username: str) -> str:
-        digest = salted_hmac("sopgate-login", (username or "").lower()).hexdigest()[:32]
-        return f"login-failures:{digest}"
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is None:
-            username = kwargs.get(self._username_field())
-        key = self._key(username)
-        limit = settings.LOGIN_FAILURE_LIMIT
-        if cache.get(key, 0) >= limit:
-            return None
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
-        else:
-            cache.delete(key)
-        return user
+    def user_can_authenticate(self, user) -> bool:
+        return user_may_sign_in(user)
 
     def get_user(self, user_id):
-        """The session's user, with its supplier membership (or the lack of one) read in the same statement:
-        every dashboard and admin request asks `parts.selectors.user_is_engineer`, which looks at it. Written
-        out (`_user_statement`): `select_related("supplier_membership").get(pk=...)` took ~0.45 ms more of
-        the process's time, a tenth of a small page's. A user model spread over several tables, or kept in a
-        database of its own, is read the ORM's way."""
-        from django.contrib.auth import get_user_model
-
-        from parts.models import SupplierUser
-
-        user_model = get_user_model()
-        using = router.db_for_read(user_model)
-        if user_model._meta.parents or using != router.db_for_read(SupplierUser):
-            return super().get_user(user_id)
-        with connections[using].cursor() as cursor:
-            cursor.execute(_user_statement(user_model, using), [user_id])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        user, membership_row = instance_from_row(user_model, row, using)
-        # Cache the membership, or its absence, on the user as select_related does, so asking costs no query.
-        if membership_row[0] is None:  # its primary key, the user: NULL without a membership
-            SupplierUser._meta.get_field("user").remote_field.set_cached_value(user, None)
-        else:
-            user.supplier_membership = instance_from_row(SupplierUser, membership_row, using)[0]
-        return user if self.user_can_authenticate(user) else None
-
-    @staticmethod
-    def _username_field() -> str:
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().USERNAME_FIELD
-
-
-@functools.cache
-def _user_statement(user_model, using: str) -> str:
-    """The user with the id `%s`: its columns, then its supplier membership's (NULLs without one), each in
-    `concrete_fields` order."""
-    from parts.models import SupplierUser
-
-    quote = connections[using].ops.quote_name
-    user, membership = user_model._meta, SupplierUser._meta
-    return (
-        f"SELECT {columns_of(user_model, 'u', using)}, {columns_of(SupplierUser, 'm', using)} "
-        f"FROM {quote(user.db_table)} u LEFT JOIN {quote(membership.db_table)} m "
-        f"ON m.{quote(membership.get_field('user').column)} = u.{quote(user.pk.column)} "
-        f"WHERE u.{quote(user.pk.column)} = %s"
-    )
+        """The session's user, with its supplier membership (or the lack of one) in the same query: every page
+        asks `user_is_engineer`, which looks at it."""
+        user = (
+            get_user_model()._default_manager.select_related("supplier_membership__supplier").filter(pk=user_id).first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class DatabaseUnavailableMiddleware:

@@ -38,7 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -62,8 +63,11 @@ MIDDLEWARE = [
     "sopgate.security.ContentSecurityPolicyMiddleware",
     "sopgate.security.DatabaseUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lock-out into its 429 page
 ]
-AUTHENTICATION_BACKENDS = ["sopgate.security.ThrottledLoginBackend"]
+# django-axes refuses a login after repeated failures; then Django's own backend, which also refuses inactive
+# users and the users of an inactive supplier.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "sopgate.security.AccountBackend"]
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
@@ -121,9 +125,57 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SOPGate <sopgate@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Cache (throttling); falls back to local memory so a dead Redis never breaks a request -----
+# --- Proxy -----------------------------------------------------------------------------------------
+# How many reverse proxies stand in front of the web processes (0: clients connect directly). Only then are
+# X-Forwarded-Proto (HTTPS detection) and X-Forwarded-For (the client address of the lock-out and the throttle)
+# believed; without a proxy anyone could send them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Cache: the limits every web process shares (API throttle, login lock-out) ----------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sopgate"}}
+
+
+def _next_redis_database(url: str) -> str:
+    """The Redis server of `url`, one database number up (wrapping at 16): the cache keeps off the broker's keys."""
+    base, _, database = url.rpartition("/")
+    number = int(database) if database.isdigit() else 0
+    return f"{base}/{(number + 1) % 16}"
+
+
+CACHE_URL = env.str("CACHE_URL", default=_next_redis_database(REDIS_URL) if REDIS_URL else "")
+if CACHE_URL:
+    # Counted in Redis, across processes and hosts. Short timeouts, and a Redis that is down or frozen fails open
+    # (IGNORE_EXCEPTIONS: nothing is counted, every request and login goes on), as docs/RELIABILITY.md promises.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "sopgate",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+else:
+    # No Redis (`make run` on a bare machine): the throttle counts per process; the lock-out counts in the database,
+    # which every process shares.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sopgate"}}
+    AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# Login lock-out (django-axes): failures count per username *and* client address together, so nobody can lock an
+# engineer out from elsewhere by typing wrong passwords under their name.
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_VERBOSE = False
 
 # --- Celery -------------------------------------------------------------------------------------
 if REDIS_URL:
@@ -197,7 +249,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 2**20
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sopgate.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -212,8 +264,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "EXCEPTION_HANDLER": "sopgate.api.errors.exception_handler",
 }
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once when issued, expiring after this many days
+# (0: never). `manage.py create_api_token USER` issues one.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "SOPGate API",
     "DESCRIPTION": "Supply-chain readiness for a vehicle program's Start of Production.",
@@ -236,7 +298,8 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # The health check is asked for over plain HTTP from inside the container or host (compose, a load balancer).
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)

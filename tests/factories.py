@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier, SupplierUser
+from parts.services import api_token_issue
 from sopgate.models import Program, RampStep
 from validation.choices import TestPhase, TestStatus
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
@@ -121,3 +122,8 @@ class ItemFactory(factory.django.DjangoModelFactory):
     responsible = factory.SubFactory(EngineerFactory)
     due_date = date(2027, 2, 1)
     required = True
+
+
+def api_token(user) -> str:
+    """A new API token for `user`, as `create_api_token` issues it."""
+    return api_token_issue(user=user)

@@ -88,9 +88,17 @@ def test_every_variable_the_django_services_get_is_read_by_settings(services):
 
 
 def test_web_seeds_the_demo_only_when_asked(services):
-    # SEED_DEMO=0 keeps the demo (and its public demo logins) out of a real database.
-    assert services["web"]["environment"]["SEED_DEMO"] == "${SEED_DEMO:-1}"
-    assert "if [ $${SEED_DEMO:-1} = 1 ]; then python manage.py seed_demo; fi" in services["web"]["command"]
+    # The demo's logins have a public password: a database gets them only with SEED_DEMO=1, and seed_demo (DEBUG
+    # off) only with --yes-demo-logins.
+    assert services["web"]["environment"]["SEED_DEMO"] == "${SEED_DEMO:-0}"
+    command = services["web"]["command"]
+    assert 'if [ "$${SEED_DEMO:-0}" = 1 ]; then python manage.py seed_demo --yes-demo-logins; fi' in command
+
+
+def test_compose_refuses_to_start_without_a_secret_key(services):
+    # `${VAR:?message}` makes `docker compose up` stop with the message when VAR is unset or empty.
+    secret = services["web"]["environment"]["SECRET_KEY"]
+    assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]*SECRET_KEY[^}]*\}", secret), secret
 
 
 def test_the_image_leaves_local_state_and_secrets_out():
@@ -106,6 +114,7 @@ def test_django_services_reach_the_compose_backends(services):
     env = services["web"]["environment"]
     assert "@db:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert env["CACHE_URL"].startswith("redis://redis:6379/") and env["CACHE_URL"] != env["REDIS_URL"]
     assert env["EMAIL_URL"] == "smtp://mailpit:1025"
     assert env["DEBUG"] in ("0", "${DEBUG:-0}")  # off unless the operator turns it on
 
@@ -115,15 +124,58 @@ def test_env_example_lists_every_variable_settings_read():
     assert _settings_env_names() - listed == set()
 
 
-def test_dockerfile_and_pinned_requirements():
+def _locked(lock: str) -> dict[str, tuple[str, list[str]]]:
+    """The packages a lock file pins, each with its version and hashes; fails on a line that is neither."""
+    packages: dict[str, tuple[str, list[str]]] = {}
+    name = None
+    for line in (BASE_DIR / lock).read_text().splitlines():
+        line = line.strip().removesuffix("\\").strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("--hash=sha256:"):
+            packages[name][1].append(line)
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[a-z,\-]+\])?==([0-9][A-Za-z0-9.\-+]*)", line)
+        assert match, f"{lock}: {line}"
+        name = match.group(1).lower().replace("_", "-")
+        packages[name] = (match.group(2), [])
+    return packages
+
+
+def _declared(requirements_in: str) -> set[str]:
+    names = set()
+    for line in (BASE_DIR / requirements_in).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.match(r"[A-Za-z0-9_.\-]+", line).group(0).lower().replace("_", "-"))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("source", "lock"), [("requirements.in", "requirements.txt"), ("requirements-dev.in", "requirements-dev.txt")]
+)
+def test_locks_pin_every_package_with_hashes(source, lock):
+    locked = _locked(lock)
+    unhashed = [name for name, (_, hashes) in locked.items() if not hashes]
+    assert not unhashed, f"{lock}: no hash for {unhashed}"
+    assert _declared(source) <= set(locked), f"{lock} is older than {source}: run `make lock`"
+
+
+def test_production_lock_holds_what_the_worker_imports_and_no_test_tools():
+    production, development = _locked("requirements.txt"), _locked("requirements-dev.txt")
+    assert "celery[redis]" in (BASE_DIR / "requirements.in").read_text()
+    assert {"packaging", "redis", "kombu", "gunicorn", "psycopg-binary"} <= set(production)  # kombu's Redis transport
+    assert not {"pytest", "ruff", "selenium", "aiosmtpd"} & set(production)
+    # The development lock is the production one plus tools: the same versions of what both hold.
+    differing = {name for name, (version, _) in production.items() if development.get(name, ("",))[0] != version}
+    assert not differing, f"requirements-dev.txt lacks or pins other versions of {sorted(differing)}: run `make lock`"
+
+
+def test_dockerfile_installs_the_production_lock():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
-    assert "requirements.txt" in dockerfile
+    assert re.search(r"pip install .*--require-hashes -r requirements\.txt", dockerfile)
     assert "collectstatic" in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)  # not running as root
-    for requirements in ("requirements.txt", "requirements-dev.txt"):
-        for line in (BASE_DIR / requirements).read_text().splitlines():
-            line = line.strip()
-            if not line or line.startswith(("#", "-r ")):
-                continue
-            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][A-Za-z0-9.\-]*", line), f"{requirements}: {line}"
+    makefile = (BASE_DIR / "Makefile").read_text()
+    assert "--require-hashes -r requirements-dev.txt" in makefile

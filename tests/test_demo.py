@@ -5,9 +5,11 @@ from io import StringIO
 
 import pytest
 from django.apps import apps
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Count
+from django.test import RequestFactory
+from rest_framework.test import APIClient
 
 from parts.models import Part, Supplier
 from sopgate.models import Blocker, Program, RampStep
@@ -22,8 +24,9 @@ def fast_password_hashing(settings):
 
 
 def _seed(*args) -> list[str]:
+    """seed_demo as the tests' production-like settings (DEBUG off) allow it: saying yes to the demo logins."""
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", "--yes-demo-logins", *args, stdout=out)
     return out.getvalue().strip().splitlines()
 
 
@@ -31,9 +34,23 @@ def _row_counts() -> dict[str, int]:
     """Rows of every table the project owns, history tables included."""
     return {
         model._meta.label: model._default_manager.count()
-        for app in ("sopgate", "parts", "validation", "auth", "authtoken")
+        for app in ("sopgate", "parts", "validation", "auth", "knox")
         for model in apps.get_app_config(app).get_models()
     }
+
+
+def test_with_debug_off_the_demo_logins_need_a_yes(settings, at_today):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"public password \('sopgate-demo'\).*--yes-demo-logins"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Program.objects.exists() and not get_user_model().objects.filter(username="engineer").exists()
+
+    settings.DEBUG = True  # `make run`
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert out.getvalue().startswith("Loaded demo program SU7")
 
 
 @pytest.fixture
@@ -48,7 +65,11 @@ def test_second_run_changes_nothing(seeded, refresh):
     blockers = set(Blocker.objects.values_list("id", "resolved_at", "message"))
     again = _seed(*(["--refresh"] if refresh else []))
     assert _row_counts() == before  # same rows, and no new history rows for unchanged objects
-    assert again[-1].rsplit("API token: ", 1)[1] == token
+    # The token was shown once, at the first load; a later run says how to issue another, and issues none.
+    assert again[-1].endswith("API token: manage.py create_api_token supplier")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/parts/?program=SU7").json()["count"] > 0
     assert set(Blocker.objects.values_list("id", "resolved_at", "message")) == blockers
     assert again[0].startswith("Refreshed demo program SU7" if refresh else "Kept demo program SU7")
     assert seeded[0].startswith("Loaded demo program SU7")
@@ -109,9 +130,9 @@ def test_the_story_the_gate_tells(seeded):
 
 def test_printed_logins_work(seeded):
     assert seeded[1] == "Engineer login: engineer / sopgate-demo"
-    assert authenticate(username="engineer", password="sopgate-demo").is_staff
+    assert authenticate(RequestFactory().post("/admin/login/"), username="engineer", password="sopgate-demo").is_staff
     assert seeded[2].startswith("Supplier login: supplier / sopgate-demo (supplier CATL-NB), API token: ")
-    supplier = authenticate(username="supplier", password="sopgate-demo")
+    supplier = authenticate(RequestFactory().post("/admin/login/"), username="supplier", password="sopgate-demo")
     assert supplier is not None and not supplier.is_staff
     assert supplier.supplier_membership.supplier.code == "CATL-NB"
 

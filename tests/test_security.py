@@ -1,4 +1,5 @@
-"""Production hardening: deploy checks, security headers, slowed logins, token rotation, health report."""
+"""Production hardening: deploy checks, security headers, login lock-out, inactive accounts, tokens, proxies,
+health report."""
 
 import os
 import secrets
@@ -9,9 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from tests.factories import EngineerFactory, UserFactory
+from tests.factories import EngineerFactory, SupplierUserFactory, UserFactory, api_token
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,38 +53,173 @@ def test_pages_carry_csp_and_refuse_framing(client):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.django_db
-def test_repeated_failed_logins_lock_the_username_for_a_while(client, settings):
+@pytest.fixture
+def lockout(settings):
+    """django-axes counting failures with a limit of 3, from a clean count: in the Redis cache when the run has one
+    (cleared around the test), else in the database (rolled back with the test)."""
     from django.core.cache import cache
 
+    settings.AXES_FAILURE_LIMIT = 3
     cache.clear()
-    settings.LOGIN_FAILURE_LIMIT = 3
+    yield
+    cache.clear()
+
+
+def _login(client, username, password, address="127.0.0.1"):
+    client.logout()
+    response = client.post(reverse("admin:login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+    return response, "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_that_username_from_that_address_for_a_while(client, lockout):
     EngineerFactory(username="eng", password="right-password-123")
-    login_url = reverse("admin:login")
-    for _ in range(3):
-        response = client.post(login_url, {"username": "eng", "password": "wrong"})
-        assert response.status_code == 200 and "_auth_user_id" not in client.session
-    # Locked out: even the right password is refused now.
-    client.post(login_url, {"username": "eng", "password": "right-password-123"})
-    assert "_auth_user_id" not in client.session
-    # Another user is unaffected.
+    for _ in range(2):
+        response, logged_in = _login(client, "eng", "wrong")
+        assert response.status_code == 200 and not logged_in
+    # The third failure locks the pair; now even the right password is refused, with a page that says so.
+    assert _login(client, "eng", "wrong")[0].status_code == 429
+    response, logged_in = _login(client, "eng", "right-password-123")
+    assert response.status_code == 429 and not logged_in
+    assert "Login refused for now" in response.content.decode()
+    # Nobody can lock an engineer out from elsewhere: the same username from another address still logs in.
+    response, logged_in = _login(client, "eng", "right-password-123", address="10.1.2.3")
+    assert logged_in
+    # Another user from the first address is unaffected.
     EngineerFactory(username="other", password="other-password-123")
-    client.post(login_url, {"username": "other", "password": "other-password-123"})
-    assert "_auth_user_id" in client.session
-    cache.clear()
+    assert _login(client, "other", "other-password-123")[1]
+
+
+@pytest.mark.django_db
+def test_a_success_before_the_limit_clears_the_count(client, lockout):
+    EngineerFactory(username="eng", password="right-password-123")
+    for _ in range(2):
+        assert not _login(client, "eng", "wrong")[1]
+    assert _login(client, "eng", "right-password-123")[1]
+    for _ in range(2):
+        assert not _login(client, "eng", "wrong")[1]
+    assert _login(client, "eng", "right-password-123")[1]
+
+
+@pytest.mark.django_db
+def test_forwarded_headers_are_believed_only_behind_a_configured_proxy(client, settings, lockout):
+    from django.test import Client, override_settings
+
+    EngineerFactory(username="eng", password="right-password-123")
+    # No proxy configured: X-Forwarded-For is anyone's to send, so failures count against the real address.
+    for n in range(3):
+        client.post(
+            reverse("admin:login"),
+            {"username": "eng", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+    assert _login(client, "eng", "right-password-123")[0].status_code == 429
+    # The HTTPS header likewise: without a proxy a forged X-Forwarded-Proto does not make a request secure.
+    assert settings.SECURE_PROXY_SSL_HEADER is None
+    # (A new Client for each: the security middleware reads its settings when the client first loads it.)
+    with override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), SECURE_SSL_REDIRECT=True):
+        assert Client().get("/admin/login/", HTTP_X_FORWARDED_PROTO="https").status_code == 200
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        assert Client().get("/admin/login/", HTTP_X_FORWARDED_PROTO="https").status_code == 301
+
+
+def test_the_proxy_setting_decides_whether_forwarded_headers_are_trusted():
+    """settings.py as a deployment reads it: X-Forwarded-Proto and -For only with TRUSTED_PROXY_COUNT set."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None), s.AXES_IPWARE_PROXY_COUNT, "
+        "s.AXES_IPWARE_META_PRECEDENCE_ORDER[0], s.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    outputs = []
+    for count in ("0", "1"):
+        env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 50, "TRUSTED_PROXY_COUNT": count}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+                f"'sopgate.settings'); django.setup(); {code}",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        outputs.append(result.stdout.strip())
+    assert outputs == ["None None REMOTE_ADDR None", "('HTTP_X_FORWARDED_PROTO', 'https') 1 HTTP_X_FORWARDED_FOR 1"]
+
+
+# --- API tokens (django-rest-knox) -------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_api_token_can_be_rotated_and_the_old_one_stops_working(client, capsys):
-    user = UserFactory(username="alice", is_staff=True)
+    UserFactory(username="alice", is_staff=True)
     call_command("create_api_token", "alice")
     old = capsys.readouterr().out.strip().splitlines()[-1]
     assert client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {old}").status_code == 200
     call_command("create_api_token", "alice", "--rotate")
     new = capsys.readouterr().out.strip().splitlines()[-1]
-    assert new != old and Token.objects.get(user=user).key == new
+    assert new != old
     assert client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {old}").status_code == 401
     assert client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {new}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_tokens_are_stored_hashed_and_expire(client):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    token = api_token(EngineerFactory())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM knox_authtoken")
+        stored = " ".join(str(value) for row in cursor.fetchall() for value in row)
+    assert token not in stored and token[:15] in stored  # the digest and the look-up prefix, not the token
+    assert client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    response = client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 401 and not AuthToken.objects.exists()  # knox deletes an expired token
+
+
+# --- Inactive users and the users of an inactive supplier are refused everywhere -----------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("what", ["user", "supplier"])
+def test_an_inactive_supplier_user_or_supplier_is_refused_by_the_api(client, what):
+    membership = SupplierUserFactory()
+    token = api_token(membership.user)
+    assert client.get("/api/parts/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    if what == "user":
+        type(membership.user).objects.filter(pk=membership.user.pk).update(is_active=False)
+        reason = "This account is inactive."
+    else:
+        type(membership.supplier).objects.filter(pk=membership.supplier.pk).update(is_active=False)
+        reason = f"Supplier {membership.supplier.code} is inactive."
+    for method, path in (("get", "/api/parts/"), ("get", "/api/supplier-updates/"), ("post", "/api/supplier-updates/")):
+        response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {token}", content_type="application/json")
+        assert response.status_code == 401, (method, path, response.content)
+        assert response.json() == {"detail": reason}
+
+
+@pytest.mark.django_db
+def test_an_inactive_suppliers_user_has_no_session_and_cannot_log_in(client, lockout):
+    from sopgate.security import AccountBackend
+
+    membership = SupplierUserFactory(user=UserFactory(username="sam", password="sam-password-123"))
+    backend = AccountBackend()
+    assert backend.get_user(membership.user.pk) == membership.user
+    type(membership.supplier).objects.filter(pk=membership.supplier.pk).update(is_active=False)
+    assert backend.get_user(membership.user.pk) is None
+    assert backend.authenticate(None, username="sam", password="sam-password-123") is None
+    client.force_login(membership.user)
+    assert client.get("/api/parts/").status_code in (401, 403)
 
 
 @pytest.mark.django_db
@@ -100,7 +235,7 @@ def test_health_reports_each_backing_service(client, settings):
     assert body["status"] == "ok", "a dead broker degrades alerts, not the API: the app stays up"
 
 
-# --- Sessions (`sopgate.sessions`) and the session's user (`ThrottledLoginBackend.get_user`) -------------------
+# --- Sessions (`sopgate.sessions`) and the session's user (`AccountBackend.get_user`) -------------------
 
 
 @pytest.mark.django_db
@@ -153,7 +288,7 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
         session.update(
             {
                 SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "sopgate.security.ThrottledLoginBackend",
+                BACKEND_SESSION_KEY: "sopgate.security.AccountBackend",
                 HASH_SESSION_KEY: user.get_session_auth_hash(),
             }
         )
@@ -172,10 +307,10 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
         assert loaded.is_authenticated and not loaded._state.adding
 
     inactive = EngineerFactory(is_active=False)
-    from sopgate.security import ThrottledLoginBackend
+    from sopgate.security import AccountBackend
 
-    assert ThrottledLoginBackend().get_user(inactive.pk) is None
-    assert ThrottledLoginBackend().get_user(10**9) is None
+    assert AccountBackend().get_user(inactive.pk) is None
+    assert AccountBackend().get_user(10**9) is None
 
 
 @pytest.mark.django_db

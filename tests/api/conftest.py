@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from parts.models import SupplierUpdate
@@ -22,6 +21,7 @@ from tests.factories import (
     SupplierUserFactory,
     UserFactory,
     ValidationTestFactory,
+    api_token,
 )
 
 
@@ -109,10 +109,10 @@ def world(db, at_today) -> World:
         last_seen_at=now,
     )
     tokens = {
-        "engineer": Token.objects.create(user=engineer).key,
-        "supplier_a": Token.objects.create(user=alice).key,
-        "supplier_b": Token.objects.create(user=bob).key,
-        "nobody": Token.objects.create(user=nobody).key,
+        "engineer": api_token(engineer),
+        "supplier_a": api_token(alice),
+        "supplier_b": api_token(bob),
+        "nobody": api_token(nobody),
         "anonymous": None,
     }
     return World(

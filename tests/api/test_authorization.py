@@ -140,14 +140,13 @@ def test_engineer_sees_everything(world, eng):
 
 def test_engineers_group_member_is_an_engineer(world):
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
 
     from tests.api.conftest import client_for
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, api_token
 
     member = UserFactory(username="sqe")
     member.groups.add(Group.objects.create(name="engineers"))
-    client = client_for(Token.objects.create(user=member).key)
+    client = client_for(api_token(member))
     assert client.get("/api/blockers/").status_code == 200
 
 

@@ -165,6 +165,8 @@ def service_env(*, redis_url: str, email_url: str, **extra) -> dict:
         **os.environ,
         "DATABASE_URL": f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}",
         "REDIS_URL": redis_url,
+        # The shared limits (throttle, lock-out) on the same Redis, so a fault to Redis is a fault to them too.
+        "CACHE_URL": redis_url.rsplit("/", 1)[0] + "/1",
         "EMAIL_URL": email_url,
         "EMAIL_TIMEOUT": "3",
         "DEBUG": "0",

@@ -7,8 +7,6 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rest_framework.authtoken.models import Token
-
 from parts.models import Part
 from sopgate.models import Program
 from sopgate.services import program_scan
@@ -19,6 +17,7 @@ from tests.factories import (
     SupplierFactory,
     SupplierUserFactory,
     UserFactory,
+    api_token,
 )
 
 
@@ -47,8 +46,8 @@ def make_world(code: str = "FLT") -> World:
     return World(
         program=program,
         part=part,
-        engineer_token=Token.objects.create(user=engineer).key,
-        supplier_token=Token.objects.create(user=supplier_user).key,
+        engineer_token=api_token(engineer),
+        supplier_token=api_token(supplier_user),
         owner_email=owner.email,
         supplier_contact=supplier.alert_emails[0],
     )

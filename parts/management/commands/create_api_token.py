@@ -1,20 +1,21 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+
+from parts.services import api_token_issue
 
 
 class Command(BaseCommand):
-    help = "Print the API token of an existing user (creating it if needed); --rotate replaces it."
+    help = (
+        "Issue an API token for an existing user and print it (once: only its digest is stored); --rotate revokes "
+        "the user's other tokens."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--rotate", action="store_true", help="Revoke the current token and issue a new one.")
+        parser.add_argument("--rotate", action="store_true", help="Revoke the user's other tokens.")
 
     def handle(self, *args, username, rotate, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"Unknown user '{username}'.")
-        if rotate:
-            Token.objects.filter(user=user).delete()
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(token.key)
+        self.stdout.write(api_token_issue(user=user, revoke_others=rotate))

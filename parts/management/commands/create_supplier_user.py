@@ -2,14 +2,16 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from rest_framework.authtoken.models import Token
 
 from parts.models import Supplier, SupplierUser
-from parts.services import supplier_membership_refusal
+from parts.services import api_token_issue, supplier_membership_refusal
 
 
 class Command(BaseCommand):
-    help = "Create (or reuse) a supplier's API user and print its token on the last line."
+    help = (
+        "Create (or reuse) a supplier's API user and print a new API token on the last line (shown once: only its "
+        "digest is stored)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("supplier_code")
@@ -37,6 +39,6 @@ class Command(BaseCommand):
         if email and user.email != email:
             user.email = email
             user.save(update_fields=["email"])
-        token, _ = Token.objects.get_or_create(user=user)
+        token = api_token_issue(user=user)
         self.stdout.write(f"{'Created' if created else 'Reused'} user {username} for supplier {supplier.code}.")
-        self.stdout.write(token.key)
+        self.stdout.write(token)
