@@ -181,16 +181,22 @@ class SupplierUpdateAdmin(admin.ModelAdmin):
     list_display = [
         "reported_at",
         "part",
-        "reported_by",
+        "supplier",
+        "reporter",
         "promised_date",
         "ppap_status",
         "capacity_per_week",
         "tooling_stage",
     ]
-    list_select_related = ["part", "reported_by"]
+    list_select_related = ["part", "supplier"]
     list_filter = ["part__program", "ppap_status"]
-    search_fields = ["part__part_number", "note"]
+    search_fields = ["part__part_number", "note", "reported_by_username"]
     date_hierarchy = "reported_at"
+
+    @admin.display(description="reported by", ordering="reported_by_username")
+    def reporter(self, obj):
+        # The username stored with the update: it stays when the user is deleted.
+        return obj.reported_by_username or None
 
     def has_add_permission(self, request):
         return False

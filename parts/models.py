@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -10,6 +10,10 @@ from simple_history.models import HistoricalRecords
 from sopgate.validators import MAX_QTY_PER_VEHICLE, PLANNING_DATE, person_field
 
 from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
+
+# Longest note a supplier update keeps: a paragraph or two of explanation. The log is append-only and readable
+# by the supplier and every engineer; documents belong in evidence files.
+SUPPLIER_UPDATE_NOTE_MAX_LENGTH = 2000
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
 
@@ -138,16 +142,28 @@ class SupplierUpdate(models.Model):
     # No index of its own: update_part_time_idx (part, reported_at) serves every look-up by part. A part with
     # updates is not deleted (nor its program): the log is append-only, also against a cascade.
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="supplier_updates", db_index=False)
+    # The supplier the update belongs to: the part's supplier when it was reported (for a supplier user, its own).
+    # A supplier reads its own updates by this, also after the part moved to another supplier. Empty for an
+    # engineer's update to an unsourced part. No index of its own: update_supplier_time_idx serves it.
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_updates", db_index=False
+    )
     # Not a database constraint, like the actor of a part's history row (see Part.history).
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
+    # The reporter's username as it was at the time: what the log shows, also once the user row is gone.
+    reported_by_username = models.CharField("reported by (username)", max_length=150, blank=True)
     reported_at = models.DateTimeField()
     promised_date = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     ppap_status = models.CharField(max_length=20, choices=PPAPStatus.choices, blank=True)
     capacity_per_week = models.PositiveIntegerField(null=True, blank=True)
     tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(
+        blank=True,
+        max_length=SUPPLIER_UPDATE_NOTE_MAX_LENGTH,
+        validators=[MaxLengthValidator(SUPPLIER_UPDATE_NOTE_MAX_LENGTH)],
+    )
 
     class Meta:
         ordering = ["-reported_at", "-id"]
@@ -160,7 +176,11 @@ class SupplierUpdate(models.Model):
                 name="update_tooling_stage_valid",
             ),
         ]
-        indexes = [models.Index(fields=["part", "reported_at"], name="update_part_time_idx")]
+        indexes = [
+            models.Index(fields=["part", "reported_at"], name="update_part_time_idx"),
+            # A supplier's own updates, newest first, and how many it stored today (its daily limit).
+            models.Index(fields=["supplier", "reported_at"], name="update_supplier_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Update to {self.part_id} at {self.reported_at:%Y-%m-%d %H:%M}"
@@ -168,6 +188,11 @@ class SupplierUpdate(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Supplier updates are append-only.")
+        # Stored as they are when the update is made (the services fill them in bulk the same way).
+        if self.supplier_id is None and self.part_id is not None:
+            self.supplier_id = Part.objects.filter(pk=self.part_id).values_list("supplier_id", flat=True).first()
+        if not self.reported_by_username and self.reported_by is not None:
+            self.reported_by_username = self.reported_by.get_username()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -6,7 +6,7 @@ from django.db.models import BooleanField, Case, DateField, F, Q, QuerySet, Valu
 from django.db.models.functions import Coalesce
 
 from .expressions import DateAddDays, date_minus_days
-from .models import Part, Supplier
+from .models import Part, Supplier, SupplierUpdate
 
 
 def part_late_q() -> Q:
@@ -90,6 +90,16 @@ def supplier_list_for_user(user) -> QuerySet[Supplier]:
     if supplier_id is not None:
         return Supplier.objects.filter(pk=supplier_id)
     return Supplier.objects.all() if user_is_engineer(user) else Supplier.objects.none()
+
+
+def supplier_update_list_for_user(user) -> QuerySet[SupplierUpdate]:
+    """Supplier updates a user may read: all for engineers; for a supplier user, those its supplier reported
+    (by the supplier stored on each update, not the part's supplier now: a part that moved keeps its old
+    supplier's reports with that supplier); none otherwise."""
+    supplier_id = supplier_id_for_user(user)
+    if supplier_id is not None:
+        return SupplierUpdate.objects.filter(supplier_id=supplier_id)
+    return SupplierUpdate.objects.all() if user_is_engineer(user) else SupplierUpdate.objects.none()
 
 
 def effective_need_date(part: Part) -> date:

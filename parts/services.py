@@ -4,8 +4,9 @@ Every write records who made it (simple-history rows carry the actor) and tells 
 changed, so a re-scan follows after the commit.
 """
 
+import math
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import repeat
 from typing import NamedTuple
 
@@ -18,14 +19,23 @@ from knox.models import AuthToken
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import IdempotencyRecord, Part, SupplierUpdate
+from .models import IdempotencyRecord, Part, Supplier, SupplierUpdate
+from .selectors import supplier_id_for_user
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
 SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage")
 # The columns of a stored supplier update, in the model's field order (the id first), and those an item reports.
 UPDATE_COLUMNS = tuple(field.attname for field in SupplierUpdate._meta.concrete_fields)
-_REPORTED_COLUMNS = ("part_id", "promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
+_REPORTED_COLUMNS = (
+    "part_id",
+    "supplier_id",
+    "promised_date",
+    "ppap_status",
+    "capacity_per_week",
+    "tooling_stage",
+    "note",
+)
 
 
 def _locked_parts(part_ids: Iterable[int], *fields: str) -> dict[int, Part]:
@@ -36,9 +46,9 @@ def _locked_parts(part_ids: Iterable[int], *fields: str) -> dict[int, Part]:
     return {p.pk: p for p in queryset.only("id", "program_id", *fields)}
 
 
-def _recorded(part_ids: Sequence[int], program_ids: set[int], actor) -> None:
+def _recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:
     """History rows for parts just written, and word to the gate that their programs changed."""
-    bulk_history_snapshot(Part, part_ids, user_id=getattr(actor, "pk", None), reason="bulk change", when=timezone.now())
+    bulk_history_snapshot(Part, part_ids, user_id=getattr(actor, "pk", None), reason=reason, when=timezone.now())
     program_data_changed.send(sender=Part, program_ids=program_ids)
 
 
@@ -55,6 +65,7 @@ class LockedParts(NamedTuple):
     names: dict[int, tuple[str, str, str]]
     program_ids: set[int]
     ppap_statuses: dict[int, str]  # part id -> its PPAP status, as locked
+    supplier_ids: dict[int, int | None]  # part id -> its supplier's id, as locked: who an update belongs to
 
 
 def part_program_change_refusal(part: Part, program_id: int | None) -> str | None:
@@ -138,21 +149,58 @@ def parts_lock(part_ids: Iterable[int], *, within: QuerySet[Part] | None = None)
         queryset.select_for_update(of=("self",))
         .filter(pk_in(Part, set(part_ids)))
         .order_by("pk")
-        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status")
+        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id")
     )
-    names, program_ids, ppap_statuses = {}, set(), {}
-    for pk, program_id, code, number, revision, ppap_status in rows:
+    names, program_ids, ppap_statuses, supplier_ids = {}, set(), {}, {}
+    for pk, program_id, code, number, revision, ppap_status, supplier_id in rows:
         names[pk] = (code, number, revision)
         program_ids.add(program_id)
         ppap_statuses[pk] = ppap_status
-    return LockedParts(names, program_ids, ppap_statuses)
+        supplier_ids[pk] = supplier_id
+    return LockedParts(names, program_ids, ppap_statuses, supplier_ids)
+
+
+class SupplierDailyLimitExceeded(Exception):
+    """A supplier's updates of today would go past `SUPPLIER_DAILY_UPDATE_LIMIT`; nothing was stored."""
+
+    def __init__(self, *, limit: int, stored: int, requested: int, retry_after: int):
+        self.limit, self.stored, self.requested, self.retry_after = limit, stored, requested, retry_after
+        super().__init__(
+            f"A supplier may store at most {limit:,} updates a day; {stored:,} are stored today and this request "
+            f"has {requested:,}. Try again after midnight ({settings.TIME_ZONE})."
+        )
+
+
+def supplier_daily_limit_check(*, supplier_id: int, adding: int, now: datetime) -> None:
+    """Refuse (`SupplierDailyLimitExceeded`) `adding` more updates by the supplier with id `supplier_id` when its
+    updates stored since the start of today (in settings.TIME_ZONE) would go past `SUPPLIER_DAILY_UPDATE_LIMIT`.
+
+    Takes a lock on the supplier's row first, held to the end of the caller's transaction, so two requests of
+    one supplier count one after the other and cannot both slip under the limit. NO KEY: the lock does not
+    hold up writes of parts that refer to the supplier. Two queries, whatever the number of updates.
+    """
+    limit = settings.SUPPLIER_DAILY_UPDATE_LIMIT
+    list(Supplier.objects.select_for_update(no_key=True).filter(pk=supplier_id).values_list("pk"))
+    zone = timezone.get_default_timezone()  # settings.TIME_ZONE, whatever zone a request activated
+    day = timezone.localtime(now, zone).date()
+    midnight = timezone.make_aware(datetime.combine(day, time()), zone)
+    stored = SupplierUpdate.objects.filter(supplier_id=supplier_id, reported_at__gte=midnight).count()
+    if stored + adding <= limit:
+        return
+    # Aware datetimes of one zone subtract by the wall clock; in UTC the difference is the real one (DST days).
+    tomorrow = timezone.make_aware(datetime.combine(day + timedelta(days=1), time()), zone)
+    seconds = (tomorrow.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
+    raise SupplierDailyLimitExceeded(
+        limit=limit, stored=stored, requested=adding, retry_after=max(1, math.ceil(seconds))
+    )
 
 
 def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> AppliedUpdates:
     """Store supplier updates and apply them to their parts, all or nothing.
 
     Each item is a validated dict with `part_id` and any of `promised_date`, `ppap_status`,
-    `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order.
+    `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order. A supplier user's
+    updates are refused past its daily limit (`supplier_daily_limit_check`).
     """
     with transaction.atomic():
         locked = parts_lock({item["part_id"] for item in items})
@@ -169,6 +217,10 @@ def supplier_updates_apply_locked(
         return AppliedUpdates([], parts)
     # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
     now = now or timezone.now()
+    # Engineers are not limited; a supplier user writes only its own supplier's parts (the caller's `within`).
+    actor_supplier_id = supplier_id_for_user(actor) if actor is not None else None
+    if actor_supplier_id is not None:
+        supplier_daily_limit_check(supplier_id=actor_supplier_id, adding=len(items), now=now)
     reported = []  # per item, its values of _REPORTED_COLUMNS
     changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
     for item in items:
@@ -183,6 +235,7 @@ def supplier_updates_apply_locked(
         reported.append(
             (
                 part_id,
+                locked.supplier_ids[part_id],
                 item.get("promised_date"),
                 item.get("ppap_status") or "",
                 item.get("capacity_per_week"),
@@ -192,13 +245,20 @@ def supplier_updates_apply_locked(
         )
     # Stored column by column, without a model instance per update.
     columns = dict(zip(_REPORTED_COLUMNS, map(list, zip(*reported, strict=True)), strict=True))
-    constants = {"reported_by_id": getattr(actor, "pk", None), "reported_at": now}
+    username = actor.get_username() if actor is not None else ""
+    constants = {"reported_by_id": getattr(actor, "pk", None), "reported_by_username": username, "reported_at": now}
     ids = bulk_insert_columns(SupplierUpdate, columns, constants=constants)
     values = {"id": ids, **columns, **{name: repeat(value) for name, value in constants.items()}}
     rows = list(zip(*(values[name] for name in UPDATE_COLUMNS), strict=False))  # the constants repeat endlessly
     if changes:
         bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-        _recorded(list(changes), locked.program_ids, actor)
+        # The reason names the reporter, so the part's history shows who it was after the user row is gone.
+        _recorded(
+            list(changes),
+            locked.program_ids,
+            actor,
+            reason=f"supplier update by {username}"[:100] if username else "supplier update",
+        )
     return AppliedUpdates(rows, parts)
 
 

@@ -225,6 +225,11 @@ if not 0 <= SOPGATE_DIGEST_HOUR <= 23:
     raise ImproperlyConfigured(f"DIGEST_HOUR must be an hour from 0 to 23; got {SOPGATE_DIGEST_HOUR}.")
 # How long a POST's Idempotency-Key is remembered: a retry within this time gets the first response back.
 SOPGATE_IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=72)
+# Supplier updates one supplier may store per day (from midnight in TIME_ZONE), so a login cannot fill the
+# database. 10,000 lets a supplier of 300+ parts send several full batches a day, with room for retries.
+SUPPLIER_DAILY_UPDATE_LIMIT = env.int("SUPPLIER_DAILY_UPDATE_LIMIT", default=10_000)
+if SUPPLIER_DAILY_UPDATE_LIMIT < 1:
+    raise ImproperlyConfigured(f"SUPPLIER_DAILY_UPDATE_LIMIT must be at least 1; got {SUPPLIER_DAILY_UPDATE_LIMIT}.")
 
 CELERY_BEAT_SCHEDULE = {
     "scan-all-programs": {

@@ -6,7 +6,7 @@ from sopgate.api.fast import FastReadMixin, FastValidationMixin
 from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, KnownFieldsMixin, UsernameField
 
 from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
-from ..models import Part, Supplier, SupplierUpdate
+from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier, SupplierUpdate
 from ..services import (
     UPDATE_COLUMNS,
     LockedParts,
@@ -71,13 +71,27 @@ class PartSerializer(FastReadMixin, BoundedModelSerializer):
         return program
 
 
+class StoredUsernameField(serializers.CharField):
+    """A username stored as text when the row was written, so it outlives the user; none stored shows as null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
     """A stored supplier update, as it is read back."""
 
     program = serializers.CharField(source="part.program.code", read_only=True)
     part_number = serializers.CharField(source="part.part_number", read_only=True)
     revision = serializers.CharField(source="part.revision", read_only=True)
-    reported_by = UsernameField(read_only=True)
+    reported_by = StoredUsernameField(
+        source="reported_by_username", help_text="Username of the reporter, kept after the user is deleted."
+    )
     ppap_status = serializers.ChoiceField(
         choices=PPAPStatus.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
     )
@@ -104,8 +118,8 @@ class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]], reporter) -> list[dict]:
-    """`SupplierUpdateSerializer(updates, many=True).data` for updates just stored by `reporter`, as plain dicts.
+def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]]) -> list[dict]:
+    """`SupplierUpdateSerializer(updates, many=True).data` for updates just stored, as plain dicts.
 
     `rows` are the stored updates as `AppliedUpdates.rows` holds them (values in `UPDATE_COLUMNS` order);
     `parts` maps each part id to (program code, part number, revision). The values of one batch repeat (one
@@ -118,15 +132,13 @@ def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]], report
     fields = _echo_fields()
     columns = dict(zip(UPDATE_COLUMNS, zip(*rows, strict=True), strict=True))
     codes, numbers, revisions = zip(*map(parts.__getitem__, columns["part_id"]), strict=True)
-    # The reporter is a SlugRelatedField: it shows the user's username, and every row has the same one.
-    reported_by = None if reporter is None else fields["reported_by"].to_representation(reporter)
     shown = {
         "id": columns["id"],
         "part": columns["part_id"],
         "program": _shown(fields["program"], codes),
         "part_number": _shown(fields["part_number"], numbers),
         "revision": _shown(fields["revision"], revisions),
-        "reported_by": [reported_by] * len(rows),
+        "reported_by": _shown(fields["reported_by"], columns["reported_by_username"]),
         **{name: _shown(fields[name], columns[name]) for name in _ECHOED_COLUMNS},
     }
     names = list(shown)
@@ -162,7 +174,7 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, seria
     ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, required=False)
     capacity_per_week = serializers.IntegerField(required=False, min_value=0, max_value=2147483647)
     tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, required=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=SUPPLIER_UPDATE_NOTE_MAX_LENGTH)
 
     def validate_ppap_status(self, value: str) -> str:
         # A customer decision is refused before any part is read; what the part's own status allows is checked
@@ -228,7 +240,7 @@ def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict]
             _resolve_number(item, item_errors, revisions)
     wanted = {item["part"] for item in items if "part" in item}
     wanted.update(item["part_id"] for item in items if "part_id" in item)
-    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set(), {})
+    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set(), {}, {})
     for item, item_errors in zip(items, errors, strict=True):
         if item_errors:
             continue

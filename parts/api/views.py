@@ -2,7 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
@@ -10,9 +10,14 @@ from sopgate.api.fast import FastListMixin
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..models import Part, SupplierUpdate
-from ..selectors import part_list_for_api, supplier_id_for_user, supplier_list_for_user
-from ..services import supplier_updates_apply_locked
+from ..models import Part
+from ..selectors import (
+    part_list_for_api,
+    supplier_id_for_user,
+    supplier_list_for_user,
+    supplier_update_list_for_user,
+)
+from ..services import SupplierDailyLimitExceeded, supplier_updates_apply_locked
 from .idempotency import HEADER, run_once
 from .serializers import (
     PartSerializer,
@@ -64,6 +69,24 @@ class PartViewSet(FastListMixin, ModelViewSet):
         return part_list_for_api(self.request.user, today=timezone.localdate())
 
 
+class DailyLimitReached(APIException):
+    """429 for `SupplierDailyLimitExceeded`: the limit and the counts as numbers, `Retry-After` until midnight."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "daily_limit"
+
+    def __init__(self, refusal: SupplierDailyLimitExceeded):
+        super().__init__(str(refusal))
+        # Set after APIException's own handling, which would turn the numbers into strings.
+        self.detail = {
+            "detail": ErrorDetail(str(refusal), code=self.default_code),
+            "limit": refusal.limit,
+            "stored_today": refusal.stored,
+            "requested": refusal.requested,
+        }
+        self.wait = refusal.retry_after  # DRF's exception handler sends it as Retry-After
+
+
 _ONE_OR_MANY_IN = PolymorphicProxySerializer(
     component_name="SupplierUpdateWriteOneOrMany",
     serializers=[SupplierUpdateWriteSerializer, SupplierUpdateWriteSerializer(many=True)],
@@ -92,11 +115,7 @@ class SupplierUpdateViewSet(
     ordering_fields = ["reported_at", "id"]
 
     def get_queryset(self):
-        queryset = SupplierUpdate.objects.select_related("part__program", "reported_by")
-        supplier_id = supplier_id_for_user(self.request.user)
-        if supplier_id is not None:
-            queryset = queryset.filter(part__supplier_id=supplier_id)
-        return queryset
+        return supplier_update_list_for_user(self.request.user).select_related("part__program")
 
     def writable_parts(self):
         supplier_id = supplier_id_for_user(self.request.user)
@@ -123,11 +142,16 @@ class SupplierUpdateViewSet(
             raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
         is_supplier = supplier_id_for_user(request.user) is not None
         # One transaction from the check that the named parts exist (which locks them) to the write.
-        with transaction.atomic():
-            items, errors, locked = supplier_update_items(data, parts=self.writable_parts(), is_supplier=is_supplier)
-            if errors:
-                raise ValidationError(errors)
-            applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
+        try:
+            with transaction.atomic():
+                items, errors, locked = supplier_update_items(
+                    data, parts=self.writable_parts(), is_supplier=is_supplier
+                )
+                if errors:
+                    raise ValidationError(errors)
+                applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
+        except SupplierDailyLimitExceeded as refusal:
+            raise DailyLimitReached(refusal) from refusal
         # Echo what was stored without reading it back: the service returns the parts as it locked them.
-        body = supplier_update_echo(applied.rows, parts=applied.parts, reporter=request.user)
+        body = supplier_update_echo(applied.rows, parts=applied.parts)
         return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)

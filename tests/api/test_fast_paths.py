@@ -137,7 +137,7 @@ def test_a_stored_batch_is_echoed_as_drf_shows_it(at_today, reporter):
     )
     names = {p.pk: (p.program.code, p.part_number, p.revision) for p in parts}
     stored_rows = [tuple(getattr(update, name) for name in UPDATE_COLUMNS) for update in updates]
-    echo = supplier_update_echo(stored_rows, parts=names, reporter=reporter)
+    echo = supplier_update_echo(stored_rows, parts=names)
     assert echo == SupplierUpdateSerializer(updates, many=True).data
     assert [list(row) for row in echo] == [list(SupplierUpdateSerializer.Meta.fields)] * 4
 

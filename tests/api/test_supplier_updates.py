@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from parts.models import Part, SupplierUpdate
+from parts.models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, SupplierUpdate
 from sopgate.models import ScanRequest
 from tests.factories import PartFactory
 
@@ -189,18 +189,21 @@ def _post_counting(client, body):
     return len(queries)
 
 
-# Token, knox's look for the user's expired tokens, the user with its membership, the look-up of parts named by number, savepoint, lock (which is also the check that the
-# parts named by id exist and may be written, and reads the program codes for the echo), insert updates, update
+# Token, knox's look for the user's expired tokens, the user with its membership, the look-up of parts named by
+# number, savepoint, lock (which is also the check that the parts named by id exist and may be written, and reads the program codes for the echo), insert updates, update
 # parts, copy history rows, the program's scan request (sopgate.services.scan_request: one upsert). None of it
 # grows with the number of items. (16, was 17: the ids are checked by the lock; 10 since the scan request is one
-# INSERT ... ON CONFLICT instead of update, savepoints, get, insert and releases; 11 with knox's hashed tokens,
-# whose check looks for the user's expired tokens.)
-BULK_QUERIES = 11
+# INSERT ... ON CONFLICT instead of update, savepoints, get, insert and releases.) 12 since a supplier's daily
+# limit is checked (parts.services.supplier_daily_limit_check): a lock on the supplier's row and one count of
+# its updates today, per request whatever its size; engineers' batches skip both. 13 with knox's hashed tokens,
+# whose check looks for the user's expired tokens.
+BULK_QUERIES = 13
 # SQLite takes at most 999 parameters per statement, so Django splits the same bulk statements into
 # batches there: more queries for 500 items, but a handful of batches, never one per item. (22, down from 24:
 # the part update now carries only the reported fields, not all four plus the update times, so fewer batches;
-# and no programs query; 21 since the ids are checked by the lock; 15 with the one-statement scan request.)
-BULK_QUERIES_SQLITE_500 = 16
+# and no programs query; 21 since the ids are checked by the lock; 15 with the one-statement scan request; 17
+# with the daily limit's lock and count; 18 with knox.)
+BULK_QUERIES_SQLITE_500 = 18
 
 
 def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
@@ -220,3 +223,107 @@ def test_bulk_of_500_costs_the_same_queries_as_one(world, alice):
     assert small == BULK_QUERIES
     assert large == (BULK_QUERIES if connection.vendor == "postgresql" else BULK_QUERIES_SQLITE_500)
     assert SupplierUpdate.objects.filter(part__in=parts).count() == 502
+
+
+def _listed_ids(client, **params) -> set[int]:
+    response = client.get(URL, params)
+    assert response.status_code == 200, response.content
+    return {u["id"] for u in response.json()["results"]}
+
+
+def test_an_update_stays_with_the_supplier_that_reported_it_when_the_part_moves(world, clients, eng):
+    alice, bob = clients["supplier_a"], clients["supplier_b"]
+    mine = world.update_a.pk  # alice's (ACME) note on BM-100
+    moved = eng.patch(f"/api/parts/{world.part_a.pk}/", {"supplier": "BOLT"}, format="json")
+    assert moved.status_code == 200, moved.content
+    # BOLT reports on the part it now delivers; an engineer's update is the part's supplier's too.
+    bolt_now = bob.post(URL, {"part": world.part_a.pk, "note": "BOLT takes over"}, format="json").json()["id"]
+    by_engineer = eng.post(URL, {"part": world.part_a.pk, "capacity_per_week": 100}, format="json").json()["id"]
+
+    assert mine in _listed_ids(alice) and mine in _listed_ids(alice, part=world.part_a.pk)
+    assert alice.get(f"{URL}{mine}/").json()["note"] == "on track"
+    assert {bolt_now, by_engineer}.isdisjoint(_listed_ids(alice))
+    assert alice.get(f"{URL}{bolt_now}/").status_code == 404
+
+    assert mine not in _listed_ids(bob) and mine not in _listed_ids(bob, part=world.part_a.pk)
+    assert bob.get(f"{URL}{mine}/").status_code == 404
+    assert {bolt_now, by_engineer} <= _listed_ids(bob)
+
+    assert {mine, bolt_now, by_engineer} <= _listed_ids(eng)
+    assert set(
+        SupplierUpdate.objects.filter(pk__in=[mine, bolt_now, by_engineer]).values_list("pk", "supplier__code")
+    ) == {
+        (mine, "ACME"),
+        (bolt_now, "BOLT"),
+        (by_engineer, "BOLT"),
+    }
+
+
+def test_reported_by_outlives_the_user(world, alice, eng):
+    created = alice.post(URL, {"part": world.part_a.pk, "note": "from alice"}, format="json").json()["id"]
+    SupplierUpdate.objects.get(pk=created).reported_by.delete()
+    assert eng.get(f"{URL}{created}/").json()["reported_by"] == "alice"
+    assert eng.get(f"{URL}{world.update_a.pk}/").json()["reported_by"] == "alice"
+
+
+def test_a_note_longer_than_the_limit_is_refused_naming_it(world, alice):
+    before = SupplierUpdate.objects.count()
+    too_long = "x" * (SUPPLIER_UPDATE_NOTE_MAX_LENGTH + 1)
+    one = alice.post(URL, {"part": world.part_a.pk, "note": too_long}, format="json")
+    assert one.status_code == 400
+    assert one.json() == {"note": [f"Ensure this field has no more than {SUPPLIER_UPDATE_NOTE_MAX_LENGTH} characters."]}
+    batch = alice.post(
+        URL, [{"part": world.part_a.pk, "note": "fine"}, {"part": world.part_a.pk, "note": too_long}], format="json"
+    )
+    assert batch.status_code == 400
+    assert batch.json()[0] == {} and list(batch.json()[1]) == ["note"]
+    assert str(SUPPLIER_UPDATE_NOTE_MAX_LENGTH) in batch.json()[1]["note"][0]
+    assert SupplierUpdate.objects.count() == before
+    longest = "x" * SUPPLIER_UPDATE_NOTE_MAX_LENGTH
+    assert alice.post(URL, {"part": world.part_a.pk, "note": longest}, format="json").status_code == 201
+
+
+def test_a_supplier_past_its_daily_limit_gets_429_until_midnight(world, clients, eng, settings, time_machine):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from parts.models import IdempotencyRecord
+
+    settings.SUPPLIER_DAILY_UPDATE_LIMIT = 3
+    alice, bob = clients["supplier_a"], clients["supplier_b"]
+    part = world.part_a.pk
+    # The world holds one update of ACME's from today; two more reach the limit.
+    assert alice.post(URL, [{"part": part, "note": "2"}, {"part": part, "note": "3"}], format="json").status_code == 201
+    before = SupplierUpdate.objects.count()
+
+    refused = alice.post(URL, {"part": part, "promised_date": "2027-03-01"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(15 * 3600)  # the clock stands at 09:00
+    body = refused.json()
+    assert (body["limit"], body["stored_today"], body["requested"]) == (3, 3, 1)
+    assert "at most 3 updates a day" in body["detail"]
+    assert SupplierUpdate.objects.count() == before
+    assert not IdempotencyRecord.objects.exists()
+    world.part_a.refresh_from_db()
+    assert world.part_a.promised_date != date(2027, 3, 1)
+
+    # Engineers are not limited, nor is another supplier.
+    assert eng.post(URL, {"part": part, "note": "engineer"}, format="json").status_code == 201
+    assert bob.post(URL, {"part": world.part_b.pk, "note": "bob"}, format="json").status_code == 201
+
+    # From midnight on the count starts again.
+    tomorrow = timezone.make_aware(datetime.combine(date(2027, 1, 5), time(0, 0)))
+    time_machine.move_to(tomorrow, tick=False)
+    again = alice.post(URL, {"part": part, "note": "new day"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert again.status_code == 201, again.content
+
+
+def test_a_batch_that_would_pass_the_daily_limit_stores_nothing(world, alice, settings):
+    settings.SUPPLIER_DAILY_UPDATE_LIMIT = 2
+    before = SupplierUpdate.objects.count()
+    part = world.part_a.pk
+    response = alice.post(URL, [{"part": part, "note": "a"}, {"part": part, "note": "b"}], format="json")
+    assert response.status_code == 429
+    assert response.json()["requested"] == 2
+    assert SupplierUpdate.objects.count() == before

@@ -181,16 +181,17 @@ def test_deleting_a_user_keeps_their_updates_and_history_without_them(later):
 
     sam.delete()
 
-    assert list(SupplierUpdate.objects.filter(part=part).values_list("reported_by_id", "promised_date")) == [
-        (None, date(2027, 3, 1))
-    ]
+    assert list(
+        SupplierUpdate.objects.filter(part=part).values_list("reported_by_id", "reported_by_username", "promised_date")
+    ) == [(None, sam.username, date(2027, 3, 1))]
     assert not part.history.filter(history_user_id=sam_id).exists()
     assert part.history.filter(history_user_id=None, promised_date=date(2027, 3, 1)).count() == 1
 
 
-def test_an_actor_deleted_outside_django_shows_as_nobody(later, engineer, client):
-    # Without the constraint a user deleted by hand (raw SQL) leaves its id on the rows it wrote: the API, the
-    # update log and the part's history show no one for it, and none of them fails.
+def test_an_actor_deleted_outside_django_keeps_its_name_on_its_updates(later, engineer, client):
+    # Without the constraint a user deleted by hand (raw SQL) leaves its id on the rows it wrote, and none of the
+    # pages fails. The update keeps the reporter's username (the API, the update log) and the part's history
+    # names it in the change reason, while its "changed by" shows no one.
     part = PartFactory()
     ghost = EngineerFactory(username="ghost")
     later(10)
@@ -203,8 +204,38 @@ def test_an_actor_deleted_outside_django_shows_as_nobody(later, engineer, client
 
     listed = client.get("/api/supplier-updates/", {"part": part.pk})
     assert listed.status_code == 200
-    assert [(u["reported_by"], u["promised_date"]) for u in listed.json()["results"]] == [(None, "2027-03-01")]
+    assert [(u["reported_by"], u["promised_date"]) for u in listed.json()["results"]] == [("ghost", "2027-03-01")]
     for url in (reverse("admin:parts_supplierupdate_changelist"), reverse("admin:parts_part_history", args=[part.pk])):
         page = client.get(url)
         assert page.status_code == 200, url
-        assert "ghost" not in page.content.decode()
+        assert "ghost" in page.content.decode(), url
+
+
+def test_the_daily_limit_counts_from_midnight_in_the_time_zone_and_waits_until_the_next(settings):
+    from datetime import UTC
+
+    from parts.services import SupplierDailyLimitExceeded, supplier_daily_limit_check
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.SUPPLIER_DAILY_UPDATE_LIMIT = 1
+    part = PartFactory()
+    # 2027-03-28 is the day Berlin's clocks go forward: 23 hours long, from 23:00 UTC the day before.
+    SupplierUpdate.objects.create(part=part, reported_at=datetime(2027, 3, 27, 22, 30, tzinfo=UTC), note="yesterday")
+    midnight = datetime(2027, 3, 27, 23, 0, tzinfo=UTC)
+    supplier_daily_limit_check(supplier_id=part.supplier_id, adding=1, now=midnight)  # yesterday's is not counted
+    SupplierUpdate.objects.create(part=part, reported_at=midnight, note="today")
+    with pytest.raises(SupplierDailyLimitExceeded) as refused:
+        supplier_daily_limit_check(supplier_id=part.supplier_id, adding=1, now=midnight)
+    assert (refused.value.stored, refused.value.retry_after) == (1, 23 * 3600)
+
+
+def test_a_note_past_the_limit_fails_model_validation(at_today):
+    from django.core.exceptions import ValidationError
+
+    from parts.models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH
+
+    part = PartFactory()
+    update = SupplierUpdate(part=part, reported_at=timezone.now(), note="x" * (SUPPLIER_UPDATE_NOTE_MAX_LENGTH + 1))
+    with pytest.raises(ValidationError) as refused:
+        update.full_clean()
+    assert "2000 characters" in refused.value.message_dict["note"][0]

@@ -1,4 +1,4 @@
-"""parts 0009: API tokens handed out before django-rest-knox keep working, stored hashed from then on."""
+"""parts 0010: API tokens handed out before django-rest-knox keep working, stored hashed from then on."""
 
 import importlib
 
@@ -8,7 +8,7 @@ from django.db import connection
 
 from tests.factories import SupplierUserFactory
 
-migration = importlib.import_module("parts.migrations.0009_hash_existing_api_tokens")
+migration = importlib.import_module("parts.migrations.0010_hash_existing_api_tokens")
 pytestmark = pytest.mark.django_db
 
 

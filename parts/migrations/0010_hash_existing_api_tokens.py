@@ -30,7 +30,7 @@ def store_plain_tokens_hashed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parts", "0008_idempotent_replay_keeps_key_order"),
+        ("parts", "0009_supplier_update_owner_and_reporter"),
         ("knox", "0009_extend_authtoken_field"),
     ]
 
