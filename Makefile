@@ -5,9 +5,13 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-# Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say.
+# Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say. Without Redis, the
+# tasks they queue go to a filesystem broker of their own, emptied at the start of `make test`: `make run`'s worker
+# reads var/broker and would otherwise run them.
+TEST_BROKER_DIR := var/test-broker
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
-	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1
+	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1 \
+	BROKER_DIR=$(TEST_BROKER_DIR)
 
 .PHONY: help venv run test lint format check bench bench-oem clean lock
 
@@ -42,6 +46,7 @@ check: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 test: lint check
+	rm -rf $(TEST_BROKER_DIR)
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
