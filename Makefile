@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# The web server's port for `make run` (`make run PORT=8001`).
+PORT ?= 8000
 
 # Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say. Without Redis, the
 # tasks they queue go to a filesystem broker of their own, emptied at the start of `make test`: `make run`'s worker
@@ -16,7 +18,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SS
 .PHONY: help venv run test lint format check bench bench-oem clean lock
 
 help:
-	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program"
+	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program (PORT=$(PORT))"
 	@echo "make test       lint and run the whole test suite"
 	@echo "make bench      benchmarks at program size (PostgreSQL: DATABASE_URL, else the local server)"
 	@echo "make bench-oem  benchmarks at OEM size"
@@ -35,7 +37,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput -v0
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	@DEBUG=$${DEBUG:-1} VENV=$(VENV) scripts/run-all.sh
+	@DEBUG=$${DEBUG:-1} VENV=$(VENV) PORT=$(PORT) scripts/run-all.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
