@@ -4,15 +4,21 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# The web server's port for `make run` (`make run PORT=8001`).
+PORT ?= 8000
 
-# Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say.
+# Tests run with production-like settings (DEBUG off) on whatever DATABASE_URL / REDIS_URL say. Without Redis, the
+# tasks they queue go to a filesystem broker of their own, emptied at the start of `make test`: `make run`'s worker
+# reads var/broker and would otherwise run them.
+TEST_BROKER_DIR := var/test-broker
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
-	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1
+	ALLOWED_HOSTS=localhost,127.0.0.1,testserver EMAIL_URL=memorymail:// SCAN_DEBOUNCE_SECONDS=1 \
+	BROKER_DIR=$(TEST_BROKER_DIR)
 
 .PHONY: help venv run test lint format check bench bench-oem clean lock
 
 help:
-	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program"
+	@echo "make run        start SOPGate (web, worker, beat) with the SU7 demo program (PORT=$(PORT))"
 	@echo "make test       lint and run the whole test suite"
 	@echo "make bench      benchmarks at program size (PostgreSQL: DATABASE_URL, else the local server)"
 	@echo "make bench-oem  benchmarks at OEM size"
@@ -31,7 +37,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput -v0
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	@DEBUG=$${DEBUG:-1} VENV=$(VENV) scripts/run-all.sh
+	@DEBUG=$${DEBUG:-1} VENV=$(VENV) PORT=$(PORT) scripts/run-all.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,6 +48,7 @@ check: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 test: lint check
+	rm -rf $(TEST_BROKER_DIR)
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

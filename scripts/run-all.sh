@@ -4,6 +4,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PORT=${PORT:-8000}
+# Links in alert emails point at this server unless SITE_URL says otherwise.
+export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}
+
+# A busy port would leave the worker and beat running behind a web server that never started.
+case "$PORT" in
+  '' | *[!0-9]*) echo "PORT must be a port number; got '$PORT'." >&2; exit 2 ;;
+esac
+if ! "$VENV/bin/python" - "$PORT" <<'PY'
+import socket, sys
+with socket.socket() as sock:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: a closing connection is no conflict
+    try:
+        sock.bind(("127.0.0.1", int(sys.argv[1])))
+    except OSError:
+        sys.exit(1)
+PY
+then
+  echo "Port $PORT is in use; run \`make run PORT=$((PORT + 1))\`" >&2
+  exit 1
+fi
 mkdir -p var
 pids=()
 cleanup() {

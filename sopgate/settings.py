@@ -190,8 +190,9 @@ if REDIS_URL:
         "interval_max": 1,
     }
 else:
-    # No Redis configured: an embedded filesystem broker so `make run` works on a bare machine.
-    _broker_dir = BASE_DIR / "var" / "broker"
+    # No Redis configured: an embedded filesystem broker so `make run` works on a bare machine. `make test` points
+    # BROKER_DIR elsewhere, so the tasks its tests queue are not left for the next `make run`'s worker.
+    _broker_dir = BASE_DIR / env.str("BROKER_DIR", default="var/broker")
     for _sub in ("in", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost//"

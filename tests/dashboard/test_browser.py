@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from tests.browser import CHROMEDRIVER, CHROMIUM, requires_browser
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.browser, requires_browser]
 
 
 @pytest.fixture
@@ -38,9 +34,9 @@ def browser():
         options.add_argument(flag)
     profile = tempfile.TemporaryDirectory(prefix="sopgate-chromium-")
     options.add_argument(f"--user-data-dir={profile.name}")
-    options.binary_location = CHROMIUM
+    options.binary_location = str(CHROMIUM)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
