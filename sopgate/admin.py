@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
 from simple_history.admin import SimpleHistoryAdmin
@@ -10,6 +12,27 @@ from .models import Alert, Blocker, DigestDelivery, Program, RampStep, Readiness
 admin.site.site_header = "SOPGate"
 admin.site.site_title = "SOPGate admin"
 admin.site.index_title = "Supply-chain readiness"
+
+User = get_user_model()
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """People are deactivated, never deleted: their names stay on what they did (history, sign-offs, updates).
+    Unticking "active" on the form, or the action here, ends their sessions; ticking it again reactivates."""
+
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = queryset.filter(is_active=True).update(is_active=False)
+        self.message_user(request, f"{count} user{pluralize(count)} deactivated.", messages.SUCCESS)
 
 
 class RampStepInline(admin.TabularInline):
