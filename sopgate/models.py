@@ -8,6 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
+from .history import HistoricalActor
 from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
@@ -39,7 +40,7 @@ class Program(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["last_scanned_at", "updated_at"])
+    history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["last_scanned_at", "updated_at"])
 
     class Meta:
         ordering = ["sop_date", "code"]
@@ -55,7 +56,7 @@ class RampStep(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PLANNED_VEHICLES)]
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["program", "month"]
