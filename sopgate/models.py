@@ -20,6 +20,12 @@ def _choices_check(field: str, choices) -> models.CheckConstraint:
     )
 
 
+class ProgramQuerySet(models.QuerySet):
+    def active(self):
+        """Programs not archived: those the periodic scans, snapshots, digests and the dashboard's list cover."""
+        return self.filter(archived_at__isnull=True)
+
+
 class Program(models.Model):
     code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(max_length=200)
@@ -37,8 +43,15 @@ class Program(models.Model):
         default=7, help_text="Handover sign-offs are due this many days before SOP."
     )
     last_scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A program with gate history is archived, never deleted: its blockers, snapshots and alerts are the record
+    # of the gate's decisions (sopgate.selectors.program_delete_refusals).
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Archived programs are no longer scanned nor reported on."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgramQuerySet.as_manager()
 
     history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["last_scanned_at", "updated_at"])
 

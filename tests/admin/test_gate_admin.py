@@ -51,3 +51,22 @@ def test_deactivating_users_says_how_many_and_they_can_be_reactivated(admin_clie
     assert admin_client_.post(url, data).status_code == 302
     active.refresh_from_db()
     assert active.is_active
+
+
+def test_programs_are_archived_and_unarchived_by_admin_actions(at_today, admin_client_):
+    from sopgate.models import Program
+    from tests.factories import ProgramFactory
+
+    first, second = ProgramFactory(), ProgramFactory()
+    changelist = reverse("admin:sopgate_program_changelist")
+
+    response = admin_client_.post(
+        changelist, {"action": "archive", "_selected_action": [first.pk, second.pk]}, follow=True
+    )
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["2 programs archived."]
+    assert Program.objects.active().count() == 0
+    assert first.history.first().history_username == "root"
+
+    response = admin_client_.post(changelist, {"action": "unarchive", "_selected_action": [first.pk]}, follow=True)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["1 program unarchived."]
+    assert list(Program.objects.active()) == [first]
