@@ -14,6 +14,8 @@ from django.db import connection, models
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
+from sopgate.history import actor_username
+
 _MISSING = object()
 
 
@@ -271,15 +273,17 @@ def _insert_unnest(cursor, model, fields, prepared: list[tuple[bool, object]], c
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def bulk_history_snapshot(model: type[models.Model], pks: Sequence[int], *, user_id, reason: str, when) -> None:
+def bulk_history_snapshot(model: type[models.Model], pks: Sequence[int], *, actor, reason: str, when) -> None:
     """Record a django-simple-history "changed" row for each of `pks`, copied from the table in one statement.
 
     Same rows as simple-history's own bulk_history_create, but the database copies the current values
-    (INSERT ... SELECT) instead of Python sending every column of every row as a parameter.
+    (INSERT ... SELECT) instead of Python sending every column of every row as a parameter. The actor (a user
+    or None) is kept by id and by name (sopgate.history.HistoricalActor), as the library's own save keeps it.
     """
     if not pks:
         return
     history = model.history.model
+    user_id, username = getattr(actor, "pk", None), actor_username(actor)
     tracked = history.tracked_fields
     quote = connection.ops.quote_name
     target = [quote(history._meta.get_field(field.name).column) for field in tracked]
@@ -298,7 +302,7 @@ def bulk_history_snapshot(model: type[models.Model], pks: Sequence[int], *, user
                 where, keys = f"{pk_column} IN ({', '.join(['%s'] * len(chunk))})", chunk
             cursor.execute(
                 f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(target)}, history_date, history_user_id, "
-                f"history_type, history_change_reason) "
-                f"SELECT {', '.join(source)}, %s, %s, '~', %s FROM {table} WHERE {where}",
-                [when, user_id, reason, *keys],
+                f"history_username, history_type, history_change_reason) "
+                f"SELECT {', '.join(source)}, %s, %s, %s, '~', %s FROM {table} WHERE {where}",
+                [when, user_id, username, reason, *keys],
             )

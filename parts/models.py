@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from sopgate.history import HistoricalActor
 from sopgate.validators import MAX_QTY_PER_VEHICLE, PLANNING_DATE, person_field
 
 from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
@@ -41,7 +42,7 @@ class Supplier(models.Model):
     alert_emails = models.JSONField(default=list, blank=True, validators=[_alert_emails_validator])
     is_active = models.BooleanField(default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["code"]
@@ -110,7 +111,9 @@ class Part(models.Model):
     # request's user; deleting a user through Django still sets it to null (SET_NULL; tested in
     # tests/parts/test_services.py). A user deleted outside Django leaves the id behind: reads of the actor join
     # it (select_related) and show none.
-    history = HistoricalRecords(no_db_index=["program", "supplier", "owner"], user_db_constraint=False)
+    history = HistoricalRecords(
+        bases=[HistoricalActor], no_db_index=["program", "supplier", "owner"], user_db_constraint=False
+    )
 
     class Meta:
         ordering = ["program", "part_number", "revision"]

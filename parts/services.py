@@ -48,7 +48,7 @@ def _locked_parts(part_ids: Iterable[int], *fields: str) -> dict[int, Part]:
 
 def _recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:
     """History rows for parts just written, and word to the gate that their programs changed."""
-    bulk_history_snapshot(Part, part_ids, user_id=getattr(actor, "pk", None), reason=reason, when=timezone.now())
+    bulk_history_snapshot(Part, part_ids, actor=actor, reason=reason, when=timezone.now())
     program_data_changed.send(sender=Part, program_ids=program_ids)
 
 

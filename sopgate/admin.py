@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
 from simple_history.admin import SimpleHistoryAdmin
@@ -6,10 +8,33 @@ from simple_history.admin import SimpleHistoryAdmin
 from .admin_badges import badge
 from .choices import AlertStatus, Severity
 from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
+from .selectors import program_delete_refusals
+from .services import programs_archive
 
 admin.site.site_header = "SOPGate"
 admin.site.site_title = "SOPGate admin"
 admin.site.index_title = "Supply-chain readiness"
+
+User = get_user_model()
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """People are deactivated, never deleted: their names stay on what they did (history, sign-offs, updates).
+    Unticking "active" on the form, or the action here, ends their sessions; ticking it again reactivates."""
+
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = queryset.filter(is_active=True).update(is_active=False)
+        self.message_user(request, f"{count} user{pluralize(count)} deactivated.", messages.SUCCESS)
 
 
 class RampStepInline(admin.TabularInline):
@@ -17,18 +42,50 @@ class RampStepInline(admin.TabularInline):
     extra = 0
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Active"), ("yes", "Archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
 @admin.register(Program)
 class ProgramAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "sop_date", "owner", "decision_badge", "last_scanned_at"]
+    list_display = ["code", "name", "sop_date", "owner", "decision_badge", "last_scanned_at", "archived_at"]
+    list_filter = [ArchivedFilter]
     list_select_related = ["owner"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["last_scanned_at"]
+    readonly_fields = ["last_scanned_at", "archived_at"]
     inlines = [RampStepInline]
+    actions = ["archive", "unarchive"]
+
+    @admin.action(description="Archive selected programs", permissions=["change"])
+    def archive(self, request, queryset):
+        count = programs_archive(program_ids=queryset.values_list("pk", flat=True), actor=request.user)
+        self.message_user(request, f"{count} program{pluralize(count)} archived.", messages.SUCCESS)
+
+    @admin.action(description="Unarchive selected programs", permissions=["change"])
+    def unarchive(self, request, queryset):
+        count = programs_archive(program_ids=queryset.values_list("pk", flat=True), actor=request.user, archived=False)
+        self.message_user(request, f"{count} program{pluralize(count)} unarchived.", messages.SUCCESS)
 
     def get_deleted_objects(self, objs, request):
-        # A program's blockers, alerts and snapshots go with it, although nobody may delete them on their own
-        # (ReadOnlyAdmin): without this, the delete page asked for permissions no one has.
+        # A program with gate history is archived, not deleted: Django's "cannot delete" page names why (the
+        # collector's walk through every part of such a program is skipped: its answer is no anyway).
+        refusals = program_delete_refusals(obj.pk for obj in objs)
+        if refusals:
+            return [], {}, set(), list(refusals.values())
+        # A program's blockers, alerts and snapshots would go with it, although nobody may delete them on their
+        # own (ReadOnlyAdmin): without this, the delete page asked for permissions no one has.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         gate_records = {model._meta.verbose_name for model in (Blocker, Alert, ReadinessSnapshot, DigestDelivery)}
         return deleted, counts, perms_needed - gate_records, protected

@@ -150,9 +150,11 @@ def _digest_window(day: date) -> tuple[datetime, datetime]:
 
 def digest_recipients(day: date) -> list[str]:
     """Everyone with something in their digest: owners (and program owners) of blockers that are open,
-    or were opened or resolved in the digest's window."""
+    or were opened or resolved in the digest's window; an archived program's blockers are in no digest."""
     since, until = _digest_window(day)
-    relevant = Blocker.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since, resolved_at__lt=until))
+    relevant = Blocker.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=since, resolved_at__lt=until), program__archived_at=None
+    )
     ids = {
         uid for row in relevant.values_list("owner_id", "co_owner_id", "program__owner_id").distinct() for uid in row
     }
@@ -187,7 +189,7 @@ def build_digest_message(recipient: str, day: date) -> EmailMultiAlternatives | 
     since, until = _digest_window(day)
     mine = Q(owner_id__in=user_ids) | Q(co_owner_id__in=user_ids) | Q(program__owner_id__in=user_ids)
     base = (
-        Blocker.objects.filter(mine)
+        Blocker.objects.filter(mine, program__archived_at=None)
         .select_related("program", "owner")
         .order_by("program__code", "severity", "rule", "opened_at", "id")
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
+from .history import HistoricalActor
 from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
@@ -17,6 +18,12 @@ def _choices_check(field: str, choices) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}), name=f"%(app_label)s_%(class)s_{field}_valid"
     )
+
+
+class ProgramQuerySet(models.QuerySet):
+    def active(self):
+        """Programs not archived: those the periodic scans, snapshots, digests and the dashboard's list cover."""
+        return self.filter(archived_at__isnull=True)
 
 
 class Program(models.Model):
@@ -36,10 +43,17 @@ class Program(models.Model):
         default=7, help_text="Handover sign-offs are due this many days before SOP."
     )
     last_scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A program with gate history is archived, never deleted: its blockers, snapshots and alerts are the record
+    # of the gate's decisions (sopgate.selectors.program_delete_refusals).
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Archived programs are no longer scanned nor reported on."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["last_scanned_at", "updated_at"])
+    objects = ProgramQuerySet.as_manager()
+
+    history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["last_scanned_at", "updated_at"])
 
     class Meta:
         ordering = ["sop_date", "code"]
@@ -55,7 +69,7 @@ class RampStep(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PLANNED_VEHICLES)]
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["program", "month"]

@@ -1,10 +1,10 @@
 """Production hardening that Django 5.2 does not ship: a Content Security Policy header, no NUL in a page's
-query, and a login that refuses inactive accounts."""
+query or in the session and CSRF cookies, and a login that refuses inactive accounts."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from parts.selectors import user_may_sign_in
 
@@ -31,14 +31,26 @@ class ContentSecurityPolicyMiddleware:
 
 class NulInQueryMiddleware:
     """Answers 400 to a page whose address or query string holds a NUL character (%00), which PostgreSQL cannot
-    compare with text: Django's admin autocomplete passed `?term=a%00` to the database, and the program page
-    `/programs/SU7%00/` its code, and both failed with a 500. The API refuses such input itself, naming it."""
+    compare with text: Django's admin autocomplete passed `?term=a%00b` to the database, and the program page
+    `/programs/SU7%00/` its code, and both failed with a 500. The API refuses such input itself, naming it.
+
+    The session and CSRF cookies are looked at on every path, the API's too: the session store looks its key up
+    in the database before any view runs, so a NUL in the cookie was a 500 on every page (and an API 400 that
+    blamed a refused change)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.cookie_names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
+        api = request.path.startswith("/api/")
+        for name in self.cookie_names:
+            if "\x00" in request.COOKIES.get(name, ""):
+                message = f"The {name} cookie holds a NUL character; clear this site's cookies and log in again."
+                if api:
+                    return JsonResponse({"detail": message}, status=400)
+                return HttpResponseBadRequest(message, content_type="text/plain")
+        if api:
             return self.get_response(request)
         if "\x00" in request.path:
             return HttpResponseBadRequest("The address holds a NUL character (%00).", content_type="text/plain")

@@ -10,6 +10,7 @@ from operator import itemgetter
 from django.db import connection
 from django.db.models import Count, DateField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from parts.choices import PPAPStatus
@@ -18,7 +19,7 @@ from validation.choices import TEST_DONE
 from validation.models import HandoverItem, ValidationTest
 
 from .choices import Decision, Rule, Severity
-from .models import Blocker, Program
+from .models import Blocker, Program, ReadinessSnapshot
 from .rules import FORECAST_UNKNOWN_RULES, days_text
 
 
@@ -192,3 +193,45 @@ def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, s
         driver = f"{latest.object_label} ({rule_text(latest.rule)}) clears {latest.clear_by:%Y-%m-%d}"
     slip = (latest.clear_by - program.sop_date).days
     return latest.clear_by, f"{days_text(slip)} after plan: {driver}."
+
+
+def program_delete_refusals(program_ids) -> dict[int, str]:
+    """Why each of the programs with ids `program_ids` may not be deleted, for those that may not: the gate's
+    history of a program (its blockers, with the alerts sent about them, and its readiness snapshots) is the
+    record of what the gate decided, so such a program is archived instead. Four queries, however many."""
+    program_ids = list(program_ids)
+    blockers = dict(
+        Blocker.objects.filter(program_id__in=program_ids)
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    alerts = dict(
+        Blocker.objects.filter(program_id__in=program_ids, alerts__isnull=False)
+        .values("program_id")
+        .annotate(n=Count("alerts"))
+        .values_list("program_id", "n")
+    )
+    snapshots = dict(
+        ReadinessSnapshot.objects.filter(program_id__in=program_ids)
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    refusals = {}
+    for program in Program.objects.filter(pk__in=program_ids).order_by("code"):
+        held = [
+            f"{n} {noun}{pluralize(n)}"
+            for noun, n in (
+                ("blocker", blockers.get(program.pk, 0)),
+                ("alert", alerts.get(program.pk, 0)),
+                ("readiness snapshot", snapshots.get(program.pk, 0)),
+            )
+            if n
+        ]
+        if held:
+            refusals[program.pk] = (
+                f"Program {program.code} has gate history ({', '.join(held)}) and is kept as the record of the "
+                'gate\'s decisions: archive it instead (action "Archive selected programs").'
+            )
+    return refusals

@@ -481,3 +481,18 @@ def program_snapshot(*, program_id: int, today: date | None = None) -> Readiness
         },
     )
     return snapshot
+
+
+def programs_archive(*, program_ids, actor, archived: bool = True, now: datetime | None = None) -> int:
+    """Archive (or, with `archived=False`, unarchive) the programs with ids `program_ids` that are not so yet;
+    each change is recorded in the program's history with `actor`. Returns how many changed."""
+    programs = Program.objects.filter(pk__in=list(program_ids), archived_at__isnull=archived).order_by("pk")
+    when = (now or timezone.now()) if archived else None
+    count = 0
+    with transaction.atomic():
+        for program in programs.select_for_update():
+            program.archived_at = when
+            program._history_user = actor
+            program.save(update_fields=["archived_at", "updated_at"])
+            count += 1
+    return count

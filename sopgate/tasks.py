@@ -24,7 +24,7 @@ def scan_program(program_id: int) -> dict:
 
 @shared_task
 def scan_all_programs() -> int:
-    program_ids = list(Program.objects.values_list("id", flat=True))
+    program_ids = list(Program.objects.active().values_list("id", flat=True))
     for program_id in program_ids:
         scan_program.delay(program_id)
     return len(program_ids)
@@ -51,12 +51,13 @@ def send_alert(alert_id: int) -> str:
 @shared_task
 def snapshot_all_programs(day: str | None = None) -> int:
     today = date.fromisoformat(day) if day else timezone.localdate()
-    for program_id in Program.objects.values_list("id", flat=True):
+    program_ids = list(Program.objects.active().values_list("id", flat=True))
+    for program_id in program_ids:
         # Scanned first: the day's point records the gate as of that day, not as the last scan (perhaps the
         # evening before) left the blockers.
         services.program_scan(program_id=program_id, today=today)
         services.program_snapshot(program_id=program_id, today=today)
-    return Program.objects.count()
+    return len(program_ids)
 
 
 @shared_task

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import EngineerFactory, SupplierUserFactory, UserFactory, api_token
@@ -340,3 +341,28 @@ def test_the_health_check_answers_over_plain_http_when_https_is_enforced(setting
     assert client.get("/health/").status_code in (200, 503)
     redirected = client.get("/admin/login/")
     assert redirected.status_code == 301 and redirected["Location"].startswith("https://")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken"])
+@pytest.mark.parametrize("path", ["/", "/admin/", "/admin/login/"])
+def test_a_nul_in_the_session_or_csrf_cookie_is_a_400_not_a_500(cookie, path):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"  # which cannot compare a NUL with text: the 500 came from there
+    client = Client(raise_request_exception=False)
+    client.cookies[cookie] = "abcdefgh\x00ijklmnopqrstuvwxyz0123456789"
+    for response in (client.get(path), client.post(path, {})):
+        assert response.status_code == 400
+        assert f"The {cookie} cookie holds a NUL character".encode() in response.content
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_session_cookie_is_a_json_400_on_the_api():
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnopqrstuvwxyz0123456789"
+    response = client.get("/api/programs/")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The sessionid cookie holds a NUL character; clear this site's cookies and log in again."
+    }

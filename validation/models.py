@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from sopgate.history import HistoricalActor
 from sopgate.validators import PLANNING_DATE, person_field
 
 from .choices import TestPhase, TestStatus
@@ -27,7 +28,7 @@ class ValidationTest(models.Model):
     result_note = models.TextField(blank=True, help_text="Required for a waiver: why the test is waived.")
     completed_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["program", "code"]
@@ -81,7 +82,7 @@ class HandoverChecklist(models.Model):
     )
     production_signed_off_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["program", "area"]
@@ -111,7 +112,7 @@ class HandoverItem(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     evidence = models.TextField(blank=True, help_text="Link or reference proving the item is done.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoricalActor])
 
     class Meta:
         ordering = ["checklist", "due_date", "id"]

@@ -57,9 +57,11 @@ def decision_for(blocking: int, warnings: int) -> str:
     return Decision.CONDITIONAL.value if warnings else Decision.GO.value
 
 
-def program_summaries(*, today: date) -> list[ProgramSummary]:
-    """Decision, readiness and forecast of every program in six queries (program_readiness takes five per program)."""
-    programs = list(Program.objects.select_related("owner").order_by("sop_date", "code"))
+def program_summaries(*, today: date, archived: bool = False) -> list[ProgramSummary]:
+    """Decision, readiness and forecast of every program (not archived ones, unless `archived`) in six queries
+    (program_readiness takes five per program)."""
+    programs = Program.objects if archived else Program.objects.active()
+    programs = list(programs.select_related("owner").order_by("sop_date", "code"))
     severities = defaultdict(dict)
     for row in (
         Blocker.objects.filter(resolved_at__isnull=True)

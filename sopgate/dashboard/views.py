@@ -65,8 +65,10 @@ def decision_badge(decision: str, detail: str = ""):
 @engineer_required
 def program_list(request):
     today = timezone.localdate()
-    rows = [(summary, decision_badge(summary.decision)) for summary in program_summaries(today=today)]
-    return render(request, "dashboard/index.html", {"rows": rows, "today": today})
+    archived = request.GET.get("archived") == "1"
+    summaries = program_summaries(today=today, archived=archived)
+    rows = [(summary, decision_badge(summary.decision)) for summary in summaries]
+    return render(request, "dashboard/index.html", {"rows": rows, "today": today, "archived": archived})
 
 
 def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:

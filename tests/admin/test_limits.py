@@ -197,17 +197,34 @@ def test_the_admin_keeps_a_part_with_supplier_updates(at_today, engineer_client)
     assert Part.objects.filter(pk=part.pk).exists() and SupplierUpdate.objects.filter(part=part).exists()
 
 
-def test_a_scanned_program_can_be_deleted_with_its_gate_records(at_today, engineer_client):
-    program = ProgramFactory()
+def test_a_scanned_program_is_archived_not_deleted_with_its_gate_records(at_today, engineer_client):
+    # Changed deliberately (was: "a scanned program can be deleted with its gate records"): the gate's history of
+    # a program is the record of its decisions; the admin refuses, naming it and the way out (archiving).
+    program = ProgramFactory(code="SU7")
     PartFactory(program=program, supplier=None)
     program_scan(program_id=program.pk)
     assert Blocker.objects.filter(program=program).exists()
     url = reverse("admin:sopgate_program_delete", args=[program.pk])
     page = engineer_client.get(url)
     assert page.status_code == 200 and not page.context["perms_lacking"]
+    assert page.context["protected"] == [
+        "Program SU7 has gate history (1 blocker, 1 alert) and is kept as the record of the gate's decisions: archive it "
+        'instead (action "Archive selected programs").'
+    ]
+    response = engineer_client.post(url, {"post": "yes"})
+    assert response.status_code == 200 and "Cannot delete program" in response.content.decode()
+    assert Program.objects.filter(pk=program.pk).exists() and Blocker.objects.filter(program=program).exists()
+
+
+def test_a_program_without_gate_history_can_still_be_deleted(at_today, engineer_client):
+    program = ProgramFactory()
+    PartFactory(program=program, supplier=None)
+    url = reverse("admin:sopgate_program_delete", args=[program.pk])
+    page = engineer_client.get(url)
+    assert page.status_code == 200 and not page.context["perms_lacking"] and not page.context["protected"]
     response = engineer_client.post(url, {"post": "yes"})
     assert response.status_code == 302
-    assert not Program.objects.filter(pk=program.pk).exists() and not Blocker.objects.exists()
+    assert not Program.objects.filter(pk=program.pk).exists() and not Part.objects.exists()
 
 
 def test_a_test_and_its_part_share_a_program_in_the_admin(at_today, engineer_client):

@@ -224,6 +224,13 @@ def test_export_to_xlsx_writes_formulas_as_text(formula_part, engineer_client):
     assert qty.value == 4  # numbers stay numbers
 
 
+def test_export_to_xlsx_drops_control_characters_a_spreadsheet_cannot_hold(engineer_client):
+    PartFactory(program=ProgramFactory(code="SU7"), name="Seat\x01frame\x0b=1")
+    response = _export(engineer_client, "xlsx")
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.content)).active["D2"].value == "Seatframe=1"
+
+
 def test_an_exported_file_imports_back_unchanged(formula_part, engineer_client):
     exported = io.BytesIO(_export(engineer_client, "csv").content)
     preview = _upload(engineer_client, exported, "bom.csv")

@@ -96,3 +96,17 @@ def test_report_cells_that_look_like_formulas_are_defused(engineer_client, at_to
     text = engineer_client.get("/programs/SU7/report.csv").content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_a_control_character_in_a_part_name_does_not_break_the_xlsx_report(engineer_client, at_today):
+    from tests.factories import PartFactory
+
+    program = build_program("SU7", 1, at_today)
+    PartFactory(program=program, supplier=None, name="Seat\x01frame\x1f")
+    program_scan(program_id=program.pk, today=at_today)
+    response = engineer_client.get("/programs/SU7/report.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [str(value) for row in sheet.iter_rows(values_only=True) for value in row if value is not None]
+    assert any("Seatframe" in cell for cell in cells)
+    assert not any("\x01" in cell or "\x1f" in cell for cell in cells)

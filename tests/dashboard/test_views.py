@@ -201,3 +201,15 @@ def test_program_page_names_the_owner_or_none(engineer_client, at_today):
         assert f"Owner: {expected}." in engineer_client.get("/programs/SU7/").content.decode()
     Program.objects.filter(pk=program.pk).update(owner=None)
     assert "Owner: none." in engineer_client.get("/programs/SU7/").content.decode()
+
+
+def test_the_index_leaves_archived_programs_out_unless_asked(engineer_client, at_today):
+    from django.utils import timezone
+
+    build_program("SU7", 2, at_today)
+    build_program("OLD", 2, at_today)
+    Program.objects.filter(code="OLD").update(archived_at=timezone.now())
+    html = engineer_client.get("/").content.decode()
+    assert "<strong>SU7</strong>" in html and "<strong>OLD</strong>" not in html
+    html = engineer_client.get("/?archived=1").content.decode()
+    assert "<strong>SU7</strong>" in html and "<strong>OLD</strong>" in html

@@ -186,12 +186,14 @@ def test_deleting_a_user_keeps_their_updates_and_history_without_them(later):
     ) == [(None, sam.username, date(2027, 3, 1))]
     assert not part.history.filter(history_user_id=sam_id).exists()
     assert part.history.filter(history_user_id=None, promised_date=date(2027, 3, 1)).count() == 1
+    # The change keeps the name of who made it (sopgate.history.HistoricalActor), also when written in bulk.
+    assert part.history.get(promised_date=date(2027, 3, 1)).history_username == sam.username
 
 
-def test_an_actor_deleted_outside_django_keeps_its_name_on_its_updates(later, engineer, client):
+def test_an_actor_deleted_outside_django_keeps_its_name_on_its_updates_and_history(later, engineer, client):
     # Without the constraint a user deleted by hand (raw SQL) leaves its id on the rows it wrote, and none of the
-    # pages fails. The update keeps the reporter's username (the API, the update log) and the part's history
-    # names it in the change reason, while its "changed by" shows no one.
+    # pages fails. The update keeps the reporter's username (the API, the update log) and the part's history keeps
+    # the actor's name with the change (sopgate.history.HistoricalActor).
     part = PartFactory()
     ghost = EngineerFactory(username="ghost")
     later(10)

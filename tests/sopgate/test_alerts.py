@@ -284,3 +284,24 @@ def test_the_daily_snapshot_records_the_gate_as_of_its_day(program):
     snapshot = ReadinessSnapshot.objects.get(program=program, date=tomorrow)
     assert Blocker.objects.filter(rule="handover_item_overdue", resolved_at=None).exists()
     assert (snapshot.decision, snapshot.blocking_count) == ("no_go", 1)
+
+
+def test_an_archived_program_is_in_no_digest_nor_periodic_scan_or_snapshot(program):
+    from sopgate.models import ReadinessSnapshot
+    from sopgate.services import programs_archive
+    from sopgate.tasks import scan_all_programs, snapshot_all_programs
+
+    anna = person("anna")
+    _part(program, anna, SupplierFactory(code="CATL"), "BM-100", promised_date=NEED + timedelta(days=2))
+    program_scan(program_id=program.pk, today=TODAY - timedelta(days=1), now=NOW - timedelta(days=1))
+    assert digest_recipients(TODAY) == ["anna@oem.example", "launch@oem.example"]
+
+    assert programs_archive(program_ids=[program.pk], actor=anna, now=NOW) == 1
+
+    assert digest_recipients(TODAY) == []
+    assert digest_send(recipient="anna@oem.example", day=TODAY) == "sent" and mail.outbox == []
+    assert snapshot_all_programs(day=TODAY.isoformat()) == 0
+    assert not ReadinessSnapshot.objects.exists()
+    assert scan_all_programs() == 0
+    program.refresh_from_db()
+    assert (program.archived_at, program.history.first().history_username) == (NOW, "anna")

@@ -9,12 +9,14 @@ class Command(BaseCommand):
     help = "Run the gate scan now (the code the Celery task runs) and print each program's decision."
 
     def add_arguments(self, parser):
-        parser.add_argument("--program", help="Program code; default: every program.")
+        parser.add_argument("--program", help="Program code; default: every program not archived.")
 
     def handle(self, *args, program=None, **options):
         programs = Program.objects.order_by("code")
         if program:
             programs = programs.filter(code=program)
+        else:
+            programs = programs.active()
             if not programs.exists():
                 raise CommandError(f"Unknown program code '{program}'.")
         for item in programs:
