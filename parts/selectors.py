@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from django.db.models import BooleanField, Case, DateField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
+from sopgate.roles import ENGINEERS, LAUNCH_MANAGERS, user_in_group
+
 from .expressions import DateAddDays, date_minus_days
 from .models import Part, Supplier, SupplierUpdate
 
@@ -73,16 +75,11 @@ def user_may_sign_in(user) -> bool:
 
 
 def user_is_engineer(user) -> bool:
-    """Engineers are staff users or members of the `engineers` group, and never supplier users."""
+    """Engineers are staff users or members of the `engineers` or `launch_managers` group, and never supplier
+    users."""
     if not user.is_authenticated or supplier_id_for_user(user) is not None:
         return False
-    if user.is_staff:
-        return True
-    cached = getattr(user, "_sopgate_is_engineer", None)
-    if cached is None:
-        cached = user.groups.filter(name="engineers").exists()
-        user._sopgate_is_engineer = cached
-    return cached
+    return user.is_staff or user_in_group(user, ENGINEERS) or user_in_group(user, LAUNCH_MANAGERS)
 
 
 def supplier_list_for_user(user) -> QuerySet[Supplier]:

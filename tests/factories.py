@@ -26,6 +26,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-for-tests-only")
 
 
+def launch_manager(username: str = "lena"):
+    """An engineer in the `launch_managers` group (made by migration sopgate 0009)."""
+    from django.contrib.auth.models import Group
+
+    user = EngineerFactory(username=username)
+    user.groups.add(Group.objects.get_or_create(name="launch_managers")[0])
+    return user
+
+
 class EngineerFactory(UserFactory):
     is_staff = True
 
@@ -122,6 +131,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     responsible = factory.SubFactory(EngineerFactory)
     due_date = date(2027, 2, 1)
     required = True
+    evidence = factory.Sequence(lambda n: f"Report HO-{n:04d}")  # a required item is marked done with evidence
 
 
 def api_token(user) -> str:

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -8,6 +9,7 @@ from django.template.defaultfilters import pluralize
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge
+from sopgate.roles import NotPermitted
 
 from . import services
 from .choices import SignOffSide, TestStatus
@@ -22,6 +24,27 @@ TEST_TONES = {
 }
 
 
+def _refusal_errors(refused: ValidationError | NotPermitted) -> dict[str, list[str]]:
+    return refused.message_dict
+
+
+class ValidationTestForm(forms.ModelForm):
+    """The test form of the admin (also its history revert): a status change is checked on the form, for the user
+    who saves it (`services.test_check_status`: who may waive, what failed/passed/waived need)."""
+
+    actor = None  # set per request by ValidationTestAdmin.get_form
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.actor is None:
+            return
+        try:
+            services.test_check_status(test=self.instance, actor=self.actor)
+        except (ValidationError, NotPermitted) as refused:
+            for field, errors in _refusal_errors(refused).items():
+                self.add_error(field if field in self.fields else None, errors)
+
+
 @admin.register(ValidationTest)
 class ValidationTestAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "phase", "status_badge", "owner", "planned_end", "required_for_sop", "program"]
@@ -31,6 +54,14 @@ class ValidationTestAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["program", "part", "owner"]
     list_per_page = 100
+    form = ValidationTestForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        services.test_save(test=obj, actor=request.user)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
@@ -75,16 +106,26 @@ class RevertInTransaction:
             return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class WithdrawalActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason (to withdraw a sign-off)",
+        widget=forms.TextInput(attrs={"size": 30}),
+    )
+
+
 @admin.register(HandoverChecklist)
 class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     list_display = ["area", "program", "rd_owner", "production_owner", "open_items", "rd_badge", "production_badge"]
     list_filter = ["program"]
     list_select_related = ["program", "rd_owner", "production_owner"]
     search_fields = ["area"]
-    autocomplete_fields = ["program", "rd_owner", "production_owner"]
+    autocomplete_fields = ["program", "rd_owner", "production_owner", "rd_delegates", "production_delegates"]
     readonly_fields = ["rd_signed_off_by", "rd_signed_off_at", "production_signed_off_by", "production_signed_off_at"]
     inlines = [HandoverItemInline]
     actions = ["sign_off_rd", "sign_off_production", "withdraw_rd", "withdraw_production"]
+    action_form = WithdrawalActionForm
 
     def get_queryset(self, request):
         # A correlated subquery, so the changelist's COUNT(*) does not join and group every item.
@@ -129,8 +170,8 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
             try:
                 services.checklist_sign_off(checklist=checklist, side=side, actor=request.user)
                 signed += 1
-            except ValidationError as exc:
-                for errors in exc.message_dict.values():
+            except (ValidationError, NotPermitted) as refused:
+                for errors in _refusal_errors(refused).values():
                     for error in errors:
                         self.message_user(request, error, messages.ERROR)
         if signed:
@@ -147,12 +188,18 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     def _withdraw(self, request, queryset, side):
         # A refused item change asks for the sign-off to be withdrawn first; this is where the admin does it.
         at_field = f"{side}_signed_off_at"
+        reason = request.POST.get("reason", "")
         withdrawn = unsigned = 0
         for checklist in queryset:
             if getattr(checklist, at_field) is None:
                 unsigned += 1
                 continue
-            services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user)
+            try:
+                services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user, reason=reason)
+            except (ValidationError, NotPermitted) as refused:
+                for errors in _refusal_errors(refused).values():
+                    self.message_user(request, " ".join(errors), messages.ERROR)
+                return
             withdrawn += 1
         message = f"{SignOffSide(side).label} sign-off withdrawn from {withdrawn} checklist{pluralize(withdrawn)}"
         if unsigned:
@@ -189,11 +236,16 @@ class HandoverItemAdmin(RevertInTransaction, SimpleHistoryAdmin):
     @admin.action(description="Mark selected items done")
     def mark_done(self, request, queryset):
         marked = already = 0
-        for item in queryset:
+        for item in queryset.select_related("checklist__rd_owner", "checklist__production_owner", "responsible"):
             if item.done_at is not None:
                 already += 1  # keeps who did it and when
                 continue
-            services.item_mark_done(item=item, actor=request.user)
+            try:
+                services.item_mark_done(item=item, actor=request.user)
+            except (ValidationError, NotPermitted) as refused:
+                for errors in _refusal_errors(refused).values():
+                    self.message_user(request, " ".join(errors), messages.ERROR)
+                continue
             marked += 1
         message = f"{marked} item{pluralize(marked)} marked done"
         if already:

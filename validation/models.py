@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from sopgate.history import HistoricalActor
-from sopgate.validators import PLANNING_DATE, person_field
+from sopgate.validators import NOT_A_SUPPLIER_USER, PLANNING_DATE, person_field
 
 from .choices import TestPhase, TestStatus
 
@@ -25,8 +25,11 @@ class ValidationTest(models.Model):
     planned_end = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     status = models.CharField(max_length=16, choices=TestStatus.choices, default=TestStatus.PLANNED)
     required_for_sop = models.BooleanField(default=True)
-    result_note = models.TextField(blank=True, help_text="Required for a waiver: why the test is waived.")
-    completed_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
+    result_note = models.TextField(blank=True, help_text="What the test found; required when it failed.")
+    completed_on = models.DateField(
+        null=True, blank=True, validators=PLANNING_DATE, help_text="Required when it passed; not in the future."
+    )
+    waiver_reason = models.TextField(blank=True, help_text="Why the test is waived; a launch manager waives it.")
 
     history = HistoricalRecords(bases=[HistoricalActor])
 
@@ -38,9 +41,9 @@ class ValidationTest(models.Model):
             models.CheckConstraint(condition=Q(status__in=TestStatus.values), name="test_status_valid"),
             # The messages are what an engineer sees in the admin form when a constraint refuses the row.
             models.CheckConstraint(
-                condition=~Q(status=TestStatus.WAIVED) | ~Q(result_note=""),
+                condition=~Q(status=TestStatus.WAIVED) | ~Q(waiver_reason=""),
                 name="test_waiver_needs_reason",
-                violation_error_message="Result note: a waived test needs a reason.",
+                violation_error_message="Waiver reason: a waived test needs a reason.",
             ),
             models.CheckConstraint(
                 condition=Q(planned_start__isnull=True)
@@ -68,6 +71,22 @@ class HandoverChecklist(models.Model):
     area = models.CharField(max_length=120)
     rd_owner = person_field(verbose_name="R&D owner")
     production_owner = person_field()
+    # People an owner named to sign their side in their place (e.g. while away); never the other side's signer.
+    rd_delegates = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
+        verbose_name="R&D delegates",
+        help_text="May sign off the R&D side in the R&D owner's place.",
+    )
+    production_delegates = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        limit_choices_to=NOT_A_SUPPLIER_USER,
+        help_text="May sign off the production side in the production owner's place.",
+    )
     rd_signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

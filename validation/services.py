@@ -1,13 +1,17 @@
-"""Writes to validation tests and handover checklists."""
+"""Writes to validation tests and handover checklists, with the trust rules of DOMAIN.md: who may sign off, mark an
+item done or waive a test, and what each needs first. A refusal changes nothing and names who may act
+(`sopgate.roles.NotPermitted`, 403 in the API) or what is missing (ValidationError, 400)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .choices import SignOffSide
-from .models import HandoverChecklist, HandoverItem
+from sopgate.roles import NotPermitted, launch_manager_names, people_text, user_is_launch_manager
+
+from .choices import SignOffSide, TestStatus
+from .models import HandoverChecklist, HandoverItem, ValidationTest
 
 _SIDE_FIELDS = {
     SignOffSide.RD: ("rd_signed_off_by", "rd_signed_off_at", "rd_signed_off"),
@@ -22,15 +26,51 @@ def checklist_open_required_items(checklist: HandoverChecklist) -> list[Handover
     return list(checklist.items.filter(required=True, done_at__isnull=True).order_by("due_date", "id"))
 
 
+def checklist_signers(checklist: HandoverChecklist, side: str) -> list:
+    """Who may sign `side` of the checklist: its owner of that side and the delegates that owner named."""
+    owner = checklist.rd_owner if side == SignOffSide.RD else checklist.production_owner
+    delegates = checklist.rd_delegates if side == SignOffSide.RD else checklist.production_delegates
+    return [person for person in (owner, *delegates.all()) if person is not None]
+
+
+def _check_signer(checklist: HandoverChecklist, side: str, actor) -> None:
+    by_field, _, api_field = _SIDE_FIELDS[SignOffSide(side)]
+    label = SignOffSide(side).label
+    signers = checklist_signers(checklist, side)
+    if actor not in signers:
+        raise NotPermitted(
+            api_field,
+            f"Only {people_text(signers)} may sign off the {label} side of {checklist.area} (its {label} owner or "
+            f"a delegate the owner named); you are {actor.get_username()}.",
+        )
+    other = SignOffSide.PRODUCTION if side == SignOffSide.RD else SignOffSide.RD
+    other_by, other_at, _ = _SIDE_FIELDS[other]
+    if getattr(checklist, other_at) is not None and getattr(checklist, f"{other_by}_id") == actor.pk:
+        raise ValidationError(
+            {
+                api_field: [
+                    f"{actor.get_username()} signed off the {other.label} side of {checklist.area}; the two sides are "
+                    f"signed by two different people."
+                ]
+            }
+        )
+
+
 def checklist_sign_off(
     *, checklist: HandoverChecklist, side: str, actor, now: datetime | None = None
 ) -> HandoverChecklist:
-    """Sign off one side of a checklist. Refused, naming the open items, while a required item is not done."""
+    """Sign off one side of a checklist, as its owner of that side or a delegate, and not as the other side's
+    signer. Refused, naming the open items, while a required item is not done."""
     by_field, at_field, api_field = _SIDE_FIELDS[SignOffSide(side)]
     with transaction.atomic():
-        checklist = HandoverChecklist.objects.select_for_update().get(pk=checklist.pk)
+        checklist = (
+            HandoverChecklist.objects.select_for_update(of=("self",))
+            .select_related("rd_owner", "production_owner")
+            .get(pk=checklist.pk)
+        )
         if getattr(checklist, at_field) is not None:
             return checklist
+        _check_signer(checklist, side, actor)
         open_items = checklist_open_required_items(checklist)
         if open_items:
             titles = "; ".join(f"'{item.title}'" for item in open_items[:10])
@@ -50,16 +90,27 @@ def checklist_sign_off(
     return checklist
 
 
-def checklist_withdraw_sign_off(*, checklist: HandoverChecklist, side: str, actor) -> HandoverChecklist:
-    """Withdraw one side's sign-off; a side that is not signed off is left as it is (no history row)."""
-    by_field, at_field, _ = _SIDE_FIELDS[SignOffSide(side)]
+def checklist_withdraw_sign_off(
+    *, checklist: HandoverChecklist, side: str, actor, reason: str = ""
+) -> HandoverChecklist:
+    """Withdraw one side's sign-off: a launch manager's decision, with a reason (kept as the history row's change
+    reason). A side that is not signed off is left as it is (no history row)."""
+    by_field, at_field, api_field = _SIDE_FIELDS[SignOffSide(side)]
+    if not user_is_launch_manager(actor):
+        raise NotPermitted(api_field, f"Only {launch_manager_names()} may withdraw a sign-off.")
+    reason = (reason or "").strip()
     with transaction.atomic():
         checklist = HandoverChecklist.objects.select_for_update().get(pk=checklist.pk)
         if getattr(checklist, at_field) is None:
             return checklist
+        if not reason:
+            raise ValidationError(
+                {"withdrawal_reason": [f"Say why the {SignOffSide(side).label} sign-off is withdrawn."]}
+            )
         setattr(checklist, by_field, None)
         setattr(checklist, at_field, None)
         checklist._history_user = actor
+        checklist._change_reason = f"{SignOffSide(side).label} sign-off withdrawn: {reason}"[:100]
         checklist.save(update_fields=[by_field, at_field])
     return checklist
 
@@ -144,11 +195,33 @@ def item_check_sign_offs(*, item: HandoverItem) -> None:
     )
 
 
+def item_finishers(item: HandoverItem) -> list:
+    """Who may mark the item done: its responsible person and the owners of its checklist."""
+    checklist = item.checklist
+    return [person for person in (item.responsible, checklist.rd_owner, checklist.production_owner) if person]
+
+
+def _check_done(item: HandoverItem, actor) -> None:
+    finishers = item_finishers(item)
+    if finishers and actor not in finishers:
+        raise NotPermitted(
+            "done",
+            f"Only {people_text(finishers)} may mark '{item.title}' done (its responsible person or an owner of "
+            f"its checklist); you are {actor.get_username()}.",
+        )
+    if item.required and not (item.evidence or "").strip():
+        raise ValidationError(
+            {"evidence": [f"'{item.title}' is required: give its evidence (a link or a reference) to mark it done."]}
+        )
+
+
 def item_save(*, item: HandoverItem, actor, done: bool | None = None, now: datetime | None = None) -> HandoverItem:
     """Save a new or changed item (its fields set by the caller), marked done (`done=True`, by `actor`, now) or
-    reopened (`done=False`) on the way. Refused, changing nothing, where `item_check_sign_offs` refuses."""
+    reopened (`done=False`) on the way. Marking done is for the responsible person or a checklist owner, and a
+    required item needs its evidence first. Refused, changing nothing, where `item_check_sign_offs` refuses."""
     was_done = item.done_at, item.done_by
     if done is True and item.done_at is None:
+        _check_done(item, actor)
         item.done_at, item.done_by = now or timezone.now(), actor
     elif done is False:
         item.done_at, item.done_by = None, None
@@ -174,3 +247,47 @@ def item_mark_done(
 def item_reopen(*, item: HandoverItem, actor) -> HandoverItem:
     """Refused while the item is required and its checklist is signed off (see `item_check_sign_offs`)."""
     return item_save(item=item, actor=actor, done=False)
+
+
+def test_save(*, test: ValidationTest, actor, today: date | None = None) -> ValidationTest:
+    """Save a new or changed validation test (its fields set by the caller) with the status rules of DOMAIN.md
+    "Trust", checked when the status changes to:
+
+    - `failed`: a `result_note` says what failed;
+    - `passed`: `completed_on` (today when empty), not in the future;
+    - `waived`: a `waiver_reason`, and only a launch manager who is not the test's owner waives.
+    """
+    with transaction.atomic():
+        if test.pk is not None:
+            ValidationTest.objects.select_for_update().filter(pk=test.pk).exists()  # the status compared stays so
+        test_check_status(test=test, actor=actor, today=today)
+        test._history_user = actor
+        test.save()
+    return test
+
+
+def test_check_status(*, test: ValidationTest, actor, today: date | None = None) -> None:
+    """Refuse a status change of `test` (its fields as about to be saved) that `actor` may not make or that lacks
+    what it needs; a `passed` without a completion date gets today's. Nothing is checked while the status stays."""
+    stored = None
+    if test.pk is not None:
+        stored = ValidationTest.objects.filter(pk=test.pk).values_list("status", flat=True).first()
+    if test.status == stored:
+        return
+    today = today or timezone.localdate()
+    if test.status == TestStatus.FAILED and not (test.result_note or "").strip():
+        raise ValidationError({"result_note": [f"{test.code} failed: say what failed in the result note."]})
+    if test.status == TestStatus.PASSED:
+        if test.completed_on is None:
+            test.completed_on = today
+        elif test.completed_on > today:
+            raise ValidationError(
+                {"completed_on": [f"{test.code} cannot have passed on {test.completed_on}: that is after today."]}
+            )
+    if test.status == TestStatus.WAIVED:
+        if not user_is_launch_manager(actor):
+            raise NotPermitted("status", f"Only {launch_manager_names()} may waive {test.code}.")
+        if test.owner_id is not None and test.owner_id == actor.pk:
+            raise NotPermitted("status", f"{actor.get_username()} owns {test.code}: another launch manager waives it.")
+        if not (test.waiver_reason or "").strip():
+            raise ValidationError({"waiver_reason": [f"Say why {test.code} is waived."]})

@@ -13,6 +13,8 @@ from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..roles import NotPermitted
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +33,9 @@ def _still_referenced(exc: ProtectedError | RestrictedError) -> str:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, NotPermitted):  # who may act, named: DRF's own answer to PermissionDenied would drop it
+        exc = exceptions.PermissionDenied(exc.message_dict)
+    elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)
         else:

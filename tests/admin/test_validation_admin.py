@@ -3,9 +3,10 @@
 from html import unescape
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from tests.factories import ChecklistFactory, EngineerFactory, ItemFactory
+from tests.factories import ChecklistFactory, EngineerFactory, ItemFactory, ValidationTestFactory, launch_manager
 from validation import services
 from validation.models import HandoverChecklist, HandoverItem
 
@@ -14,16 +15,16 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:validation_handoverchecklist_changelist"
 
 
-def _sign_off(client, action, checklists):
+def _sign_off(client, action, checklists, **extra):
     response = client.post(
-        reverse(CHANGELIST), {"action": action, "_selected_action": [c.pk for c in checklists]}, follow=True
+        reverse(CHANGELIST), {"action": action, "_selected_action": [c.pk for c in checklists], **extra}, follow=True
     )
     assert response.status_code == 200
     return [(m.level_tag, str(m)) for m in response.context["messages"]]
 
 
-def test_refused_sign_off_shows_the_error_and_changes_nothing(at_today, engineer_client):
-    checklist = ChecklistFactory(area="Paint")
+def test_refused_sign_off_shows_the_error_and_changes_nothing(at_today, engineer_client, engineer_user):
+    checklist = ChecklistFactory(area="Paint", rd_owner=engineer_user)
     ItemFactory(checklist=checklist, title="Oven curve approved")
 
     messages = _sign_off(engineer_client, "sign_off_rd", [checklist])
@@ -35,7 +36,7 @@ def test_refused_sign_off_shows_the_error_and_changes_nothing(at_today, engineer
 
 
 def test_sign_off_after_marking_items_done_in_the_admin(at_today, engineer_client, engineer_user):
-    checklist = ChecklistFactory(area="Paint")
+    checklist = ChecklistFactory(area="Paint", production_owner=engineer_user)
     items = [ItemFactory(checklist=checklist, title=t) for t in ("Oven curve approved", "Sealer robots validated")]
     response = engineer_client.post(
         reverse("admin:validation_handoveritem_changelist"),
@@ -64,10 +65,12 @@ def test_sign_off_after_marking_items_done_in_the_admin(at_today, engineer_clien
         (0, 1, ("info", "0 items marked done; 1 was already done.")),
     ],
 )
-def test_mark_done_says_how_many_items_it_marked(at_today, engineer_client, open_items, done_items, expected):
-    checklist = ChecklistFactory(area="Paint")
+def test_mark_done_says_how_many_items_it_marked(
+    at_today, engineer_client, engineer_user, open_items, done_items, expected
+):
+    checklist = ChecklistFactory(area="Paint", production_owner=engineer_user)
     earlier = EngineerFactory(username="tomas")
-    done = [ItemFactory(checklist=checklist, title=f"Done {n}") for n in range(done_items)]
+    done = [ItemFactory(checklist=checklist, title=f"Done {n}", responsible=earlier) for n in range(done_items)]
     for item in done:
         services.item_mark_done(item=item, actor=earlier)
     items = done + [ItemFactory(checklist=checklist, title=f"Open {n}") for n in range(open_items)]
@@ -84,7 +87,6 @@ def test_mark_done_says_how_many_items_it_marked(at_today, engineer_client, open
 
 
 def test_validation_test_form_explains_a_refused_waiver_and_dates(at_today, engineer_client):
-    from tests.factories import ValidationTestFactory
 
     test = ValidationTestFactory(code="PV-CRASH-01")
     data = {
@@ -104,7 +106,7 @@ def test_validation_test_form_explains_a_refused_waiver_and_dates(at_today, engi
     response = engineer_client.post(reverse("admin:validation_validationtest_change", args=[test.pk]), data)
     assert response.status_code == 200
     assert set(response.context["adminform"].form.non_field_errors()) == {
-        "Result note: a waived test needs a reason.",
+        "Waiver reason: a waived test needs a reason.",
         "Planned end: must not be before the planned start.",
     }
     test.refresh_from_db()
@@ -114,7 +116,7 @@ def test_validation_test_form_explains_a_refused_waiver_and_dates(at_today, engi
 @pytest.fixture
 def signed(at_today, engineer_user):
     """The Paint checklist with its one required item done and the R&D side signed off by erin; one optional item."""
-    checklist = ChecklistFactory(area="Paint")
+    checklist = ChecklistFactory(area="Paint", rd_owner=engineer_user)
     done = ItemFactory(checklist=checklist, title="Oven curve approved")
     services.item_mark_done(item=done, actor=engineer_user, evidence="Report PNT-001")
     ItemFactory(checklist=checklist, title="Colour poster", required=False)
@@ -264,7 +266,7 @@ def test_reverting_a_done_item_to_its_open_version_is_refused_on_a_signed_off_ch
 @pytest.mark.django_db(transaction=True)
 def test_reverting_a_checklist_leaves_its_sign_offs_alone(signed, engineer_client, engineer_user):
     signed_version = signed.history.latest("history_id")
-    services.checklist_withdraw_sign_off(checklist=signed, side="rd", actor=engineer_user)
+    services.checklist_withdraw_sign_off(checklist=signed, side="rd", actor=launch_manager(), reason="Oven re-profiled")
     services.item_reopen(item=signed.items.get(title="Oven curve approved"), actor=engineer_user)
     form = {
         "program": signed.program_id,
@@ -282,17 +284,122 @@ def test_reverting_a_checklist_leaves_its_sign_offs_alone(signed, engineer_clien
     assert signed.history.latest("history_id").rd_signed_off_at is None
 
 
-def test_withdrawing_a_sign_off_in_the_admin_lets_a_refused_change_through(signed, engineer_client):
+def test_withdrawing_a_sign_off_in_the_admin_lets_a_refused_change_through(signed, engineer_client, engineer_user):
     poster = signed.items.get(title="Colour poster")
     assert _post_item(engineer_client, poster, required="on").status_code == 200  # refused while signed off
     unsigned = ChecklistFactory(program=signed.program, area="Body")
+    engineer_user.groups.add(Group.objects.get_or_create(name="launch_managers")[0])
 
-    messages = _sign_off(engineer_client, "withdraw_rd", [signed, unsigned])
+    messages = _sign_off(engineer_client, "withdraw_rd", [signed, unsigned], reason="Poster made mandatory")
 
     assert messages == [("success", "R&D sign-off withdrawn from 1 checklist; 1 was not signed off.")]
+    assert signed.history.first().history_change_reason == "R&D sign-off withdrawn: Poster made mandatory"
     signed.refresh_from_db()
     assert (signed.rd_signed_off_at, signed.history.first().history_user.username) == (None, "erin")
     assert unsigned.history.count() == 1
     assert _post_item(engineer_client, poster, required="on").status_code == 302
     poster.refresh_from_db()
     assert (poster.required, poster.done) == (True, False)
+
+
+# --- Trust in the admin: the same refusals as the API, shown on the page ---------------------------------------------
+
+
+def test_the_admin_refuses_a_sign_off_by_someone_else_naming_the_owner(at_today, engineer_client):
+    checklist = ChecklistFactory(area="Paint", rd_owner=EngineerFactory(username="li.wei"))
+    for item in [ItemFactory(checklist=checklist, title="Oven curve approved")]:
+        services.item_mark_done(item=item, actor=checklist.rd_owner)
+
+    messages = _sign_off(engineer_client, "sign_off_rd", [checklist])
+
+    assert messages == [
+        (
+            "error",
+            "Only li.wei may sign off the R&D side of Paint (its R&D owner or a delegate the owner named); "
+            "you are erin.",
+        )
+    ]
+    checklist.refresh_from_db()
+    assert checklist.rd_signed_off_at is None
+
+
+def test_the_admin_refuses_a_withdrawal_without_a_launch_manager_or_a_reason(signed, engineer_client, engineer_user):
+    not_manager = _sign_off(engineer_client, "withdraw_rd", [signed], reason="Poster made mandatory")
+    assert not_manager == [("error", "Only a launch manager (the group has no members yet) may withdraw a sign-off.")]
+    engineer_user.groups.add(Group.objects.get_or_create(name="launch_managers")[0])
+    no_reason = _sign_off(engineer_client, "withdraw_rd", [signed])
+    assert no_reason == [("error", "Say why the R&D sign-off is withdrawn.")]
+    signed.refresh_from_db()
+    assert signed.rd_signed_off_at is not None
+
+
+def test_the_admin_refuses_to_mark_someone_elses_item_done_or_a_required_one_without_evidence(
+    at_today, engineer_client, engineer_user
+):
+    theirs = ItemFactory(checklist=ChecklistFactory(area="Paint"), title="Oven curve approved")
+    mine = ItemFactory(checklist=theirs.checklist, title="Sealer robots", responsible=engineer_user, evidence="")
+    response = engineer_client.post(
+        reverse("admin:validation_handoveritem_changelist"),
+        {"action": "mark_done", "_selected_action": [theirs.pk, mine.pk]},
+        follow=True,
+    )
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    owners = sorted([theirs.responsible.username, theirs.checklist.rd_owner.username])
+    assert messages[0][0] == "error" and messages[0][1].startswith(f"Only {owners[0]}, ")
+    assert messages[1] == (
+        "error",
+        "'Sealer robots' is required: give its evidence (a link or a reference) to mark it done.",
+    )
+    assert messages[2] == ("info", "0 items marked done.")
+    assert not HandoverItem.objects.filter(done_at__isnull=False).exists()
+
+
+def _test_form(test, **changes) -> dict:
+    data = {
+        "program": test.program_id,
+        "code": test.code,
+        "name": test.name,
+        "phase": "pv",
+        "owner": test.owner_id,
+        "planned_start": "2026-12-01",
+        "planned_end": "2027-02-01",
+        "status": test.status,
+        "required_for_sop": "on",
+        "result_note": test.result_note,
+        "completed_on": "",
+        "waiver_reason": "",
+        "_save": "Save",
+    }
+    return {**data, **changes}
+
+
+def test_the_admin_test_form_applies_the_status_rules(at_today, engineer_client, engineer_user):
+    test = ValidationTestFactory(code="PV-CRASH-01")
+    url = reverse("admin:validation_validationtest_change", args=[test.pk])
+
+    failed = engineer_client.post(url, _test_form(test, status="failed"))
+    waived = engineer_client.post(url, _test_form(test, status="waived", waiver_reason="Carry-over from SU6"))
+    assert failed.context["adminform"].form.errors == {
+        "result_note": ["PV-CRASH-01 failed: say what failed in the result note."]
+    }
+    assert waived.context["adminform"].form.errors == {
+        "status": ["Only a launch manager (the group has no members yet) may waive PV-CRASH-01."]
+    }
+    test.refresh_from_db()
+    assert test.status == "in_progress"
+
+    engineer_user.groups.add(Group.objects.get_or_create(name="launch_managers")[0])
+    saved = engineer_client.post(url, _test_form(test, status="waived", waiver_reason="Carry-over from SU6"))
+    assert saved.status_code == 302
+    test.refresh_from_db()
+    assert (test.status, test.waiver_reason, test.history.first().history_user) == (
+        "waived",
+        "Carry-over from SU6",
+        engineer_user,
+    )
+    passed = ValidationTestFactory(code="PV-ROOF-01")
+    engineer_client.post(
+        reverse("admin:validation_validationtest_change", args=[passed.pk]), _test_form(passed, status="passed")
+    )
+    passed.refresh_from_db()
+    assert (passed.status, passed.completed_on.isoformat()) == ("passed", "2027-01-04")

@@ -6,7 +6,8 @@ import pytest
 
 from parts.models import Part
 from sopgate.models import RampStep
-from tests.factories import ChecklistFactory, ItemFactory, PartFactory
+from tests.api.conftest import client_for
+from tests.factories import ChecklistFactory, ItemFactory, PartFactory, api_token, launch_manager
 from validation.models import HandoverItem
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +222,13 @@ def test_changes_that_open_no_required_item_work_on_a_signed_off_checklist(world
     item_url = f"/api/handover-items/{world.item.pk}/"
     edited = eng.patch(item_url, {"title": "Work instructions v2", "evidence": "WI-7"}, format="json")
     assert (edited.status_code, edited.json()["title"], edited.json()["done"]) == (200, "Work instructions v2", True)
-    done_on_arrival = {"checklist": world.checklist.pk, "title": "Torque audit", "required": True, "done": True}
+    done_on_arrival = {
+        "checklist": world.checklist.pk,
+        "title": "Torque audit",
+        "required": True,
+        "done": True,
+        "evidence": "Audit TA-7",
+    }
     created = eng.post("/api/handover-items/", done_on_arrival, format="json")
     assert (created.status_code, created.json()["done_by"]) == (201, "eng")
     optional = {"checklist": world.checklist.pk, "title": "Poster", "required": False}
@@ -230,7 +237,9 @@ def test_changes_that_open_no_required_item_work_on_a_signed_off_checklist(world
     assert eng.patch(optional_url, {"done": False}, format="json").status_code == 200
     assert eng.get(url).json()["rd_signed_off"] is True
 
-    assert eng.patch(url, {"rd_signed_off": False}, format="json").status_code == 200
+    manager = client_for(api_token(launch_manager()))
+    withdrawal = {"rd_signed_off": False, "withdrawal_reason": "Work instructions rewritten"}
+    assert manager.patch(url, withdrawal, format="json").status_code == 200
     reopened = eng.patch(item_url, {"done": False}, format="json")
     assert (reopened.status_code, reopened.json()["done"], reopened.json()["done_by"]) == (200, False, None)
 
@@ -248,11 +257,19 @@ def test_items_nested_read_only_and_filters(world, eng):
 
 def test_validation_test_rules_name_fields(world, eng):
     url = f"/api/validation-tests/{world.test.pk}/"
-    waived = eng.patch(url, {"status": "waived"}, format="json")
-    assert waived.json() == {"result_note": ["A waived test needs the reason in result_note."]}
+    code = world.test.code
+    waived = eng.patch(url, {"status": "waived", "waiver_reason": "carry-over"}, format="json")
+    assert waived.status_code == 403
+    assert waived.json() == {"status": [f"Only a launch manager (the group has no members yet) may waive {code}."]}
     backwards = eng.patch(url, {"planned_start": "2027-02-01", "planned_end": "2027-01-01"}, format="json")
     assert list(backwards.json()) == ["planned_end"]
-    assert eng.patch(url, {"status": "waived", "result_note": "carry-over"}, format="json").status_code == 200
+    manager = client_for(api_token(launch_manager()))
+    no_reason = manager.patch(url, {"status": "waived"}, format="json")
+    assert (no_reason.status_code, no_reason.json()) == (400, {"waiver_reason": [f"Say why {code} is waived."]})
+    failed = eng.patch(url, {"status": "failed"}, format="json")
+    assert failed.json() == {"result_note": [f"{code} failed: say what failed in the result note."]}
+    assert eng.get(url).json()["status"] == "in_progress"  # every refusal changed nothing
+    assert manager.patch(url, {"status": "waived", "waiver_reason": "carry-over"}, format="json").status_code == 200
     assert eng.get("/api/validation-tests/?status=waived&program=SU7").json()["count"] == 1
     assert eng.get(f"/api/validation-tests/?part={world.part_a.pk}").json()["count"] == 1
 

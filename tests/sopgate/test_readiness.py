@@ -91,7 +91,7 @@ def test_readiness_percent_counts_parts_required_tests_and_required_items(progra
     PartFactory(program=program, ppap_status=PPAPStatus.SUBMITTED)  # not done: PPAP
     PartFactory(program=program, promised_date=NEED + timedelta(days=1))  # not done: promised late
     ValidationTestFactory(program=program, status=Status.PASSED)
-    ValidationTestFactory(program=program, status=Status.WAIVED, result_note="carry-over")
+    ValidationTestFactory(program=program, status=Status.WAIVED, waiver_reason="carry-over")
     ValidationTestFactory(program=program, status=Status.IN_PROGRESS)
     ValidationTestFactory(program=program, status=Status.PASSED, required_for_sop=False)  # not counted
     checklist = ChecklistFactory(program=program)

@@ -345,7 +345,7 @@ def test_test_failed_only_when_required(program, scan):
 )
 def test_test_after_sop(program, scan, end, status, after_sop):
     t = ValidationTestFactory(
-        program=program, code="HOM-10", planned_end=end, status=status, result_note="waiver reason"
+        program=program, code="HOM-10", planned_end=end, status=status, waiver_reason="waiver reason"
     )
     found = scan(program, rule="test_after_sop")
     if after_sop:

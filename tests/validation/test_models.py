@@ -21,7 +21,7 @@ def _refused(queryset, **values):
     [
         {"phase": "ev"},
         {"status": "done"},
-        {"status": "waived", "result_note": ""},
+        {"status": "waived", "waiver_reason": ""},
         {"planned_start": date(2027, 2, 2), "planned_end": date(2027, 2, 1)},
     ],
     ids=["bad-phase", "bad-status", "waiver-without-reason", "end-before-start"],
@@ -35,7 +35,7 @@ def test_validation_test_refuses_bad_rows(values):
 
 def test_waiver_with_a_reason_and_a_one_day_test_are_fine():
     test = ValidationTestFactory(planned_start=date(2027, 2, 1), planned_end=date(2027, 2, 1))
-    ValidationTest.objects.filter(pk=test.pk).update(status="waived", result_note="Carry-over from SU6, same part")
+    ValidationTest.objects.filter(pk=test.pk).update(status="waived", waiver_reason="Carry-over from SU6, same part")
     test.refresh_from_db()
     assert test.status == "waived"
 

@@ -2,7 +2,6 @@ from rest_framework import serializers
 
 from sopgate.api.fields import BoundedModelSerializer, CodeField, UsernameField
 
-from ..choices import TestStatus
 from ..models import HandoverChecklist, HandoverItem, ValidationTest
 
 _PROGRAMS = ValidationTest._meta.get_field("program").related_model.objects.all()
@@ -30,6 +29,7 @@ class ValidationTestSerializer(BoundedModelSerializer):
             "required_for_sop",
             "result_note",
             "completed_on",
+            "waiver_reason",
         ]
 
     def validate(self, attrs: dict) -> dict:
@@ -43,8 +43,6 @@ class ValidationTestSerializer(BoundedModelSerializer):
         start, end = value("planned_start"), value("planned_end")
         if start is not None and end is not None and end < start:
             errors["planned_end"] = [f"Planned end {end} is before planned start {start}."]
-        if value("status") == TestStatus.WAIVED and not (value("result_note") or "").strip():
-            errors["result_note"] = ["A waived test needs the reason in result_note."]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -81,9 +79,23 @@ class HandoverChecklistSerializer(BoundedModelSerializer):
     )
     rd_signed_off_by = UsernameField(read_only=True)
     production_signed_off = serializers.BooleanField(
-        required=False, help_text="PATCH true to sign off the production side (refused while required items are open)."
+        required=False,
+        help_text="PATCH true to sign off the production side: its owner or a delegate, not the R&D side's signer, "
+        "and only when every required item is done; false (a launch manager, with withdrawal_reason) withdraws it.",
     )
     production_signed_off_by = UsernameField(read_only=True)
+    rd_delegates = UsernameField(many=True, required=False, help_text="May sign the R&D side for its owner.")
+    production_delegates = UsernameField(
+        many=True, required=False, help_text="May sign the production side for its owner."
+    )
+    withdrawal_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text='Why a sign-off is withdrawn (`PATCH {"rd_signed_off": false, "withdrawal_reason": "..."}`); '
+        "a launch manager's decision.",
+    )
     items = NestedHandoverItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -94,12 +106,15 @@ class HandoverChecklistSerializer(BoundedModelSerializer):
             "area",
             "rd_owner",
             "production_owner",
+            "rd_delegates",
+            "production_delegates",
             "rd_signed_off",
             "rd_signed_off_by",
             "rd_signed_off_at",
             "production_signed_off",
             "production_signed_off_by",
             "production_signed_off_at",
+            "withdrawal_reason",
             "items",
         ]
         read_only_fields = ["rd_signed_off_at", "production_signed_off_at"]

@@ -8,7 +8,7 @@ from sopgate.api.permissions import IsEngineer
 from ..choices import SignOffSide
 from ..filtersets import HandoverChecklistFilterSet, HandoverItemFilterSet, ValidationTestFilterSet
 from ..models import HandoverChecklist, HandoverItem, ValidationTest
-from ..services import checklist_save, checklist_sign_off, checklist_withdraw_sign_off, item_save
+from ..services import checklist_save, checklist_sign_off, checklist_withdraw_sign_off, item_save, test_save
 from .serializers import HandoverChecklistSerializer, HandoverItemSerializer, ValidationTestSerializer
 
 _WRITE_METHODS = ["get", "post", "patch", "head", "options"]
@@ -23,6 +23,16 @@ class ValidationTestViewSet(ModelViewSet):
     ordering_fields = ["code", "name", "planned_start", "planned_end", "status", "phase"]
     http_method_names = _WRITE_METHODS
 
+    def _save(self, serializer):
+        # The service saves the test, so that it can refuse a status change (who may waive, what each needs).
+        test = serializer.instance or ValidationTest()
+        for name, value in serializer.validated_data.items():
+            setattr(test, name, value)
+        serializer.instance = test_save(test=test, actor=self.request.user)
+
+    perform_create = _save
+    perform_update = _save
+
 
 class HandoverChecklistViewSet(ModelViewSet):
     """Sign a side off with `PATCH {"rd_signed_off": true}` or `{"production_signed_off": true}`."""
@@ -30,10 +40,12 @@ class HandoverChecklistViewSet(ModelViewSet):
     queryset = HandoverChecklist.objects.select_related(
         "program", "rd_owner", "production_owner", "rd_signed_off_by", "production_signed_off_by"
     ).prefetch_related(
+        "rd_delegates",
+        "production_delegates",
         Prefetch(
             "items",
             queryset=HandoverItem.objects.select_related("responsible", "done_by").order_by("due_date", "id"),
-        )
+        ),
     )
     serializer_class = HandoverChecklistSerializer
     permission_classes = [IsEngineer]
@@ -47,6 +59,12 @@ class HandoverChecklistViewSet(ModelViewSet):
             SignOffSide.RD: serializer.validated_data.pop("rd_signed_off", None),
             SignOffSide.PRODUCTION: serializer.validated_data.pop("production_signed_off", None),
         }
+        reason = serializer.validated_data.pop("withdrawal_reason", "")
+        delegates = {
+            name: serializer.validated_data.pop(name)
+            for name in ("rd_delegates", "production_delegates")
+            if name in serializer.validated_data
+        }
         with transaction.atomic():
             if serializer.instance is None:
                 checklist = serializer.save()
@@ -55,13 +73,17 @@ class HandoverChecklistViewSet(ModelViewSet):
                 for name, value in serializer.validated_data.items():
                     setattr(checklist, name, value)
                 checklist_save(checklist=checklist, actor=self.request.user)
+            for name, people in delegates.items():
+                getattr(checklist, name).set(people)
             errors = {}
             for side, signed in wanted.items():
                 try:
                     if signed is True:
                         checklist_sign_off(checklist=checklist, side=side, actor=self.request.user)
                     elif signed is False:
-                        checklist_withdraw_sign_off(checklist=checklist, side=side, actor=self.request.user)
+                        checklist_withdraw_sign_off(
+                            checklist=checklist, side=side, actor=self.request.user, reason=reason
+                        )
                 except DjangoValidationError as refused:
                     errors.update(refused.message_dict)
             if errors:

@@ -1,0 +1,58 @@
+"""Who may do what: the roles are Django groups (made by migration sopgate 0009), and a refusal names who may act.
+
+- `engineers`: edit programs, parts, tests and checklists (staff users count as engineers too).
+- `launch_managers`: engineers who also change a program's gate settings, waive tests and withdraw sign-offs.
+- Supplier users are never engineers (`parts.models.SupplierUser`).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+
+ENGINEERS = "engineers"
+LAUNCH_MANAGERS = "launch_managers"
+
+
+class NotPermitted(PermissionDenied):
+    """A change refused because of who asks for it. `field` names what was asked, the message who may do it; the
+    API answers 403 with `{field: [message]}`, the admin shows the message."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    @property
+    def message_dict(self) -> dict[str, list[str]]:
+        return {self.field: [self.message]}
+
+
+def user_in_group(user, name: str) -> bool:
+    """Membership of a role's group, read once per user object."""
+    if not user.is_authenticated:
+        return False
+    groups = getattr(user, "_sopgate_groups", None)
+    if groups is None:
+        groups = user._sopgate_groups = set(user.groups.values_list("name", flat=True))
+    return name in groups
+
+
+def user_is_launch_manager(user) -> bool:
+    return user.is_active and user_in_group(user, LAUNCH_MANAGERS)
+
+
+def launch_manager_names() -> str:
+    """'a launch manager (li.wei, tomas.novak)', for a refusal; the group may be empty."""
+    names = sorted(
+        get_user_model()
+        .objects.filter(groups__name=LAUNCH_MANAGERS, is_active=True)
+        .values_list("username", flat=True)[:10]
+    )
+    return f"a launch manager ({', '.join(names)})" if names else "a launch manager (the group has no members yet)"
+
+
+def people_text(users) -> str:
+    """'li.wei or tomas.novak' of the users given (None skipped)."""
+    names = sorted({user.get_username() for user in users if user is not None})
+    if not names:
+        return "nobody (no one is named)"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
