@@ -23,6 +23,7 @@ from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 from validation.services import item_save
 
 from .models import Program, RampStep
+from .roles import LAUNCH_MANAGERS
 
 DEMO_PASSWORD = "sopgate-demo"  # noqa: S105 - a documented demo login, printed by seed_demo
 
@@ -413,6 +414,9 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     launch, sq, buyer, validation, production = (
         people[n] for n in ["li.wei", "anna.schmidt", "marco.rossi", "priya.nair", "tomas.novak"]
     )
+    # The roles (sopgate.roles): li.wei manages the launch (waivers, withdrawn sign-offs); she owns the R&D side of
+    # every checklist and tomas.novak the production side, so only they sign them; `engineer` owns nothing.
+    launch.groups.add(Group.objects.get_or_create(name=LAUNCH_MANAGERS)[0])
 
     sop = today + timedelta(days=60)
     program, created = _save_if_changed(
@@ -573,7 +577,7 @@ def _load_tests(program, today, sop, rng, owner, people):
                 "status": status,
                 "required_for_sop": True,
                 "result_note": "",
-                "completed_on": end if status == TestStatus.PASSED else None,
+                "completed_on": min(end, today) if status == TestStatus.PASSED else None,  # not in the future
             }
             if code == "PV-CRASH-01":
                 values.update(
