@@ -7,7 +7,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
-    && useradd --create-home sopgate && mkdir -p /app/var && chown -R sopgate /app/var
+    && useradd --create-home sopgate && mkdir -p /app/var/media && chown -R sopgate /app/var
 USER sopgate
 EXPOSE 8000
 CMD ["gunicorn", "sopgate.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -5,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -13,7 +15,7 @@ from sopgate.admin_badges import badge
 from . import services
 from .choices import PPAPStatus
 from .forms import PartForm, SupplierForm, SupplierUserForm
-from .models import Part, Supplier, SupplierUpdate, SupplierUser
+from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
 from .selectors import parts_with_status
 
@@ -75,6 +77,43 @@ class LateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class EvidenceFileForm(forms.ModelForm):
+    class Meta:
+        model = EvidenceFile
+        fields = ["kind", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        refusal = services.evidence_file_refusal(upload) if upload else None
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return upload
+
+
+class EvidenceFileInline(admin.TabularInline):
+    """The part's evidence files: added here (through `services.evidence_file_add`), never changed or removed."""
+
+    model = EvidenceFile
+    form = EvidenceFileForm
+    fields = ["kind", "file", "download", "size", "uploaded_by_username", "uploaded_at"]
+    readonly_fields = ["download", "size", "uploaded_by_username", "uploaded_at"]
+    extra = 0
+    verbose_name_plural = "evidence files"
+
+    @admin.display(description="name")
+    def download(self, obj):
+        if obj.pk is None:
+            return ""
+        url = reverse("parts-api:part-file-content", kwargs={"part_pk": obj.part_id, "pk": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, obj.name)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Part)
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
@@ -99,6 +138,7 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     readonly_fields = ["last_supplier_update_at", "created_at", "updated_at"]
     actions = ["approve_ppap", "mark_received"]
     list_per_page = 100
+    inlines = [EvidenceFileInline]
     fieldsets = [
         (
             None,
@@ -125,6 +165,21 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not EvidenceFile:
+            return super().save_formset(request, form, formset, change)
+        # As formset.save() would leave it for the admin's change message: the rows added, none changed or deleted.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.extra_forms:
+            if row.has_changed() and row.cleaned_data.get("file"):
+                evidence = services.evidence_file_add(
+                    part=form.instance,
+                    actor=request.user,
+                    kind=row.cleaned_data["kind"],
+                    upload=row.cleaned_data["file"],
+                )
+                formset.new_objects.append(evidence)
 
     def add_data_read_fail_error_to_form(self, form, e):
         # Excel's plain "CSV" is the Windows code page (cp1252 here, GBK in China): guessing it would import

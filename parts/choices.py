@@ -32,3 +32,10 @@ class Criticality(models.TextChoices):
 
 PPAP_LEVELS = (1, 2, 3, 4, 5)
 DEFAULT_PPAP_LEVEL = 3
+
+
+class EvidenceKind(models.TextChoices):
+    PPAP_WARRANT = "ppap_warrant", "PPAP warrant"
+    RUN_AT_RATE = "run_at_rate", "Run-at-rate report"
+    TEST_REPORT = "test_report", "Test report"
+    OTHER = "other", "Other"

@@ -1,16 +1,20 @@
 """Suppliers, the parts they deliver and the append-only log of what they reported."""
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import get_valid_filename
 from simple_history.models import HistoricalRecords
 
 from sopgate.history import HistoricalActor
 from sopgate.validators import MAX_QTY_PER_VEHICLE, PLANNING_DATE, person_field
 
-from .choices import DEFAULT_PPAP_LEVEL, Criticality, PPAPStatus, ToolingStage
+from .choices import DEFAULT_PPAP_LEVEL, Criticality, EvidenceKind, PPAPStatus, ToolingStage
 
 # Longest note a supplier update keeps: a paragraph or two of explanation. The log is append-only and readable
 # by the supplier and every engineer; documents belong in evidence files.
@@ -223,3 +227,34 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+def evidence_path(instance: "EvidenceFile", filename: str) -> str:
+    """evidence/<supplier code>/<part id>/<random>/<name>: one folder per supplier (a store's access rules can follow
+    it), and a random folder so that two files of one name never meet and no path can be guessed."""
+    owner = instance.part.supplier.code if instance.part.supplier_id else "unsourced"
+    return f"evidence/{owner}/{instance.part_id}/{uuid.uuid4().hex}/{get_valid_filename(filename)}"
+
+
+class EvidenceFile(models.Model):
+    """A file that proves something about a part (a PPAP warrant, a run-at-rate report, a test report), kept through
+    Django's storage API (a local folder, or an S3-compatible store by setting). Added, never changed."""
+
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+    file = models.FileField(upload_to=evidence_path, max_length=400)
+    name = models.CharField(max_length=255, help_text="The file's name as it was uploaded.")
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    uploaded_by_username = models.CharField(max_length=150, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid")]
+        indexes = [models.Index(fields=["part", "uploaded_at"], name="evidence_part_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

@@ -8,9 +8,11 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import repeat
+from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
@@ -19,7 +21,7 @@ from knox.models import AuthToken
 
 from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import IdempotencyRecord, Part, Supplier, SupplierUpdate
+from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
 from .selectors import supplier_id_for_user
 from .signals import program_data_changed
 
@@ -302,3 +304,39 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(hours=settings.SOPGATE_IDEMPOTENCY_RETENTION_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def evidence_file_refusal(upload) -> str | None:
+    """Why an uploaded file cannot be kept as evidence (its size or type against EVIDENCE_MAX_MB and
+    EVIDENCE_FILE_TYPES), or None."""
+    limit = settings.EVIDENCE_MAX_MB
+    if upload.size > limit * 2**20:
+        return f"{upload.name} is {upload.size / 2**20:.1f} MB; evidence files may be up to {limit} MB."
+    extension = Path(upload.name).suffix.lower().lstrip(".")
+    allowed = settings.EVIDENCE_FILE_TYPES
+    if extension not in allowed:
+        return f"{upload.name}: a .{extension or '(no extension)'} file is not taken; allowed: {', '.join(allowed)}."
+    return None
+
+
+def evidence_file_add(*, part: Part, actor, kind: str, upload) -> EvidenceFile:
+    """Keep `upload` as evidence of `part` (through the default storage), by `actor`. Refused with a ValidationError
+    naming `file` and the limit when it is too large or of a type not taken; nothing is stored then."""
+    refusal = evidence_file_refusal(upload)
+    if refusal:
+        raise ValidationError({"file": [refusal]})
+    evidence = EvidenceFile(
+        part=part,
+        kind=kind,
+        name=upload.name[:255],
+        size=upload.size,
+        uploaded_by=actor,
+        uploaded_by_username=actor.get_username() if actor else "",
+    )
+    evidence.file.save(upload.name, upload, save=False)
+    try:
+        evidence.save()
+    except Exception:
+        evidence.file.delete(save=False)  # no file without its record
+        raise
+    return evidence

@@ -112,10 +112,36 @@ LOGIN_REDIRECT_URL = "/"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence files (PPAP warrants, run-at-rate and test reports) go through Django's storage API: a local folder by
+# default, any S3-compatible store (AWS, MinIO, Ceph...) when EVIDENCE_S3_BUCKET is set (django-storages). They are
+# never served as static media: every download passes the API's permission check.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+EVIDENCE_S3_BUCKET = env.str("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    _evidence_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EVIDENCE_S3_BUCKET,
+            "endpoint_url": env.str("EVIDENCE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("EVIDENCE_S3_REGION", default="") or None,
+            "access_key": env.str("EVIDENCE_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("EVIDENCE_S3_SECRET_KEY", default="") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _evidence_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _evidence_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# What an evidence file may be: its size, and its type by the name's extension.
+EVIDENCE_MAX_MB = env.int("EVIDENCE_MAX_MB", default=25)
+EVIDENCE_FILE_TYPES = env.list(
+    "EVIDENCE_FILE_TYPES", default=["pdf", "png", "jpg", "jpeg", "xlsx", "xls", "csv", "docx", "doc", "txt", "zip"]
+)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Email ------------------------------------------------------------------------------------

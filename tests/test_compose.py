@@ -179,3 +179,8 @@ def test_dockerfile_installs_the_production_lock():
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)  # not running as root
     makefile = (BASE_DIR / "Makefile").read_text()
     assert "--require-hashes -r requirements-dev.txt" in makefile
+
+
+def test_evidence_files_outlive_the_container(services):
+    for name in DJANGO_SERVICES:
+        assert "evidence:/app/var/media" in services[name]["volumes"], name

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import files, views
 
 app_name = "parts-api"
 
@@ -10,4 +11,11 @@ router.register("suppliers", views.SupplierViewSet, basename="supplier")
 router.register("parts", views.PartViewSet, basename="part")
 router.register("supplier-updates", views.SupplierUpdateViewSet, basename="supplierupdate")
 
-urlpatterns = router.urls
+part_files = files.PartFileViewSet.as_view({"get": "list", "post": "create"})
+part_file_content = files.PartFileViewSet.as_view({"get": "content"})
+
+urlpatterns = [
+    *router.urls,
+    path("parts/<int:part_pk>/files/", part_files, name="part-file-list"),
+    path("parts/<int:part_pk>/files/<int:pk>/content/", part_file_content, name="part-file-content"),
+]

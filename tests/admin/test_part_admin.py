@@ -157,10 +157,56 @@ def _change_form_data(part, **changes):
         "interim_expires_on": part.interim_expires_on or "",
         "tooling_stage": part.tooling_stage,
         "capacity_per_week": part.capacity_per_week or "",
+        # The evidence files inline: no row, unless a test adds one.
+        "files-TOTAL_FORMS": "0",
+        "files-INITIAL_FORMS": "0",
+        "files-MIN_NUM_FORMS": "0",
+        "files-MAX_NUM_FORMS": "1000",
         "_save": "Save",
     }
     data.update(changes)
     return data
+
+
+def test_an_evidence_file_is_added_on_the_part_page_within_the_limits(
+    parts, engineer_client, engineer_user, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from parts.models import EvidenceFile
+
+    settings.MEDIA_ROOT, settings.EVIDENCE_MAX_MB = tmp_path, 1
+    part = parts["on_time"]
+    url = reverse("admin:parts_part_change", args=[part.pk])
+
+    def post(name, content):
+        row = {
+            "files-TOTAL_FORMS": "1",
+            "files-0-kind": "run_at_rate",
+            "files-0-file": SimpleUploadedFile(name, content),
+        }
+        return engineer_client.post(url, {**_change_form_data(part), **row})
+
+    refused = post("rate.exe", b"MZ")
+    assert refused.status_code == 200
+    (formset,) = refused.context["inline_admin_formsets"]
+    assert formset.formset.forms[0].errors["file"][0].startswith("rate.exe: a .exe file is not taken")
+    too_big = post("rate.pdf", b"x" * (2**20 + 1))
+    assert "evidence files may be up to 1 MB" in too_big.content.decode()
+    assert not EvidenceFile.objects.exists()
+
+    assert post("rate.pdf", b"%PDF run at rate 1,850/week").status_code == 302
+    evidence = EvidenceFile.objects.get()
+    assert (evidence.part, evidence.kind, evidence.name, evidence.uploaded_by) == (
+        part,
+        "run_at_rate",
+        "rate.pdf",
+        engineer_user,
+    )
+    page = engineer_client.get(url).content.decode()
+    assert f'href="/api/parts/{part.pk}/files/{evidence.pk}/content/">rate.pdf</a>' in page
+    download = engineer_client.get(f"/api/parts/{part.pk}/files/{evidence.pk}/content/")
+    assert b"".join(download.streaming_content) == b"%PDF run at rate 1,850/week"
 
 
 def test_editing_a_part_records_who_when_and_old_to_new_visible_in_history(
