@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -6,26 +5,18 @@ from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
-from sopgate.api.fast import FastListMixin
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..models import Part
-from ..selectors import (
-    part_list_for_api,
-    supplier_id_for_user,
-    supplier_list_for_user,
-    supplier_update_list_for_user,
-)
-from ..services import SupplierDailyLimitExceeded, supplier_updates_apply_locked
+from ..selectors import part_list_for_api, supplier_list_for_user, supplier_update_rows_for_user
+from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (
     PartSerializer,
     SupplierSerializer,
     SupplierUpdateSerializer,
     SupplierUpdateWriteSerializer,
-    supplier_update_echo,
-    supplier_update_items,
+    supplier_updates_validated,
 )
 
 
@@ -43,7 +34,7 @@ class SupplierViewSet(ModelViewSet):
         return supplier_list_for_user(self.request.user)
 
 
-class PartViewSet(FastListMixin, ModelViewSet):
+class PartViewSet(ModelViewSet):
     serializer_class = PartSerializer
     permission_classes = [IsEngineerOrSupplierReading]
     filterset_class = PartFilterSet
@@ -115,11 +106,7 @@ class SupplierUpdateViewSet(
     ordering_fields = ["reported_at", "id"]
 
     def get_queryset(self):
-        return supplier_update_list_for_user(self.request.user).select_related("part__program")
-
-    def writable_parts(self):
-        supplier_id = supplier_id_for_user(self.request.user)
-        return Part.objects.filter(supplier_id=supplier_id) if supplier_id is not None else Part.objects.all()
+        return supplier_update_rows_for_user(self.request.user)
 
     @extend_schema(
         request=_ONE_OR_MANY_IN,
@@ -137,21 +124,13 @@ class SupplierUpdateViewSet(
         return run_once(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = request.data
-        if not isinstance(data, dict | list):
-            raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
-        is_supplier = supplier_id_for_user(request.user) is not None
-        # One transaction from the check that the named parts exist (which locks them) to the write.
+        items, errors = supplier_updates_validated(request.data)
         try:
-            with transaction.atomic():
-                items, errors, locked = supplier_update_items(
-                    data, parts=self.writable_parts(), is_supplier=is_supplier
-                )
-                if errors:
-                    raise ValidationError(errors)
-                applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
+            stored = supplier_updates_apply(actor=request.user, items=items)
+        except SupplierUpdatesRefused as refused:
+            errors = [shape or rules for shape, rules in zip(errors, refused.errors, strict=True)]
+            raise ValidationError(errors if isinstance(request.data, list) else errors[0]) from refused
         except SupplierDailyLimitExceeded as refusal:
             raise DailyLimitReached(refusal) from refusal
-        # Echo what was stored without reading it back: the service returns the parts as it locked them.
-        body = supplier_update_echo(applied.rows, parts=applied.parts)
-        return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)
+        body = SupplierUpdateSerializer(stored, many=True).data
+        return Response(body if isinstance(request.data, list) else body[0], status=status.HTTP_201_CREATED)
