@@ -21,38 +21,50 @@ class SupplierSerializer(BoundedModelSerializer):
         fields = ["id", "code", "name", "country", "alert_emails", "is_active"]
 
 
-class PartSerializer(BoundedModelSerializer):
-    program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
-    supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
-    owner = UsernameField(allow_null=True, required=False)
+class PartSerializer(serializers.Serializer):
+    """A part as the API shows it, read from a row (a dict) of exactly the columns its fields name as their
+    sources (`PART_ROW`): the list reads a page of them with `values()`, without a model instance per part."""
+
+    id = serializers.IntegerField(read_only=True)
+    program = serializers.CharField(source="program__code", read_only=True, help_text="Program code.")
+    part_number = serializers.CharField(read_only=True)
+    revision = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    supplier = serializers.CharField(source="supplier__code", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner__username", read_only=True, allow_null=True)
+    criticality = serializers.ChoiceField(choices=Part._meta.get_field("criticality").choices, read_only=True)
+    qty_per_vehicle = serializers.IntegerField(read_only=True)
+    need_date = serializers.DateField(read_only=True, allow_null=True)
+    promised_date = serializers.DateField(read_only=True, allow_null=True)
+    received_on = serializers.DateField(read_only=True, allow_null=True)
+    ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, read_only=True)
+    ppap_level = serializers.IntegerField(read_only=True)
+    ppap_due_date = serializers.DateField(read_only=True, allow_null=True)
+    interim_expires_on = serializers.DateField(read_only=True, allow_null=True)
+    tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, read_only=True)
+    capacity_per_week = serializers.IntegerField(read_only=True, allow_null=True)
+    last_supplier_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
     late = serializers.BooleanField(read_only=True, help_text="Late as of today (the `part_late` rule).")
     open_blockers = serializers.IntegerField(read_only=True, help_text="Open gate blockers about this part.")
 
+
+# The columns (`values()` names) a part's row holds: what `PartSerializer` reads.
+PART_ROW = tuple(field.source for field in PartSerializer().fields.values())
+
+
+class PartWriteSerializer(BoundedModelSerializer):
+    """What a part's create and PATCH take; the answer is the part read back as a `PartSerializer` row."""
+
+    program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
+    supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
+    owner = UsernameField(allow_null=True, required=False)
+    # Known, so a client may send back what it read (`KnownFieldsMixin`); computed as of today, never written.
+    late = serializers.BooleanField(read_only=True)
+    open_blockers = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Part
-        fields = [
-            "id",
-            "program",
-            "part_number",
-            "revision",
-            "name",
-            "supplier",
-            "owner",
-            "criticality",
-            "qty_per_vehicle",
-            "need_date",
-            "promised_date",
-            "received_on",
-            "ppap_status",
-            "ppap_level",
-            "ppap_due_date",
-            "interim_expires_on",
-            "tooling_stage",
-            "capacity_per_week",
-            "last_supplier_update_at",
-            "late",
-            "open_blockers",
-        ]
+        fields = list(PartSerializer().fields)
         read_only_fields = ["last_supplier_update_at"]
 
     def validate_program(self, program):

@@ -2,6 +2,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
@@ -12,7 +13,9 @@ from ..selectors import part_list_for_api, supplier_list_for_user, supplier_upda
 from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (
+    PART_ROW,
     PartSerializer,
+    PartWriteSerializer,
     SupplierSerializer,
     SupplierUpdateSerializer,
     SupplierUpdateWriteSerializer,
@@ -35,6 +38,9 @@ class SupplierViewSet(ModelViewSet):
 
 
 class PartViewSet(ModelViewSet):
+    """Parts are read as rows (`PartSerializer` over `values()`) and written through `PartWriteSerializer`; a
+    write answers with the part read back as a row."""
+
     serializer_class = PartSerializer
     permission_classes = [IsEngineerOrSupplierReading]
     filterset_class = PartFilterSet
@@ -58,6 +64,16 @@ class PartViewSet(ModelViewSet):
 
     def get_queryset(self):
         return part_list_for_api(self.request.user, today=timezone.localdate())
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.values(*PART_ROW) if self.request.method in SAFE_METHODS else queryset
+
+    def get_serializer_class(self):
+        return PartSerializer if self.request.method in SAFE_METHODS else PartWriteSerializer
+
+    def answer(self, instance) -> dict:
+        return PartSerializer(self.get_queryset().values(*PART_ROW).get(pk=instance.pk)).data
 
 
 class DailyLimitReached(APIException):
