@@ -109,16 +109,3 @@ def scan_raw(params: dict, sql: str = SCAN_SQL) -> list[tuple]:
 
 def count_violations(rows: list[tuple]) -> int:
     return sum(1 for row in rows for flag in row[2:] if flag)
-
-
-def bulk_update_raw(rows: list[tuple[int, date]], now: datetime) -> int:
-    """One UPDATE ... FROM (VALUES ...) setting promised date and update time of the given parts."""
-    values = ", ".join(["(%s, %s::date)"] * len(rows))
-    params = [v for row in rows for v in row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE parts_part AS p SET promised_date = v.promised, last_supplier_update_at = %s, updated_at = %s "
-            f"FROM (VALUES {values}) AS v(id, promised) WHERE p.id = v.id",
-            [now, now, *params],
-        )
-        return cursor.rowcount

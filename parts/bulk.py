@@ -11,12 +11,8 @@ actor) is one scalar parameter on both.
 from collections.abc import Sequence
 
 from django.db import connection, models
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
 
 from sopgate.history import actor_username
-
-_MISSING = object()
 
 
 def _array_type(field: models.Field) -> str:
@@ -59,12 +55,6 @@ def _prepared(field: models.Field, values: list) -> list:
     return out
 
 
-def _column(objs: Sequence[models.Model], field: models.Field) -> tuple[bool, object]:
-    """(True, value) when every object has the same value for `field`, else (False, [values])."""
-    attname = field.attname
-    return _same_or_each(field, [getattr(obj, attname) for obj in objs])
-
-
 def _same_or_each(field: models.Field, values: list) -> tuple[bool, object]:
     """(True, value) when every value is the same, else (False, [values]), as database values of `field`."""
     first = values[0]
@@ -78,52 +68,6 @@ def _plain_pre_save(field: models.Field) -> bool:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return False
     return type(field).pre_save in (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
-
-
-def pk_in(model: type[models.Model], pks) -> Q | RawSQL:
-    """A filter for "primary key among `pks`": one array parameter on PostgreSQL instead of one per key."""
-    pks = list(pks)
-    if connection.vendor != "postgresql":
-        return Q(pk__in=pks)
-    meta = model._meta
-    quote = connection.ops.quote_name
-    return RawSQL(
-        f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s::{_array_type(meta.pk)})",
-        [_pg_array(pks)],
-        output_field=BooleanField(),
-    )
-
-
-def bulk_set(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
-    """Write the given fields of `objs` (already changed in memory) in one statement per batch."""
-    if not objs:
-        return 0
-    model = type(objs[0])
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    pk = meta.pk
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    postgres = connection.vendor == "postgresql"
-    max_params = connection.features.max_query_params or 65535
-    batch = 5000 if postgres else max(1, min(1000, max_params // (len(fields) + 1) - 1))
-    updated = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start : start + batch]
-            keys = [pk.get_db_prep_save(obj.pk, connection) for obj in chunk]
-            assignments, constants, varying, varying_fields = [], [], [], []
-            for field in fields:
-                same, value = _column(chunk, field)
-                if same:
-                    assignments.append(f"{quote(field.column)} = %s")
-                    constants.append(value)
-                else:
-                    assignments.append(f"{quote(field.column)} = v.c{len(varying)}")
-                    varying.append(value)
-                    varying_fields.append(field)
-            updated += _update_joined(cursor, table, pk, keys, assignments, constants, varying, varying_fields)
-    return updated
 
 
 def _update_joined(cursor, table, pk, keys, assignments, set_params, varying, varying_fields) -> int:

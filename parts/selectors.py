@@ -99,6 +99,31 @@ def supplier_update_list_for_user(user) -> QuerySet[SupplierUpdate]:
     return SupplierUpdate.objects.all() if user_is_engineer(user) else SupplierUpdate.objects.none()
 
 
+# A stored supplier update as the API shows it: its columns and its part's program code, number and revision.
+SUPPLIER_UPDATE_ROW = (
+    "id",
+    "part_id",
+    "reported_by_username",
+    "reported_at",
+    "promised_date",
+    "ppap_status",
+    "capacity_per_week",
+    "tooling_stage",
+    "note",
+)
+
+
+def supplier_update_rows_for_user(user) -> QuerySet:
+    """`supplier_update_list_for_user` as rows (dicts) of `SUPPLIER_UPDATE_ROW` and the part's `program` (code),
+    `part_number` and `revision`: the shape `services.supplier_updates_apply` returns the updates it stores in."""
+    return supplier_update_list_for_user(user).values(
+        *SUPPLIER_UPDATE_ROW,
+        program=F("part__program__code"),
+        part_number=F("part__part_number"),
+        revision=F("part__revision"),
+    )
+
+
 def effective_need_date(part: Part) -> date:
     """Python mirror of the SQL annotation, for one part loaded with its program."""
     return part.need_date or part.program.sop_date - timedelta(days=part.program.part_lead_days)

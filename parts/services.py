@@ -7,19 +7,19 @@ changed, so a re-scan follows after the commit.
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from knox.models import AuthToken
 
-from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge, bulk_set, pk_in
+from . import selectors
+from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
 from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
 from .selectors import supplier_id_for_user
@@ -27,25 +27,13 @@ from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
 SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage")
-# The columns of a stored supplier update, in the model's field order (the id first), and those an item reports.
-UPDATE_COLUMNS = tuple(field.attname for field in SupplierUpdate._meta.concrete_fields)
-_REPORTED_COLUMNS = (
-    "part_id",
-    "supplier_id",
-    "promised_date",
-    "ppap_status",
-    "capacity_per_week",
-    "tooling_stage",
-    "note",
-)
+# What a supplier update reports, and what it stores for a field it does not report.
+_NOT_REPORTED = {"promised_date": None, "ppap_status": "", "capacity_per_week": None, "tooling_stage": "", "note": ""}
 
 
-def _locked_parts(part_ids: Iterable[int], *fields: str) -> dict[int, Part]:
-    # Row locks in primary-key order, so concurrent batches touching the same parts never deadlock.
-    # Only the columns the caller reads are loaded (not the update times: every service overwrites
-    # `updated_at`); history rows are copied from the table afterwards.
-    queryset = Part.objects.select_for_update().filter(pk_in(Part, set(part_ids))).order_by("pk")
-    return {p.pk: p for p in queryset.only("id", "program_id", *fields)}
+def _parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
+    # Row locks in primary-key order, so concurrent writes touching the same parts never deadlock.
+    return Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")
 
 
 def _recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:
@@ -54,20 +42,13 @@ def _recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: 
     program_data_changed.send(sender=Part, program_ids=program_ids)
 
 
-def _save_parts(parts: Sequence[Part], fields: Sequence[str], actor) -> None:
-    if not parts:
-        return
-    parts = list(parts)
-    bulk_set(parts, [*fields, "updated_at"])
-    _recorded([p.pk for p in parts], {p.program_id for p in parts}, actor)
-
-
-class LockedParts(NamedTuple):
-    # Part id -> (program code, part number, revision), as locked: what an echo of the updates shows of the part.
-    names: dict[int, tuple[str, str, str]]
-    program_ids: set[int]
-    ppap_statuses: dict[int, str]  # part id -> its PPAP status, as locked
-    supplier_ids: dict[int, int | None]  # part id -> its supplier's id, as locked: who an update belongs to
+def _parts_set(locked: QuerySet[Part], actor, **values) -> int:
+    """Set `values` on the parts of `locked` (one statement: every part gets the same values) and record it."""
+    rows = list(locked.values_list("pk", "program_id"))
+    if rows:
+        Part.objects.filter(pk__in=[pk for pk, _ in rows]).update(**values, updated_at=timezone.now())
+        _recorded([pk for pk, _ in rows], {program_id for _, program_id in rows}, actor)
+    return len(rows)
 
 
 def part_program_change_refusal(part: Part, program_id: int | None) -> str | None:
@@ -128,38 +109,13 @@ def supplier_ppap_refusal(current: str, reported: str) -> str | None:
     return None
 
 
-class AppliedUpdates(NamedTuple):
-    rows: list[tuple]  # per stored update, its values in UPDATE_COLUMNS order (the id first)
-    parts: dict[int, tuple[str, str, str]]  # LockedParts.names
+class SupplierUpdatesRefused(Exception):
+    """A batch of supplier updates that stores nothing: per item, in order, the fields refused and why (an empty
+    dict for an item that was fine)."""
 
-    @property
-    def updates(self) -> list[SupplierUpdate]:
-        """The stored updates as model instances, built when asked for (the API echoes `rows`)."""
-        return [SupplierUpdate.from_db(connection.alias, UPDATE_COLUMNS, row) for row in self.rows]
-
-
-def parts_lock(part_ids: Iterable[int], *, within: QuerySet[Part] | None = None) -> LockedParts:
-    """Lock the parts with these ids that are within `within` (default: all parts), in primary-key order, and
-    return what supplier updates need of them. An id that is missing or outside `within` is left out: the
-    caller learns in one query which parts exist, may be written, and stay so until its transaction ends.
-
-    Reads plain rows with the program code: no model instances, and not the part's own values, which the
-    supplier update keeps where no item reports them (COALESCE).
-    """
-    queryset = Part.objects.all() if within is None else within
-    rows = (
-        queryset.select_for_update(of=("self",))
-        .filter(pk_in(Part, set(part_ids)))
-        .order_by("pk")
-        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id")
-    )
-    names, program_ids, ppap_statuses, supplier_ids = {}, set(), {}, {}
-    for pk, program_id, code, number, revision, ppap_status, supplier_id in rows:
-        names[pk] = (code, number, revision)
-        program_ids.add(program_id)
-        ppap_statuses[pk] = ppap_status
-        supplier_ids[pk] = supplier_id
-    return LockedParts(names, program_ids, ppap_statuses, supplier_ids)
+    def __init__(self, errors: list[dict[str, list[str]]]):
+        self.errors = errors
+        super().__init__(errors)
 
 
 class SupplierDailyLimitExceeded(Exception):
@@ -197,94 +153,165 @@ def supplier_daily_limit_check(*, supplier_id: int, adding: int, now: datetime) 
     )
 
 
-def supplier_updates_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> AppliedUpdates:
-    """Store supplier updates and apply them to their parts, all or nothing.
+class _LockedPart(NamedTuple):
+    program_id: int
+    program: str  # code
+    part_number: str
+    revision: str
+    ppap_status: str
+    supplier_id: int | None
 
-    Each item is a validated dict with `part_id` and any of `promised_date`, `ppap_status`,
-    `capacity_per_week`, `tooling_stage`, `note`. Items for the same part apply in list order. A supplier user's
-    updates are refused past its daily limit (`supplier_daily_limit_check`).
+
+def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime | None = None) -> list[dict]:
+    """Store what a supplier (or an engineer, for one) reported, and apply it to the parts: all or nothing.
+
+    Each item names its part by `part_id`, or by `program` (code) + `part_number` (+ `revision` where the number
+    has several), and carries any of `promised_date`, `ppap_status`, `capacity_per_week`, `tooling_stage`,
+    `note`, as validated values. Items for the same part apply in list order.
+
+    A supplier user writes only its own supplier's parts (another's is "not found", exactly like a missing one),
+    never sets a PPAP status that is the customer's decision, and stores at most its daily limit
+    (`SupplierDailyLimitExceeded`). Anything refused raises `SupplierUpdatesRefused` naming every item's problems;
+    a `None` item is one the caller found malformed: nothing is stored, and the others are still checked so the
+    refusal names every problem at once.
+
+    Returns each stored update as a dict: its columns (`id`, `part_id`, `supplier_id`, `reported_by_id`,
+    `reported_by_username`, `reported_at` and what it reported) and its part's `program` code, `part_number` and
+    `revision`. A fixed number of queries, whatever the number of items.
     """
-    with transaction.atomic():
-        locked = parts_lock({item["part_id"] for item in items})
-        return supplier_updates_apply_locked(actor=actor, items=items, locked=locked, now=now)
-
-
-def supplier_updates_apply_locked(
-    *, actor, items: Sequence[dict], locked: LockedParts, now: datetime | None = None
-) -> AppliedUpdates:
-    """`supplier_updates_apply` for parts that the caller has locked with `parts_lock` in the transaction it
-    holds (the API checks and locks the named parts in one query)."""
-    parts = locked.names
     if not items:
-        return AppliedUpdates([], parts)
-    # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
-    now = now or timezone.now()
-    # Engineers are not limited; a supplier user writes only its own supplier's parts (the caller's `within`).
-    actor_supplier_id = supplier_id_for_user(actor) if actor is not None else None
-    if actor_supplier_id is not None:
-        supplier_daily_limit_check(supplier_id=actor_supplier_id, adding=len(items), now=now)
-    reported = []  # per item, its values of _REPORTED_COLUMNS
-    changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
-    for item in items:
-        part_id = item["part_id"]
-        if part_id not in parts:
-            raise KeyError(part_id)
-        part_changes = changes.setdefault(part_id, {})
-        for name in SUPPLIER_UPDATE_FIELDS:
-            value = item.get(name)
-            if value is not None:
-                part_changes[name] = value
-        reported.append(
-            (
-                part_id,
-                locked.supplier_ids[part_id],
-                item.get("promised_date"),
-                item.get("ppap_status") or "",
-                item.get("capacity_per_week"),
-                item.get("tooling_stage") or "",
-                item.get("note") or "",
-            )
-        )
-    # Stored column by column, without a model instance per update.
-    columns = dict(zip(_REPORTED_COLUMNS, map(list, zip(*reported, strict=True)), strict=True))
+        return []
+    supplier_id = supplier_id_for_user(actor) if actor is not None else None
+    within = Part.objects.all() if supplier_id is None else Part.objects.filter(supplier_id=supplier_id)
+    errors: list[dict[str, list[str]]] = [{} for _ in items]
+    if supplier_id is not None:
+        for item, item_errors in zip(items, errors, strict=True):
+            if item and item.get("ppap_status") in PPAP_CUSTOMER_DECISIONS:
+                item_errors["ppap_status"] = [supplier_ppap_refusal(PPAPStatus.NOT_SUBMITTED, item["ppap_status"])]
+    with transaction.atomic():
+        part_ids = _part_ids(items, errors, within)
+        # The check that a part exists and may be written is the lock on it: it cannot vanish before the write.
+        locked = _parts_lock({pk for pk in part_ids if pk is not None}, within=within)
+        for index, (item, part_id) in enumerate(zip(items, part_ids, strict=True)):
+            if part_id is not None and part_id not in locked:
+                named_by_id = "part_id" in item
+                errors[index] = (
+                    {"part": [f"No part with id {part_id}."]}
+                    if named_by_id
+                    else {"part_number": [f"No part {item['part_number']} in program {item['program']}."]}
+                )
+        if supplier_id is not None:
+            _check_supplier_ppap(items, part_ids, errors, locked)
+        if any(errors) or None in part_ids:
+            raise SupplierUpdatesRefused(errors)
+        # The time is taken once the rows are locked, so updates to one part are stamped in the order they apply.
+        now = now or timezone.now()
+        if supplier_id is not None:
+            supplier_daily_limit_check(supplier_id=supplier_id, adding=len(items), now=now)
+        return _supplier_updates_store(actor, items, part_ids, locked, now)
+
+
+def _part_ids(items: Sequence[dict | None], errors: list[dict], within: QuerySet[Part]) -> list[int | None]:
+    """The id of each item's part (None for a malformed or refused item), resolving those named by number within
+    `within` in one query; why not goes into `errors`."""
+    numbers = {(item["program"], item["part_number"]) for item in items if item and "part_number" in item}
+    revisions = selectors.part_revisions_by_number(within, numbers) if numbers else {}
+    ids: list[int | None] = []
+    for item, item_errors in zip(items, errors, strict=True):
+        if not item or item_errors:
+            ids.append(None)
+        elif "part_id" in item:
+            ids.append(item["part_id"])
+        else:
+            ids.append(_part_id_by_number(item, item_errors, revisions))
+    return ids
+
+
+def _part_id_by_number(item: dict, item_errors: dict, revisions: dict[tuple[str, str], dict[str, int]]) -> int | None:
+    code, number, revision = item["program"], item["part_number"], item.get("revision")
+    by_revision = revisions.get((code, number), {})
+    if revision is not None:
+        if revision in by_revision:
+            return by_revision[revision]
+        item_errors["revision"] = [f"No revision {revision} of part {number} in program {code}."]
+    elif len(by_revision) == 1:
+        return next(iter(by_revision.values()))
+    elif not by_revision:
+        item_errors["part_number"] = [f"No part {number} in program {code}."]
+    else:
+        item_errors["revision"] = [
+            f"Part {number} in program {code} has several revisions ({', '.join(sorted(by_revision))}); name one."
+        ]
+    return None
+
+
+def _parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, _LockedPart]:
+    """Lock the parts with these ids that are within `within`, in primary-key order (concurrent batches touching
+    the same parts never deadlock), and read what the updates need of them; a missing one is left out."""
+    if not part_ids:
+        return {}
+    rows = (
+        within.select_for_update(of=("self",))
+        .filter(pk__in=part_ids)
+        .order_by("pk")
+        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id")
+    )
+    return {pk: _LockedPart(*values) for pk, *values in rows}
+
+
+def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, _LockedPart]) -> None:
+    """Refuse the PPAP statuses a supplier may not report for the part as it stands when the item applies (the
+    items of a batch apply in order)."""
+    statuses = {pk: part.ppap_status for pk, part in locked.items()}
+    for item, part_id, item_errors in zip(items, part_ids, errors, strict=True):
+        if item_errors or part_id is None or "ppap_status" not in item:
+            continue
+        refusal = supplier_ppap_refusal(statuses[part_id], item["ppap_status"])
+        if refusal:
+            item_errors["ppap_status"] = [refusal]
+        else:
+            statuses[part_id] = item["ppap_status"]
+
+
+def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int, _LockedPart], now) -> list[dict]:
+    """Insert the updates and merge what they report into their parts, set-based (`parts.bulk`)."""
     username = actor.get_username() if actor is not None else ""
     constants = {"reported_by_id": getattr(actor, "pk", None), "reported_by_username": username, "reported_at": now}
-    ids = bulk_insert_columns(SupplierUpdate, columns, constants=constants)
-    values = {"id": ids, **columns, **{name: repeat(value) for name, value in constants.items()}}
-    rows = list(zip(*(values[name] for name in UPDATE_COLUMNS), strict=False))  # the constants repeat endlessly
-    if changes:
-        bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-        # The reason names the reporter, so the part's history shows who it was after the user row is gone.
-        _recorded(
-            list(changes),
-            locked.program_ids,
-            actor,
-            reason=f"supplier update by {username}"[:100] if username else "supplier update",
+    stored = []
+    changes: dict[int, dict[str, object]] = {}  # per part: the last reported value of each field
+    for item, part_id in zip(items, part_ids, strict=True):
+        reported = {name: value for name, value in item.items() if name in _NOT_REPORTED and value is not None}
+        stored.append({"part_id": part_id, "supplier_id": locked[part_id].supplier_id, **_NOT_REPORTED, **reported})
+        changes.setdefault(part_id, {}).update(
+            (name, value) for name, value in reported.items() if name in SUPPLIER_UPDATE_FIELDS
         )
-    return AppliedUpdates(rows, parts)
+    columns = {name: [row[name] for row in stored] for name in ("part_id", "supplier_id", *_NOT_REPORTED)}
+    for row, pk in zip(stored, bulk_insert_columns(SupplierUpdate, columns, constants=constants), strict=True):
+        part = locked[row["part_id"]]
+        row.update(constants, id=pk, program=part.program, part_number=part.part_number, revision=part.revision)
+    bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
+    # The reason names the reporter, so the part's history shows who it was after the user row is gone.
+    _recorded(
+        list(changes),
+        {locked[part_id].program_id for part_id in changes},
+        actor,
+        reason=f"supplier update by {username}"[:100] if username else "supplier update",
+    )
+    return stored
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:
     """Approve the PPAP of the given parts (the customer's decision). Returns how many changed."""
     with transaction.atomic():
-        parts = [p for p in _locked_parts(part_ids, "ppap_status").values() if p.ppap_status != PPAPStatus.APPROVED]
-        for part in parts:
-            part.ppap_status = PPAPStatus.APPROVED
-            part.updated_at = timezone.now()
-        _save_parts(parts, ["ppap_status"], actor)
-    return len(parts)
+        locked = _parts_locked(part_ids).exclude(ppap_status=PPAPStatus.APPROVED)
+        return _parts_set(locked, actor, ppap_status=PPAPStatus.APPROVED)
 
 
 def parts_mark_received(*, actor, part_ids: Iterable[int], on: date | None = None) -> int:
     """Record that PPAP-conform parts arrived at the plant on `on` (default today). Returns how many changed."""
     on = on or timezone.localdate()
     with transaction.atomic():
-        parts = [p for p in _locked_parts(part_ids, "received_on").values() if p.received_on is None]
-        for part in parts:
-            part.received_on = on
-            part.updated_at = timezone.now()
-        _save_parts(parts, ["received_on"], actor)
-    return len(parts)
+        return _parts_set(_parts_locked(part_ids).filter(received_on__isnull=True), actor, received_on=on)
 
 
 def api_token_issue(*, user, revoke_others: bool = False) -> str:

@@ -236,7 +236,7 @@ def test_health_reports_each_backing_service(client, settings):
     assert body["status"] == "ok", "a dead broker degrades alerts, not the API: the app stays up"
 
 
-# --- Sessions (`sopgate.sessions`) and the session's user (`AccountBackend.get_user`) -------------------
+# --- Sessions (Django's database store) and the session's user (`AccountBackend.get_user`) -------------------
 
 
 @pytest.mark.django_db
@@ -261,26 +261,12 @@ def test_a_logged_in_session_is_read_back_and_an_expired_or_unknown_one_is_anony
 
 
 @pytest.mark.django_db
-def test_the_session_store_answers_like_djangos_own():
-    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
-
-    from sopgate.sessions import SessionStore
-
-    ours = SessionStore()
-    ours["answer"] = 42
-    ours.save()
-    assert SessionStore(ours.session_key).load() == DjangoStore(ours.session_key).load() == {"answer": 42}
-    missing = SessionStore("x" * 32)
-    assert missing.load() == {} and missing.session_key is None  # a key that matches nothing is dropped
-
-
-@pytest.mark.django_db
 def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(django_assert_num_queries):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user
+    from django.contrib.sessions.backends.db import SessionStore
     from django.test import RequestFactory
 
     from parts.selectors import supplier_id_for_user, user_is_engineer
-    from sopgate.sessions import SessionStore
     from tests.factories import SupplierUserFactory
 
     membership = SupplierUserFactory()

@@ -1,19 +1,10 @@
-import functools
-
 from rest_framework import serializers
 
-from sopgate.api.fast import FastReadMixin, FastValidationMixin
 from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeField, KnownFieldsMixin, UsernameField
 
-from ..choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus, ToolingStage
-from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier, SupplierUpdate
-from ..services import (
-    UPDATE_COLUMNS,
-    LockedParts,
-    part_program_change_refusal,
-    parts_lock,
-    supplier_ppap_refusal,
-)
+from ..choices import PPAPStatus, ToolingStage
+from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier
+from ..services import part_program_change_refusal
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
@@ -30,38 +21,50 @@ class SupplierSerializer(BoundedModelSerializer):
         fields = ["id", "code", "name", "country", "alert_emails", "is_active"]
 
 
-class PartSerializer(FastReadMixin, BoundedModelSerializer):
-    program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
-    supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
-    owner = UsernameField(allow_null=True, required=False)
+class PartSerializer(serializers.Serializer):
+    """A part as the API shows it, read from a row (a dict) of exactly the columns its fields name as their
+    sources (`PART_ROW`): the list reads a page of them with `values()`, without a model instance per part."""
+
+    id = serializers.IntegerField(read_only=True)
+    program = serializers.CharField(source="program__code", read_only=True, help_text="Program code.")
+    part_number = serializers.CharField(read_only=True)
+    revision = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    supplier = serializers.CharField(source="supplier__code", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner__username", read_only=True, allow_null=True)
+    criticality = serializers.ChoiceField(choices=Part._meta.get_field("criticality").choices, read_only=True)
+    qty_per_vehicle = serializers.IntegerField(read_only=True)
+    need_date = serializers.DateField(read_only=True, allow_null=True)
+    promised_date = serializers.DateField(read_only=True, allow_null=True)
+    received_on = serializers.DateField(read_only=True, allow_null=True)
+    ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, read_only=True)
+    ppap_level = serializers.IntegerField(read_only=True)
+    ppap_due_date = serializers.DateField(read_only=True, allow_null=True)
+    interim_expires_on = serializers.DateField(read_only=True, allow_null=True)
+    tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, read_only=True)
+    capacity_per_week = serializers.IntegerField(read_only=True, allow_null=True)
+    last_supplier_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
     late = serializers.BooleanField(read_only=True, help_text="Late as of today (the `part_late` rule).")
     open_blockers = serializers.IntegerField(read_only=True, help_text="Open gate blockers about this part.")
 
+
+# The columns (`values()` names) a part's row holds: what `PartSerializer` reads.
+PART_ROW = tuple(field.source for field in PartSerializer().fields.values())
+
+
+class PartWriteSerializer(BoundedModelSerializer):
+    """What a part's create and PATCH take; the answer is the part read back as a `PartSerializer` row."""
+
+    program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
+    supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
+    owner = UsernameField(allow_null=True, required=False)
+    # Known, so a client may send back what it read (`KnownFieldsMixin`); computed as of today, never written.
+    late = serializers.BooleanField(read_only=True)
+    open_blockers = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Part
-        fields = [
-            "id",
-            "program",
-            "part_number",
-            "revision",
-            "name",
-            "supplier",
-            "owner",
-            "criticality",
-            "qty_per_vehicle",
-            "need_date",
-            "promised_date",
-            "received_on",
-            "ppap_status",
-            "ppap_level",
-            "ppap_due_date",
-            "interim_expires_on",
-            "tooling_stage",
-            "capacity_per_week",
-            "last_supplier_update_at",
-            "late",
-            "open_blockers",
-        ]
+        fields = list(PartSerializer().fields)
         read_only_fields = ["last_supplier_update_at"]
 
     def validate_program(self, program):
@@ -83,88 +86,39 @@ class StoredUsernameField(serializers.CharField):
         return value or None
 
 
-class SupplierUpdateSerializer(FastReadMixin, serializers.ModelSerializer):
-    """A stored supplier update, as it is read back."""
+class SupplierUpdateSerializer(serializers.Serializer):
+    """A stored supplier update, as it is read back: from the rows the list reads
+    (`selectors.supplier_update_rows_for_user`) or those the service returns (`services.supplier_updates_apply`),
+    dicts of the same keys."""
 
-    program = serializers.CharField(source="part.program.code", read_only=True)
-    part_number = serializers.CharField(source="part.part_number", read_only=True)
-    revision = serializers.CharField(source="part.revision", read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    part = serializers.IntegerField(source="part_id", read_only=True, help_text="Part id.")
+    program = serializers.CharField(read_only=True, help_text="The part's program code.")
+    part_number = serializers.CharField(read_only=True)
+    revision = serializers.CharField(read_only=True)
     reported_by = StoredUsernameField(
         source="reported_by_username", help_text="Username of the reporter, kept after the user is deleted."
     )
+    reported_at = serializers.DateTimeField(read_only=True)
+    promised_date = serializers.DateField(read_only=True, allow_null=True)
     ppap_status = serializers.ChoiceField(
         choices=PPAPStatus.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
     )
+    capacity_per_week = serializers.IntegerField(read_only=True, allow_null=True)
     tooling_stage = serializers.ChoiceField(
         choices=ToolingStage.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
     )
-
-    class Meta:
-        model = SupplierUpdate
-        fields = [
-            "id",
-            "part",
-            "program",
-            "part_number",
-            "revision",
-            "reported_by",
-            "reported_at",
-            "promised_date",
-            "ppap_status",
-            "capacity_per_week",
-            "tooling_stage",
-            "note",
-        ]
-        read_only_fields = fields
+    note = serializers.CharField(read_only=True)
 
 
-def supplier_update_echo(rows, *, parts: dict[int, tuple[str, str, str]]) -> list[dict]:
-    """`SupplierUpdateSerializer(updates, many=True).data` for updates just stored, as plain dicts.
+class SupplierUpdateWriteSerializer(KnownFieldsMixin, serializers.Serializer):
+    """One reported change, its shape and types. The part is named by `part` (id) or by `program` +
+    `part_number` (+ `revision`); whether it exists, may be written and may take what is reported is
+    `parts.services.supplier_updates_apply`'s to say."""
 
-    `rows` are the stored updates as `AppliedUpdates.rows` holds them (values in `UPDATE_COLUMNS` order);
-    `parts` maps each part id to (program code, part number, revision). The values of one batch repeat (one
-    reporter, one time stamp, few dates and programs), so each distinct value of a column is shown once through
-    the serializer field's own `to_representation`; DRF's per-field walk would cost more than the database work
-    of a 500-item batch.
-    """
-    if not rows:
-        return []
-    fields = _echo_fields()
-    columns = dict(zip(UPDATE_COLUMNS, zip(*rows, strict=True), strict=True))
-    codes, numbers, revisions = zip(*map(parts.__getitem__, columns["part_id"]), strict=True)
-    shown = {
-        "id": columns["id"],
-        "part": columns["part_id"],
-        "program": _shown(fields["program"], codes),
-        "part_number": _shown(fields["part_number"], numbers),
-        "revision": _shown(fields["revision"], revisions),
-        "reported_by": _shown(fields["reported_by"], columns["reported_by_username"]),
-        **{name: _shown(fields[name], columns[name]) for name in _ECHOED_COLUMNS},
-    }
-    names = list(shown)
-    return [dict(zip(names, values, strict=True)) for values in zip(*shown.values(), strict=True)]
-
-
-_ECHOED_COLUMNS = ("reported_at", "promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
-
-
-@functools.cache
-def _echo_fields():
-    # Built once: the serializer has no context, and its fields show a value the same way in every request.
-    return SupplierUpdateSerializer().fields
-
-
-def _shown(field, values) -> list:
-    """`field.to_representation` of each value, computed once per distinct value (None stays None, as DRF shows
-    a null attribute). A column holds values of one type, so equal values show alike."""
-    distinct = {value: None if value is None else field.to_representation(value) for value in set(values)}
-    return list(map(distinct.__getitem__, values))
-
-
-class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, serializers.Serializer):
-    """One reported change. The part is named by `part` (id) or by `program` + `part_number` (+ `revision`)."""
-
-    part = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Part id.")
+    part = serializers.IntegerField(
+        source="part_id", required=False, min_value=1, max_value=2**63 - 1, help_text="Part id."
+    )
     program = serializers.CharField(required=False, max_length=32, help_text="Program code, with `part_number`.")
     part_number = serializers.CharField(required=False, max_length=64)
     revision = serializers.CharField(
@@ -176,17 +130,10 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, seria
     tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=SUPPLIER_UPDATE_NOTE_MAX_LENGTH)
 
-    def validate_ppap_status(self, value: str) -> str:
-        # A customer decision is refused before any part is read; what the part's own status allows is checked
-        # once the part is locked (`supplier_update_items`).
-        if self.context.get("is_supplier") and value in PPAP_CUSTOMER_DECISIONS:
-            raise serializers.ValidationError(supplier_ppap_refusal(PPAPStatus.NOT_SUBMITTED, value))
-        return value
-
     def validate(self, attrs: dict) -> dict:
-        if "part" in attrs:
-            if not attrs.keys().isdisjoint(("program", "part_number", "revision")):
-                extra = [name for name in ("program", "part_number", "revision") if name in attrs]
+        if "part_id" in attrs:
+            extra = [name for name in ("program", "part_number", "revision") if name in attrs]
+            if extra:
                 raise serializers.ValidationError(
                     {extra[0]: ["Name the part either by `part` (id) or by `program` + `part_number`, not both."]}
                 )
@@ -203,92 +150,32 @@ class SupplierUpdateWriteSerializer(FastValidationMixin, KnownFieldsMixin, seria
         return attrs
 
 
-def supplier_update_items(data, *, parts, is_supplier: bool) -> tuple[list[dict], object, LockedParts | None]:
-    """Validate one update (an object) or a batch (a list), resolve the named parts within `parts` and lock them.
+def supplier_updates_validated(data) -> tuple[list[dict | None], list[dict]]:
+    """The shape and types of one update (an object) or a batch (a list of up to `MAX_BATCH`): per item, its
+    validated values or None, and its errors (an empty dict where fine). A body that is neither, an empty
+    batch or one too long raises ValidationError.
 
-    Returns the items for `parts.services.supplier_updates_apply_locked` (each with `part_id`), the errors, shaped
-    like the input: a dict for one object, a list with one dict per item index for a batch (empty where fine),
-    and the locked parts. A part outside `parts` (missing, or another supplier's) is "not found", exactly like a
-    missing one. Runs in the transaction that applies the items: the check that a part exists is the lock on it,
-    so it cannot vanish before the write. Costs one query, and one more when parts are named by number.
+    One serializer validates every item, as DRF's ListSerializer does (`child.run_validation`), keeping the
+    values of the good items beside the errors of the bad: the service still checks those, so that a refusal
+    names every problem of a batch at once.
     """
-    from ..selectors import part_revisions_by_number
-
-    many = isinstance(data, list)
-    if many and not data:
-        return [], {"non_field_errors": ["Send at least one update."]}, None
-    if many and len(data) > MAX_BATCH:
-        return [], {"non_field_errors": [f"Send at most {MAX_BATCH} updates at once; got {len(data)}."]}, None
-    raw_items = data if many else [data]
+    if not isinstance(data, dict | list):
+        raise serializers.ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
+    raw_items = data if isinstance(data, list) else [data]
+    if not raw_items:
+        raise serializers.ValidationError({"non_field_errors": ["Send at least one update."]})
+    if len(raw_items) > MAX_BATCH:
+        raise serializers.ValidationError(
+            {"non_field_errors": [f"Send at most {MAX_BATCH} updates at once; got {len(raw_items)}."]}
+        )
+    child = SupplierUpdateWriteSerializer()
+    items: list[dict | None] = []
     errors: list[dict] = []
-    items: list[dict] = []
-    # One serializer validates every item (as DRF's ListSerializer does): building its fields once, not per item.
-    serializer = SupplierUpdateWriteSerializer(context={"is_supplier": is_supplier})
     for raw in raw_items:
         try:
-            items.append(dict(serializer.run_validation(raw)))
+            items.append(dict(child.run_validation(raw)))
             errors.append({})
         except serializers.ValidationError as exc:
-            items.append({})
-            detail = exc.detail
-            errors.append(dict(detail) if isinstance(detail, dict) else {"non_field_errors": list(detail)})
-
-    numbers = {(item["program"], item["part_number"]) for item in items if "part_number" in item}
-    revisions = part_revisions_by_number(parts, numbers) if numbers else {}
-    for item, item_errors in zip(items, errors, strict=True):
-        if not item_errors and "part_number" in item:
-            _resolve_number(item, item_errors, revisions)
-    wanted = {item["part"] for item in items if "part" in item}
-    wanted.update(item["part_id"] for item in items if "part_id" in item)
-    locked = parts_lock(wanted, within=parts) if wanted else LockedParts({}, set(), {}, {})
-    for item, item_errors in zip(items, errors, strict=True):
-        if item_errors:
-            continue
-        if "part" in item:
-            if item["part"] in locked.names:
-                item["part_id"] = item.pop("part")
-            else:
-                item_errors["part"] = [f"No part with id {item['part']}."]
-        elif item["part_id"] not in locked.names:  # named by number, and deleted since
-            item_errors["part_number"] = [f"No part {item['part_number']} in program {item['program']}."]
-        else:
-            del item["program"], item["part_number"]
-    if is_supplier:
-        _check_supplier_ppap(items, errors, locked)
-    if any(errors):
-        return [], (errors if many else errors[0]), None
-    return items, None, locked
-
-
-def _check_supplier_ppap(items: list[dict], errors: list[dict], locked: LockedParts) -> None:
-    """Refuse the PPAP statuses a supplier may not report for the part as it stands when the item applies (the
-    items of a batch apply in order)."""
-    statuses = dict(locked.ppap_statuses)
-    for item, item_errors in zip(items, errors, strict=True):
-        if item_errors or "ppap_status" not in item:
-            continue
-        refusal = supplier_ppap_refusal(statuses[item["part_id"]], item["ppap_status"])
-        if refusal:
-            item_errors["ppap_status"] = [refusal]
-        else:
-            statuses[item["part_id"]] = item["ppap_status"]
-
-
-def _resolve_number(item: dict, item_errors: dict, revisions: dict[tuple[str, str], dict[str, int]]) -> None:
-    """Set `part_id` of an item that names its part by program and number (and revision), or say why not."""
-    code, number = item["program"], item["part_number"]
-    by_revision = revisions.get((code, number), {})
-    revision = item.pop("revision", None)
-    if revision is not None:
-        if revision in by_revision:
-            item["part_id"] = by_revision[revision]
-        else:
-            item_errors["revision"] = [f"No revision {revision} of part {number} in program {code}."]
-    elif len(by_revision) == 1:
-        item["part_id"] = next(iter(by_revision.values()))
-    elif not by_revision:
-        item_errors["part_number"] = [f"No part {number} in program {code}."]
-    else:
-        item_errors["revision"] = [
-            f"Part {number} in program {code} has several revisions ({', '.join(sorted(by_revision))}); name one."
-        ]
+            items.append(None)
+            errors.append(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
+    return items, errors

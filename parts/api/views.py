@@ -1,31 +1,25 @@
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
-from sopgate.api.fast import FastListMixin
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..models import Part
-from ..selectors import (
-    part_list_for_api,
-    supplier_id_for_user,
-    supplier_list_for_user,
-    supplier_update_list_for_user,
-)
-from ..services import SupplierDailyLimitExceeded, supplier_updates_apply_locked
+from ..selectors import part_list_for_api, supplier_list_for_user, supplier_update_rows_for_user
+from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (
+    PART_ROW,
     PartSerializer,
+    PartWriteSerializer,
     SupplierSerializer,
     SupplierUpdateSerializer,
     SupplierUpdateWriteSerializer,
-    supplier_update_echo,
-    supplier_update_items,
+    supplier_updates_validated,
 )
 
 
@@ -43,7 +37,10 @@ class SupplierViewSet(ModelViewSet):
         return supplier_list_for_user(self.request.user)
 
 
-class PartViewSet(FastListMixin, ModelViewSet):
+class PartViewSet(ModelViewSet):
+    """Parts are read as rows (`PartSerializer` over `values()`) and written through `PartWriteSerializer`; a
+    write answers with the part read back as a row."""
+
     serializer_class = PartSerializer
     permission_classes = [IsEngineerOrSupplierReading]
     filterset_class = PartFilterSet
@@ -67,6 +64,16 @@ class PartViewSet(FastListMixin, ModelViewSet):
 
     def get_queryset(self):
         return part_list_for_api(self.request.user, today=timezone.localdate())
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.values(*PART_ROW) if self.request.method in SAFE_METHODS else queryset
+
+    def get_serializer_class(self):
+        return PartSerializer if self.request.method in SAFE_METHODS else PartWriteSerializer
+
+    def answer(self, instance) -> dict:
+        return PartSerializer(self.get_queryset().values(*PART_ROW).get(pk=instance.pk)).data
 
 
 class DailyLimitReached(APIException):
@@ -115,11 +122,7 @@ class SupplierUpdateViewSet(
     ordering_fields = ["reported_at", "id"]
 
     def get_queryset(self):
-        return supplier_update_list_for_user(self.request.user).select_related("part__program")
-
-    def writable_parts(self):
-        supplier_id = supplier_id_for_user(self.request.user)
-        return Part.objects.filter(supplier_id=supplier_id) if supplier_id is not None else Part.objects.all()
+        return supplier_update_rows_for_user(self.request.user)
 
     @extend_schema(
         request=_ONE_OR_MANY_IN,
@@ -137,21 +140,13 @@ class SupplierUpdateViewSet(
         return run_once(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = request.data
-        if not isinstance(data, dict | list):
-            raise ValidationError({"non_field_errors": ["Send an update object or a list of them."]})
-        is_supplier = supplier_id_for_user(request.user) is not None
-        # One transaction from the check that the named parts exist (which locks them) to the write.
+        items, errors = supplier_updates_validated(request.data)
         try:
-            with transaction.atomic():
-                items, errors, locked = supplier_update_items(
-                    data, parts=self.writable_parts(), is_supplier=is_supplier
-                )
-                if errors:
-                    raise ValidationError(errors)
-                applied = supplier_updates_apply_locked(actor=request.user, items=items, locked=locked)
+            stored = supplier_updates_apply(actor=request.user, items=items)
+        except SupplierUpdatesRefused as refused:
+            errors = [shape or rules for shape, rules in zip(errors, refused.errors, strict=True)]
+            raise ValidationError(errors if isinstance(request.data, list) else errors[0]) from refused
         except SupplierDailyLimitExceeded as refusal:
             raise DailyLimitReached(refusal) from refusal
-        # Echo what was stored without reading it back: the service returns the parts as it locked them.
-        body = supplier_update_echo(applied.rows, parts=applied.parts)
-        return Response(body if isinstance(data, list) else body[0], status=status.HTTP_201_CREATED)
+        body = SupplierUpdateSerializer(stored, many=True).data
+        return Response(body if isinstance(request.data, list) else body[0], status=status.HTTP_201_CREATED)

@@ -33,17 +33,21 @@ class ModelViewSet(viewsets.ModelViewSet):
     def reloaded(self, instance):
         return self.get_queryset().get(pk=instance.pk)
 
+    def answer(self, instance) -> dict:
+        """What a write answers: the object read back as a read shows it."""
+        return self.get_serializer(self.reloaded(instance)).data
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
-        answer = self.get_serializer(self.reloaded(serializer.instance))
-        headers = self.get_success_headers(answer.data)
-        return Response(answer.data, status=status.HTTP_201_CREATED, headers=headers)
+        answer = self.answer(serializer.instance)
+        headers = self.get_success_headers(answer)
+        return Response(answer, status=status.HTTP_201_CREATED, headers=headers)
 
     def update(self, request, *args, **kwargs):
         kwargs["partial"] = True
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         self.perform_update(serializer)
-        return Response(self.get_serializer(self.reloaded(serializer.instance)).data)
+        return Response(self.answer(serializer.instance))

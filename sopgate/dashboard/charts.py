@@ -7,17 +7,15 @@ greyscale printout, a washed-out projector and colour-blind eyes.
 
 A patterned mark is one rectangle filled with its tone's pattern, whose tile carries the tone's colour under
 the strokes: one element per mark instead of a coloured one with a patterned copy on top. Text goes through
-`tables.escape_text`: the standard library's `html.escape` (what Django's `escape` calls, without its lazy-string
-wrapper per label), in ASCII like the rest of the page (see `tables`).
+the standard library's `html.escape` (what Django's `escape` calls, without its lazy-string wrapper per label).
 """
 
 import itertools
 from dataclasses import dataclass, field
+from html import escape
 from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
-
-from .tables import escape_all, escape_text
 
 # A tone names a colour (in static/dashboard/dashboard.css), a fill pattern and a line marker.
 TONES = {
@@ -71,7 +69,7 @@ class _Svg:
         head = (
             f'<svg class="sg-chart" viewBox="0 0 {WIDTH} {self.height}" role="img" '
             f'aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{title_id}">{escape_text(self.title)}</title>'
+            f'<title id="{title_id}">{escape(self.title)}</title>'
         )
         return mark_safe(head + _patterns(self.uid, tones) + "".join(self.parts) + "</svg>")  # noqa: S308 - every text is escaped above
 
@@ -155,7 +153,7 @@ def _legend(svg: _Svg, y: float, entries: list[tuple[str, str, bool]], line: boo
         else:
             svg.add(_swatch(fills[tone], x, y, 14, 12))
         text = _clip(label, 40)
-        svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape_text(text)}</text>')
+        svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape(text)}</text>')
         x += 40 + 7.2 * len(text)
         if x > WIDTH - 120:
             x, y = 8.0, y + 18
@@ -184,17 +182,17 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
         svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
     # The handover chart has a row per area: each label is escaped once, each segment label once per chart.
     add = svg.parts.append
-    unit = escape_text(unit)
-    segment_labels = {label: escape_text(label) for label in {s.label for row in rows for s in row.segments}}
+    unit = escape(unit)
+    segment_labels = {label: escape(label) for label in {s.label for row in rows for s in row.segments}}
     label_x, clip_at, bar_h = label_width - 8, label_width // 8, row_h - 10
-    labels = escape_all([row.label for row in rows])  # one pass for the whole column (see `tables.escape_all`)
-    ends = escape_all([row.note or text for row, text in zip(rows, total_texts, strict=True)])
+    labels = [escape(row.label) for row in rows]
+    ends = [escape(row.note or text) for row, text in zip(rows, total_texts, strict=True)]
     for i, (row, total, total_text, label, end_text) in enumerate(
         zip(rows, totals, total_texts, labels, ends, strict=True)
     ):
         y = top + i * row_h
         text_y, bar_y = y + 18, y + 5
-        clipped = label if len(row.label) <= clip_at else escape_text(_clip(row.label, clip_at))
+        clipped = label if len(row.label) <= clip_at else escape(_clip(row.label, clip_at))
         add(
             f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
             f"<title>{label}</title>{clipped}</text>"
@@ -255,7 +253,7 @@ def line_chart(
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
             svg.add(
-                f'<text x="{px(i):.1f}" y="{bottom + 18}" text-anchor="middle" class="sg-axis">{escape_text(label)}</text>'
+                f'<text x="{px(i):.1f}" y="{bottom + 18}" text-anchor="middle" class="sg-axis">{escape(label)}</text>'
             )
     for s in series:
         points = [(px(i), py(v), v, x_labels[i]) for i, v in enumerate(s.values) if v is not None]
@@ -264,7 +262,7 @@ def line_chart(
             dash = ' stroke-dasharray="6 4"' if s.dashed else ""
             svg.add(f'<path d="{d}" class="sg-line sg-stroke-{s.tone}"{dash}/>')
         for x, y, v, label in points:
-            svg.add(f'<g class="sg-mark"><title>{escape_text(f"{s.label}, {label}: {_fmt(v)} {unit}")}</title>')
+            svg.add(f'<g class="sg-mark"><title>{escape(f"{s.label}, {label}: {_fmt(v)} {unit}")}</title>')
             svg.add(_marker(x, y, s.tone) + "</g>")
         if points:
             x, y, v, _ = points[-1]

@@ -7,7 +7,7 @@ from parts.choices import PPAPStatus
 from validation.choices import TEST_DONE, TestStatus
 
 from ..models import Program
-from . import selectors, sql, tables
+from . import selectors, sql
 from .charts import BarRow, LineSeries, Segment, bar_chart, line_chart
 
 PPAP_TONES = {
@@ -55,7 +55,7 @@ def _trend(program: Program, fetch: selectors.Fetch) -> dict:
         unit="%",
         y_max=100,
     )
-    return {"svg": svg, "rows": snapshots, "tbody": tables.trend_rows(snapshots)}
+    return {"svg": svg, "rows": snapshots}
 
 
 def _ppap(program: Program, fetch: selectors.Fetch) -> dict:
@@ -83,7 +83,7 @@ def _ppap(program: Program, fetch: selectors.Fetch) -> dict:
     )
     return {
         "svg": svg,
-        "tbody": tables.ppap_rows(rows),
+        "rows": rows,
         "total": total,
         "items": {"total": total, "done": part_counts.done},
     }
@@ -127,7 +127,6 @@ def _capacity(program: Program, fetch: selectors.Fetch) -> dict:
         "svg": bars,
         "line_svg": lines,
         "months": months,
-        "tbody": tables.capacity_rows(months),
         "bottleneck": coverage.bottleneck,
     }
 
@@ -146,8 +145,9 @@ def _tests(program: Program, fetch: selectors.Fetch) -> dict:
     items = {"total": sum(p.total for p in phases), "done": sum(p.by_status[s] for p in phases for s in TEST_DONE)}
     return {
         "svg": svg,
-        "thead": tables.status_headers(statuses),
-        "tbody": tables.phase_rows(phases, statuses),
+        "statuses": statuses,
+        # Per phase: its label, its tests per status (in the order of `statuses`) and their total.
+        "rows": [(p.label, [p.by_status[s.value] for s in statuses], p.total) for p in phases],
         "items": items,
     }
 
@@ -164,14 +164,14 @@ def _handover(program: Program, today: date, fetch: selectors.Fetch) -> dict:
                     Segment("Open", a.open_items - a.overdue_items, "neutral"),
                     Segment("Overdue", a.overdue_items, "bad"),
                 ],
-                f"{tables.percent_text(a.done_items, a.required_items)} % done",  # a.done_pct without Decimal
+                f"{a.done_pct} % done",
             )
             for a in areas
         ],
         unit="items",
     )
     items = {"total": sum(a.required_items for a in areas), "done": sum(a.done_items for a in areas)}
-    return {"svg": svg, "rows": areas, "tbody": tables.handover_rows(areas), "items": items}
+    return {"svg": svg, "rows": areas, "items": items}
 
 
 def _suppliers(program: Program, today: date, fetch: selectors.Fetch) -> dict:
@@ -202,7 +202,6 @@ def _suppliers(program: Program, today: date, fetch: selectors.Fetch) -> dict:
     return {
         "svg": svg,
         "rows": with_issues,
-        "tbody": tables.supplier_rows(with_issues),
         "clean": clean,
         "suppliers": len(scores),
         "in_chart": len(charted),

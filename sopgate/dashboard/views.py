@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from parts.selectors import user_is_engineer
@@ -20,7 +20,7 @@ from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Program
 from ..selectors import program_readiness
 from ..templatetags.sopgate_pages import page_url
-from . import report, sql, tables
+from . import report, sql
 from .charts_page import program_charts
 from .gate import ProgramGate, gate_params, program_gate
 from .selectors import TREND_DAYS, program_summaries, program_with_owner_name
@@ -71,24 +71,39 @@ def program_list(request):
     return render(request, "dashboard/index.html", {"rows": rows, "today": today, "archived": archived})
 
 
-def blocker_groups(program: Program, gate: ProgramGate) -> SafeString:
-    """Open blockers grouped by rule, blocking rules first; warnings beyond the first few link to the admin."""
+def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
+    """Open blockers grouped by rule, blocking rules first, for `dashboard/blocker_group.html`; warnings beyond
+    the first few link to the admin.
+
+    Messages start with the object's label, which the Object column already shows: the row's `detail` drops it
+    and the whole message stays its tooltip."""
     changelist = page_url("admin:sopgate_blocker_changelist")
     program_query = urlencode({"open": "yes", "program__id__exact": program.pk})
-    badges = {  # a dozen groups, two severities
-        severity: tables.ascii_safe(badge(severity.label, "bad" if severity == Severity.BLOCKING else "warn"))
-        for severity in Severity
+    badges = {
+        severity: badge(severity.label, "bad" if severity == Severity.BLOCKING else "warn") for severity in Severity
     }
-    groups = [
-        (
-            group,
-            Rule(group.rule).label,
-            badges[group.severity],
-            f"{changelist}?{program_query}&rule__exact={group.rule}",
-        )
-        for group in gate.groups  # a rule is a plain identifier: nothing in it to quote
+    return [
+        {
+            "rule": group.rule,
+            "label": Rule(group.rule).label,
+            "badge": badges[group.severity],
+            "total": group.total,
+            "not_shown": group.not_shown,
+            "all_url": f"{changelist}?{program_query}&rule__exact={group.rule}",  # a rule is a plain identifier
+            "rows": [
+                {
+                    "url": page_url(ADMIN_CHANGE_URLS[row.object_type], row.object_id),
+                    "label": row.object_label,
+                    "owners": row.owners,
+                    "age_days": row.age_days,
+                    "message": row.message,
+                    "detail": row.message.removeprefix(f"{row.object_label}: "),
+                }
+                for row in group.rows
+            ],
+        }
+        for group in gate.groups
     ]
-    return tables.blocker_groups(groups, change_urls=ADMIN_CHANGE_URLS)
 
 
 # Every statement of the program page but the capacity one, which is written for the ramp's months.
@@ -123,14 +138,17 @@ def program_detail(request, code):
     context = {
         "program": program,
         "readiness": readiness,
-        "decision_badge": tables.ascii_safe(decision_badge(readiness.decision)),
+        "decision_badge": decision_badge(readiness.decision),
         "forecast_slip": forecast_slip,
         "open_count": readiness.blocking_count + readiness.warning_count,
         "blocker_groups": blocker_groups(program, gate),
         "charts": charts,
         "today": today,
     }
-    return render(request, "dashboard/program.html", context)
+    html = render_to_string("dashboard/program.html", context, request)
+    # Sent in ASCII, every other character as a character reference (which a browser shows as the character):
+    # the page reads the same in any encoding a client or a proxy might assume.
+    return HttpResponse(html.encode("ascii", "xmlcharrefreplace"))
 
 
 def _report(code: str):

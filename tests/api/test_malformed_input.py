@@ -2,6 +2,7 @@
 
 import pytest
 
+from parts.api.serializers import SupplierUpdateWriteSerializer
 from parts.models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, SupplierUpdate
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +263,57 @@ def test_program_filter_dates_are_yyyy_mm_dd(world, eng):
     assert response.status_code == 400
     assert response.json() == {"sop_date__gte": ["Enter a date as YYYY-MM-DD."]}
     assert eng.get("/api/programs/?sop_date__gte=2027-02-01").status_code == 200
+
+
+# The shapes of a supplier update: what the serializer takes, and what it refuses before any part is read (the
+# refusals that depend on the part and on who reports, such as a supplier's PPAP decisions, are the service's:
+# tests/api/test_supplier_updates.py).
+GOOD_UPDATES = [
+    {"part": 1, "promised_date": "2027-02-01", "note": "bench"},
+    {"part": 9, "ppap_status": "submitted", "tooling_stage": "soft_tool", "capacity_per_week": 0},
+    {"program": "P1", "part_number": "  X-1 ", "revision": "B", "note": "  "},
+    {"program": "P1", "part_number": "X-1", "note": "Grüße, ünïcode"},
+    {"part": 2**63 - 1, "promised_date": "2999-12-31"},
+    {"part": "7", "note": "x"},  # DRF's IntegerField takes numbers in strings and integral floats
+    {"part": 1.0, "note": "x"},
+]
+BAD_UPDATES = [
+    {"part": 0, "note": "x"},
+    {"part": True, "note": "x"},
+    {"part": 1, "promised_date": "2027-02-30"},
+    {"part": 1, "promised_date": "1899-12-31"},
+    {"part": 1, "promised_date": "3000-01-01"},
+    {"part": 1, "promised_date": None},
+    {"part": 1, "promised_date": "2027-02-01T00:00:00"},
+    {"part": 3, "promised_date": "20270201"},  # ISO basic format: API.md's dates are YYYY-MM-DD
+    {"part": 3, "promised_date": "2027-W05-2"},  # an ISO week date
+    {"part": 3, "promised_date": "2027-2-1"},
+    {"part": 1, "promised_date": "2027-02-01", "promissed_date": "2027-03-01"},  # an unknown field: a typo
+    {"part": 1, "ppap_status": "SUBMITTED"},
+    {"part": 1, "tooling_stage": ""},
+    {"part": 1, "note": "a\x00b"},
+    {"part": 1, "note": "\ud800"},
+    {"part": 1, "note": "x" * 10001},
+    {"part": 1, "capacity_per_week": -1},
+    {"part": 1, "capacity_per_week": 2147483648},
+    {"part": 1},
+    {"part": 1, "program": "P1", "note": "x"},
+    {"program": "P1", "note": "x"},
+    {"program": "", "part_number": "X", "note": "x"},
+    {"program": "P" * 33, "part_number": "X", "note": "x"},
+    [],
+    "x",
+    None,
+]
+
+
+@pytest.mark.parametrize("data", GOOD_UPDATES)
+def test_a_well_formed_supplier_update_is_taken(data):
+    assert SupplierUpdateWriteSerializer(data=data).is_valid()
+
+
+@pytest.mark.parametrize("data", BAD_UPDATES)
+def test_a_malformed_supplier_update_is_refused_naming_why(data):
+    serializer = SupplierUpdateWriteSerializer(data=data)
+    assert not serializer.is_valid()
+    assert serializer.errors and all(isinstance(reasons, list) and reasons for reasons in serializer.errors.values())

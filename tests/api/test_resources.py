@@ -52,6 +52,16 @@ def test_part_fields_and_computed_columns(world, eng):
     assert (late_body["late"], late_body["open_blockers"]) == (True, 0)
 
 
+def test_a_part_without_supplier_or_owner_shows_them_as_null(world, eng):
+    PartFactory(program=world.program, part_number="NOBODY-1", supplier=None, owner=None, promised_date=None)
+    for body in (
+        eng.get("/api/parts/", {"search": "NOBODY-1"}).json()["results"][0],
+        eng.get("/api/parts/", {"search": "BM-100"}).json()["results"][0],
+    ):
+        expected = (None, None) if body["part_number"] == "NOBODY-1" else ("ACME", "eng")
+        assert (body["supplier"], body["owner"]) == expected
+
+
 def test_part_filters(world, eng):
     PartFactory(
         program=world.program,

@@ -8,7 +8,6 @@ from django.utils.html import escape
 
 from parts.choices import PPAPStatus
 from sopgate.dashboard.gate import WARNINGS_SHOWN_PER_RULE
-from sopgate.dashboard.tables import escape_text
 from sopgate.models import Program
 from sopgate.rules.sql import one_round_trip
 from sopgate.selectors import program_readiness
@@ -30,6 +29,11 @@ INDEX_QUERIES = 8
 # the membership was a query of its own; 12 while each read was a round trip of its own.
 PROGRAM_QUERIES_BATCHED = 5
 PROGRAM_QUERIES_ONE_BY_ONE = 12
+
+
+def escape_text(text: str) -> str:
+    """`text` as the program page writes it: escaped, and in ASCII (other characters as references)."""
+    return escape(text).encode("ascii", "xmlcharrefreplace").decode()
 
 
 def _url(name, code="SU7"):
@@ -128,7 +132,7 @@ def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_char
     for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):
         assert f'id="chart-{chart}"' in html
     assert html.count('<svg class="sg-chart"') == 7
-    assert response.content.isascii()  # other characters are references: see sopgate.dashboard.tables
+    assert response.content.isascii()  # other characters are references
     # Every chart mark explains itself: e.g. the PPAP bar of approved parts carries its count.
     approved = sum(1 for n in range(8) if n % 4 != 1)
     assert f"Approved &mdash; Approved: {approved} parts" in html
@@ -190,6 +194,20 @@ def test_program_page_escapes_names_it_puts_in_its_tables(engineer_client, at_to
     assert escape(f"Part {evil}") in html
     assert escape(f"Area {evil}") in html
     assert f'">EVIL</a> <span class="sg-small sg-muted">{escape(f"Supplier {evil}")}</span>' in html
+
+
+def test_program_page_writes_characters_outside_ascii_as_references(engineer_client, at_today):
+    program = build_program("SU7", 4, at_today, scan=False)
+    supplier = SupplierFactory(code="MUE", name="Müller & Söhne")
+    PartFactory(program=program, name="Zelle × 8 — <b>", supplier=None)  # unsourced: a blocker named after it
+    PartFactory(program=program, supplier=supplier, promised_date=program.sop_date)  # late: on the scorecard
+    program_scan(program_id=program.pk, today=at_today)
+    response = engineer_client.get("/programs/SU7/")
+    assert response.content.isascii()
+    html = response.content.decode()
+    assert "M&#252;ller &amp; S&#246;hne" in html
+    assert "Zelle &#215; 8 &#8212; &lt;b&gt;" in html
+    assert escape_text("Müller & Söhne") == "M&#252;ller &amp; S&#246;hne"
 
 
 def test_program_page_names_the_owner_or_none(engineer_client, at_today):

@@ -11,7 +11,7 @@ from parts.services import supplier_updates_apply
 from sopgate import services
 from sopgate.models import Blocker, ScanRequest
 from sopgate.services import outbox_dispatch, program_scan, scan_request
-from tests.factories import PartFactory, ProgramFactory, SupplierUserFactory
+from tests.factories import PartFactory, ProgramFactory, SupplierFactory, SupplierUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,8 @@ def test_500_supplier_updates_in_a_minute_queue_one_scan(
     at_today, django_capture_on_commit_callbacks, published, redis_queue
 ):
     program = ProgramFactory(code="SU7")
-    parts = [PartFactory(program=program) for _ in range(50)]
+    supplier = SupplierFactory()  # the supplier user's own parts: the only ones it may update
+    parts = [PartFactory(program=program, supplier=supplier) for _ in range(50)]
     ScanRequest.objects.all().delete()  # the factories' own saves
     actor = SupplierUserFactory(supplier=parts[0].supplier).user
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
