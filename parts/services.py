@@ -170,7 +170,8 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
     `note`, as validated values. Items for the same part apply in list order.
 
     A supplier user writes only its own supplier's parts (another's is "not found", exactly like a missing one),
-    never sets a PPAP status that is the customer's decision, and stores at most its daily limit
+    never sets a PPAP status that is the customer's decision nor promises a date before today, and stores at most
+    its daily limit
     (`SupplierDailyLimitExceeded`). Anything refused raises `SupplierUpdatesRefused` naming every item's problems;
     a `None` item is one the caller found malformed: nothing is stored, and the others are still checked so the
     refusal names every problem at once.
@@ -185,9 +186,17 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
     within = Part.objects.all() if supplier_id is None else Part.objects.filter(supplier_id=supplier_id)
     errors: list[dict[str, list[str]]] = [{} for _ in items]
     if supplier_id is not None:
+        today = timezone.localdate(now)
         for item, item_errors in zip(items, errors, strict=True):
             if item and item.get("ppap_status") in PPAP_CUSTOMER_DECISIONS:
                 item_errors["ppap_status"] = [supplier_ppap_refusal(PPAPStatus.NOT_SUBMITTED, item["ppap_status"])]
+            promised = item.get("promised_date") if item else None
+            if promised is not None and promised < today:
+                # A promise already broken when made would count as on time until the next scan (DOMAIN.md "Trust").
+                item_errors["promised_date"] = [
+                    f"A promise cannot be in the past: {promised} is before today ({today}). Promise a date from "
+                    "today on; a missed one is a blocker (part_promise_missed) until the part is received."
+                ]
     with transaction.atomic():
         part_ids = _part_ids(items, errors, within)
         # The check that a part exists and may be written is the lock on it: it cannot vanish before the write.
