@@ -35,11 +35,19 @@ class PartSerializer(serializers.Serializer):
     criticality = serializers.ChoiceField(choices=Part._meta.get_field("criticality").choices, read_only=True)
     qty_per_vehicle = serializers.IntegerField(read_only=True)
     need_date = serializers.DateField(read_only=True, allow_null=True)
+    effective_need_date = serializers.DateField(
+        read_only=True, help_text="The need date the gate uses: need_date, else SOP minus the program's part lead days."
+    )
     promised_date = serializers.DateField(read_only=True, allow_null=True)
     received_on = serializers.DateField(read_only=True, allow_null=True)
     ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, read_only=True)
     ppap_level = serializers.IntegerField(read_only=True)
     ppap_due_date = serializers.DateField(read_only=True, allow_null=True)
+    effective_ppap_due_date = serializers.DateField(
+        read_only=True,
+        help_text="The PPAP due date the gate uses: ppap_due_date, else the effective need date minus the program's "
+        "PPAP lead days.",
+    )
     interim_expires_on = serializers.DateField(read_only=True, allow_null=True)
     tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, read_only=True)
     capacity_per_week = serializers.IntegerField(read_only=True, allow_null=True)
@@ -61,6 +69,8 @@ class PartWriteSerializer(BoundedModelSerializer):
     # Known, so a client may send back what it read (`KnownFieldsMixin`); computed as of today, never written.
     late = serializers.BooleanField(read_only=True)
     open_blockers = serializers.IntegerField(read_only=True)
+    effective_need_date = serializers.DateField(read_only=True)
+    effective_ppap_due_date = serializers.DateField(read_only=True)
 
     class Meta:
         model = Part

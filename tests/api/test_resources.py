@@ -23,11 +23,13 @@ PART_FIELDS = [
     "criticality",
     "qty_per_vehicle",
     "need_date",
+    "effective_need_date",
     "promised_date",
     "received_on",
     "ppap_status",
     "ppap_level",
     "ppap_due_date",
+    "effective_ppap_due_date",
     "interim_expires_on",
     "tooling_stage",
     "capacity_per_week",
@@ -50,6 +52,22 @@ def test_part_fields_and_computed_columns(world, eng):
     assert (body["late"], body["open_blockers"]) == (False, 1)
     late_body = eng.get(f"/api/parts/{late.pk}/").json()
     assert (late_body["late"], late_body["open_blockers"]) == (True, 0)
+
+
+def test_a_part_shows_the_dates_the_gate_uses(world, alice):
+    """A supplier sees by when its part is needed and its PPAP due, also where no date is set on the part."""
+    program = world.program  # part_lead_days 14, ppap_lead_days 28 by default
+    bare = PartFactory(program=program, part_number="BARE-1", supplier=world.supplier_a, need_date=None)
+    body = alice.get(f"/api/parts/{bare.pk}/").json()
+    need = program.sop_date - timedelta(days=program.part_lead_days)
+    assert (body["need_date"], body["ppap_due_date"]) == (None, None)
+    assert body["effective_need_date"] == need.isoformat()
+    assert body["effective_ppap_due_date"] == (need - timedelta(days=program.ppap_lead_days)).isoformat()
+    dated = PartFactory(
+        program=program, part_number="DATED-1", supplier=world.supplier_a, need_date=need, ppap_due_date=need
+    )
+    body = alice.get(f"/api/parts/{dated.pk}/").json()
+    assert (body["effective_need_date"], body["effective_ppap_due_date"]) == (need.isoformat(), need.isoformat())
 
 
 def test_a_part_without_supplier_or_owner_shows_them_as_null(world, eng):
