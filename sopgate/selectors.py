@@ -82,7 +82,7 @@ def open_blockers(program: Program | None = None) -> QuerySet[Blocker]:
 
 
 def program_readiness(program: Program, *, today: date | None = None) -> Readiness:
-    """Decision, readiness percent, counts, every open blocker and the forecast SOP date, in seven queries."""
+    """Decision, readiness percent, counts, every open blocker and the forecast SOP date, in six queries."""
     today = today or timezone.localdate()
     ids = [program.pk]
     return readiness(

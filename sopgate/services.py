@@ -207,7 +207,7 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
 
 
 def _blocker_fields(finding: Finding) -> dict:
-    return {name: getattr(finding, name) for name in ("rule", "object_type", "object_id", *_REFRESHED_FIELDS)}
+    return finding.blocker_fields()
 
 
 def alert_recipients(blockers: list[Blocker]) -> dict[int, list[str]]:

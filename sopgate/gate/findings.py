@@ -17,8 +17,8 @@ from functools import reduce
 from operator import or_
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, BooleanField, Case, DateField, F, QuerySet, Value, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import BigIntegerField, BooleanField, Case, DateField, F, QuerySet, TextField, Value, When
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
 from parts.expressions import date_minus_days
@@ -28,7 +28,7 @@ from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
 from ..choices import ObjectType
 from ..models import Program, RampStep
-from .rules import Facts, GateRule, rules_of
+from .rules import RULE, Facts, GateRule, rules_of
 
 # 40 bits: a program's open blockers are compared by the SUM of their fingerprints, which stays below 63 bits
 # for up to 2**23 blockers.
@@ -57,27 +57,57 @@ def peak_demand(program: Program) -> PeakDemand | None:
 
 
 class Finding(NamedTuple):
-    """One rule violated by one object: the fields of its blocker."""
+    """One rule violated by one object. What its blocker says (label, message, owners, clear-by date) is written
+    only when asked for (`blocker_fields`): a re-scan compares fingerprints and writes only new or changed ones.
+
+    `fingerprint` stands for everything the blocker says: the database's hash of the row's fields the finding
+    may state (`row_hash`) combined with a hash of the rule and of the program's figures its message may name,
+    the same in every process (`rule_code`)."""
 
     rule: str
-    severity: str
     object_type: str
     object_id: int
-    object_label: str
-    message: str
-    owner_id: int | None
-    co_owner_id: int | None
-    supplier_id: int | None
-    clear_by: date | None
     fingerprint: int
+    row: dict
+    scan: "_Scan"
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.rule, self.object_type, self.object_id)
 
+    def blocker_fields(self) -> dict:
+        rule, kind, row, scan = RULE[self.rule], KINDS[ObjectType(self.object_type)], self.row, self.scan
+        facts = Facts(scan.figures, **row)
+        facts["label"] = label = kind.label.format_map(row)
+        if "effective_need_date" in row:
+            facts["need"], facts["ppap_due"] = row["effective_need_date"], row["effective_ppap_due_date"]
+            facts["last_update_on"] = timezone.localtime(row["last_update"]).date()
+        owners = [row[name] for name in kind.owners if row[name]]
+        return {
+            "rule": self.rule,
+            "severity": rule.severity.value,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_label": label[:300],
+            "message": rule.message(facts),
+            "owner_id": owners[0] if owners else scan.program.owner_id,
+            "co_owner_id": owners[1] if len(owners) > 1 else None,
+            "supplier_id": row[kind.supplier] if kind.supplier else None,
+            "clear_by": rule.clear_by(facts),
+            "fingerprint": self.fingerprint,
+        }
 
-def fingerprint(*values) -> int:
-    """The same in every process (unlike `hash()`), for the same values."""
+
+@dataclass(frozen=True)
+class _Scan:
+    program: Program
+    figures: dict
+
+
+def rule_code(rule: GateRule, figures: tuple, today: date) -> int:
+    """A stable hash of a rule and the program's figures its findings may state (and of today for the rules
+    whose messages count days from today): the same in every process, unlike `hash()`."""
+    values = (rule.code.value, rule.severity.value, figures, today if rule.message_changes_daily else None)
     return int.from_bytes(hashlib.blake2b(repr(values).encode(), digest_size=FINGERPRINT_BYTES).digest(), "big")
 
 
@@ -180,6 +210,14 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
+def _row_hash(fields: tuple[str, ...]) -> MD5:
+    """The database's hash of the fields a kind's findings may state: it changes whenever one of them does."""
+    parts = []
+    for name in fields:
+        parts += [Coalesce(Cast(name, TextField()), Value("\u2205"), output_field=TextField()), Value("\x1f")]
+    return MD5(Concat(*parts, output_field=TextField()))
+
+
 def _flag(rule: GateRule):
     return Case(When(rule.condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
@@ -197,44 +235,30 @@ def program_findings(program: Program, today: date) -> list[Finding]:
         "interim_limit": interim_limit(program),
         "peak": peak,
     }
-    tz = timezone.get_current_timezone()
+    scan = _Scan(program, figures)
+    stated = (
+        program.owner_id,
+        *(value for name, value in figures.items() if name != "today"),
+        timezone.get_current_timezone_name(),
+    )
+    mask = (1 << 8 * FINGERPRINT_BYTES) - 1
     findings: list[Finding] = []
+    add = findings.append
     for object_type, kind in KINDS.items():
         rules = rules_of(object_type)
+        codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules]
         flags = {f"rule_{n}": _flag(rule) for n, rule in enumerate(rules)}
         rows = (
             kind_queryset(object_type, program, today, peak)
             .filter(reduce(or_, (rule.condition for rule in rules)))
-            .annotate(**flags)
-            .values("id", *kind.fields, *flags)
+            .annotate(row_hash=_row_hash(kind.fields), **flags)
+            .order_by()
+            .values("id", "row_hash", *kind.fields, *flags)
         )
+        type_value = object_type.value
         for row in rows:
-            facts = Facts(figures, **row)
-            facts["label"] = label = kind.label.format_map(row)
-            if object_type == ObjectType.PART:
-                facts["need"], facts["ppap_due"] = row["effective_need_date"], row["effective_ppap_due_date"]
-                facts["last_update_on"] = row["last_update"].astimezone(tz).date()
-            owners = [row[name] for name in kind.owners if row[name]]
-            owner = owners[0] if owners else program.owner_id
-            co_owner = owners[1] if len(owners) > 1 else None
-            supplier = row[kind.supplier] if kind.supplier else None
-            for n, rule in enumerate(rules):
+            row_hash = int(row["row_hash"][:10], 16)
+            for n, (code, rule_hash) in enumerate(codes):
                 if row[f"rule_{n}"]:
-                    findings.append(_finding(rule, object_type, row["id"], label, owner, co_owner, supplier, facts))
+                    add(Finding(code, type_value, row["id"], (row_hash ^ rule_hash) & mask, row, scan))
     return findings
-
-
-def _finding(rule: GateRule, object_type, object_id, label, owner, co_owner, supplier, facts: Facts) -> Finding:
-    fields = (
-        rule.code.value,
-        rule.severity.value,
-        object_type.value,
-        object_id,
-        label[:300],
-        rule.message(facts),
-        owner,
-        co_owner,
-        supplier,
-        rule.clear_by(facts),
-    )
-    return Finding(*fields, fingerprint(*fields))

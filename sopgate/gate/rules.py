@@ -56,6 +56,8 @@ class GateRule:
     alerts_supplier: bool = False  # supplier-caused: its alerts also go to the supplier's alert contacts
     # How the forecast names a blocker of this rule that clears last: from its label, clear-by date and program.
     forecast_driver: Callable | None = None
+    # Whether its message counts days from today: its blockers are then rewritten each day, else only on a change.
+    message_changes_daily: bool = True
 
     @property
     def blocking(self) -> bool:
@@ -104,6 +106,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.PART,
         Q(supplier__isnull=True),
+        message_changes_daily=False,
         message=lambda f: f"{f.label}: no supplier yet, needed {f.need}",
         unknown_forecast="has no supplier",
     ),
@@ -113,6 +116,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.WARNING,
         ObjectType.PART,
         OPEN_PART & ~PART_LATE.condition & Q(promised_date__gte=F("at_risk_from")),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: promised {f.promised_date}, needed {f.need} "
             f"(only {days_text(f.need - f.promised_date)} of margin)"
@@ -123,6 +127,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.PART,
         Q(ppap_status=PPAPStatus.REJECTED),
+        message_changes_daily=False,
         message=lambda f: f"{f.label}: PPAP rejected",
         alerts_supplier=True,
     ),
@@ -143,6 +148,7 @@ RULES: tuple[GateRule, ...] = (
         ObjectType.PART,
         Q(ppap_status=PPAPStatus.INTERIM_APPROVED)
         & (Q(interim_expires_on__isnull=True) | Q(interim_expires_on__lt=F("interim_limit"))),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: interim PPAP approval has no expiry date (must hold past {f.interim_limit})"
             if f.interim_expires_on is None
@@ -155,6 +161,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.PART,
         Q(peak_capacity__lt=F("peak_demand")),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: capacity {f.capacity_per_week:,}/week below {f.peak.month:%B %Y} demand of "
             f"{f.peak.weekly_demand(f.qty_per_vehicle):,}/week "
@@ -167,6 +174,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.WARNING,
         ObjectType.PART,
         Q(capacity_per_week__isnull=True, peak_demand__isnull=False),
+        message_changes_daily=False,
         message=lambda f: f"{f.label}: supplier has not confirmed a weekly capacity for the ramp plan",
     ),
     GateRule(
@@ -186,6 +194,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.VALIDATION_TEST,
         Q(status=TestStatus.FAILED),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: failed ({f.result_note}); required for SOP"
             if f.result_note
@@ -198,6 +207,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.VALIDATION_TEST,
         ~Q(status__in=TEST_DONE) & Q(planned_end__gt=F("sop")),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: planned to end {f.planned_end}, {days_text(f.planned_end - f.sop)} after SOP {f.sop}"
         ),
@@ -228,6 +238,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.HANDOVER_ITEM,
         Q(due_date__gt=F("sop")),
+        message_changes_daily=False,
         message=lambda f: f"{f.label}: due {f.due_date}, {days_text(f.due_date - f.sop)} after SOP {f.sop}",
         clear_by=lambda f: f.due_date,
     ),
@@ -236,6 +247,7 @@ RULES: tuple[GateRule, ...] = (
         Severity.BLOCKING,
         ObjectType.HANDOVER_CHECKLIST,
         (Q(rd_signed_off_at__isnull=True) | Q(production_signed_off_at__isnull=True)) & Q(signoff_due__lte=F("as_of")),
+        message_changes_daily=False,
         message=lambda f: (
             f"{f.label}: "
             f"{' and '.join(side for side, signed in (('R&D', f.rd_signed_off_at), ('production', f.production_signed_off_at)) if not signed)}"
