@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from sopgate.rules import peak_demand
+from sopgate.gate.findings import peak_demand
 
 # Every rule's violations for one program in one statement: one row per violating object with a flag per rule.
 # `{...}` are empty here; SCAN_WITH_COLUMNS_SQL fills them with the columns a finding carries besides its flags.

@@ -1,10 +1,11 @@
-"""Reads about parts. "Late" is derived here, as of a date, and nowhere else."""
+"""Reads about parts. "Late" is the gate's `part_late` rule (`sopgate.gate.rules`), derived as of a date."""
 
 from datetime import date, timedelta
 
 from django.db.models import BooleanField, Case, DateField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
+from sopgate.gate.rules import PART_LATE
 from sopgate.roles import ENGINEERS, LAUNCH_MANAGERS, user_in_group
 
 from .expressions import DateAddDays, date_minus_days
@@ -12,40 +13,39 @@ from .models import Part, Supplier, SupplierUpdate
 
 
 def part_late_q() -> Q:
-    """The `part_late` rule on a queryset annotated by `parts_with_status`:
-    open, and promised after the need date, or the need date has passed, or no promise although need is near."""
-    return Q(received_on__isnull=True) & (
-        Q(promised_date__gt=F("effective_need_date"))
-        | Q(effective_need_date__lt=F("status_date"))
-        | Q(promised_date__isnull=True, effective_need_date__lte=F("at_risk_horizon"))
+    """The gate's `part_late` rule (`sopgate.gate.rules`) on a queryset annotated by `part_dates`."""
+    return PART_LATE.condition
+
+
+def effective_need_date_expression() -> Coalesce:
+    """A part's need date, else its program's SOP date minus the part lead days."""
+    return Coalesce(
+        F("need_date"), date_minus_days(F("program__sop_date"), F("program__part_lead_days")), output_field=DateField()
+    )
+
+
+def part_dates(queryset: QuerySet[Part] | None = None, *, today: date) -> QuerySet[Part]:
+    """Annotate what the gate's part rules compare, as of `today`, in SQL: `as_of`, effective need date, effective
+    PPAP due date and the at-risk horizon. Works across programs: each row uses its own program's lead times."""
+    queryset = Part.objects.all() if queryset is None else queryset
+    today_value = Value(today, output_field=DateField())
+    return queryset.annotate(
+        as_of=today_value,
+        effective_need_date=effective_need_date_expression(),
+        at_risk_horizon=DateAddDays(today_value, F("program__at_risk_days")),
+    ).annotate(
+        effective_ppap_due_date=Coalesce(
+            F("ppap_due_date"),
+            date_minus_days(F("effective_need_date"), F("program__ppap_lead_days")),
+            output_field=DateField(),
+        ),
     )
 
 
 def parts_with_status(queryset: QuerySet[Part] | None = None, *, today: date) -> QuerySet[Part]:
-    """Annotate effective need date, effective PPAP due date and `late`, as of `today`, in SQL.
-
-    Works across programs: each row uses its own program's lead times.
-    """
-    queryset = Part.objects.all() if queryset is None else queryset
-    today_value = Value(today, output_field=DateField())
-    return (
-        queryset.annotate(
-            status_date=today_value,
-            effective_need_date=Coalesce(
-                F("need_date"),
-                date_minus_days(F("program__sop_date"), F("program__part_lead_days")),
-                output_field=DateField(),
-            ),
-            at_risk_horizon=DateAddDays(today_value, F("program__at_risk_days")),
-        )
-        .annotate(
-            effective_ppap_due_date=Coalesce(
-                F("ppap_due_date"),
-                date_minus_days(F("effective_need_date"), F("program__ppap_lead_days")),
-                output_field=DateField(),
-            ),
-        )
-        .annotate(late=Case(When(part_late_q(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    """`part_dates` and `late` (the gate's `part_late` rule), as of `today`."""
+    return part_dates(queryset, today=today).annotate(
+        late=Case(When(part_late_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
     )
 
 

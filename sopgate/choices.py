@@ -22,6 +22,8 @@ class ObjectType(models.TextChoices):
 
 
 class Rule(models.TextChoices):
+    """The gate rules' codes and labels; each rule itself is declared in `sopgate.gate.rules`."""
+
     PART_UNSOURCED = "part_unsourced", "Part not sourced"
     PART_LATE = "part_late", "Part late"
     PART_AT_RISK = "part_at_risk", "Part at risk"
@@ -37,30 +39,6 @@ class Rule(models.TextChoices):
     HANDOVER_ITEM_OVERDUE = "handover_item_overdue", "Handover item overdue"
     HANDOVER_ITEM_AFTER_SOP = "handover_item_after_sop", "Handover item due after SOP"
     HANDOVER_UNSIGNED = "handover_unsigned", "Handover not signed"
-
-
-RULE_SEVERITY = {
-    Rule.PART_UNSOURCED: Severity.BLOCKING,
-    Rule.PART_LATE: Severity.BLOCKING,
-    Rule.PART_AT_RISK: Severity.WARNING,
-    Rule.PPAP_REJECTED: Severity.BLOCKING,
-    Rule.PPAP_OVERDUE: Severity.BLOCKING,
-    Rule.PPAP_INTERIM_EXPIRING: Severity.WARNING,
-    Rule.CAPACITY_SHORTFALL: Severity.BLOCKING,
-    Rule.CAPACITY_UNCONFIRMED: Severity.WARNING,
-    Rule.SUPPLIER_UPDATE_STALE: Severity.WARNING,
-    Rule.TEST_FAILED: Severity.BLOCKING,
-    Rule.TEST_AFTER_SOP: Severity.BLOCKING,
-    Rule.TEST_OVERDUE: Severity.WARNING,
-    Rule.HANDOVER_ITEM_OVERDUE: Severity.BLOCKING,
-    Rule.HANDOVER_ITEM_AFTER_SOP: Severity.BLOCKING,
-    Rule.HANDOVER_UNSIGNED: Severity.BLOCKING,
-}
-
-# Rules caused by a supplier: their alerts also go to the supplier's alert contacts.
-SUPPLIER_RULES = frozenset(
-    {Rule.PART_LATE, Rule.PPAP_REJECTED, Rule.PPAP_OVERDUE, Rule.CAPACITY_SHORTFALL, Rule.SUPPLIER_UPDATE_STALE}
-)
 
 
 class AlertStatus(models.TextChoices):

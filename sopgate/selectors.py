@@ -1,26 +1,23 @@
-"""Reads of the gate. `program_readiness` is the one answer to "can we start production?": the API, the
+"""Reads of the gate. `readiness` is the one answer to "can we start production?": the API, the
 dashboard, the command and the emails all call it, so they never disagree."""
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 
-from django.db import connection
-from django.db.models import Count, DateField, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from parts.choices import PPAPStatus
 from parts.models import Part
-from validation.choices import TEST_DONE
+from parts.selectors import effective_need_date_expression
 from validation.models import HandoverItem, ValidationTest
 
 from .choices import Decision, Rule, Severity
+from .gate.rules import ITEM_DONE, PART_DONE, RULE, RULES, TEST_DONE_Q, days_text
 from .models import Blocker, Program, ReadinessSnapshot
-from .rules import FORECAST_UNKNOWN_RULES, days_text
 
 
 @dataclass
@@ -35,9 +32,7 @@ class Readiness:
     forecast_reason: str
     blockers: list[Blocker]
     counts: dict = field(default_factory=dict)
-    # Open blocking blockers per rule, in rule order, when the reader has them counted already (the program
-    # page's gate read); otherwise `decision_sentence` counts `blockers`, which hold every blocking one.
-    blocking_by_rule: dict[str, int] | None = None
+    blocking_by_rule: dict[str, int] = field(default_factory=dict)  # open blocking blockers per rule, in rule order
 
     @property
     def blocking_count(self) -> int:
@@ -64,8 +59,6 @@ class Readiness:
                 f"{count_text(self.warning_count, 'warning')} open ({parts})."
             )
         rules = self.blocking_by_rule
-        if rules is None:
-            rules = Counter(b.rule for b in self.blockers if b.severity == Severity.BLOCKING)
         most_first = sorted(rules.items(), key=itemgetter(1), reverse=True)  # ties in rule order, as most_common
         parts = ", ".join(f"{n} {rule_text(r)}" for r, n in most_first)
         return f"{code} cannot start production: {count_text(sum(rules.values()), 'blocking issue')} ({parts})."
@@ -88,107 +81,134 @@ def open_blockers(program: Program | None = None) -> QuerySet[Blocker]:
     return queryset.order_by("severity", "rule", "opened_at", "id")
 
 
-def open_blocker_rows(*, program_id: int) -> list[tuple]:
-    """The program's open blockers as tuples (rule, object_type, object_id, id, fingerprint), for the scan to
-    compare with its findings. Hand-written: the ORM took longer to build and read these rows than the database
-    to return them, and a re-scan with nothing new is mostly this read."""
-    quote = connection.ops.quote_name
-    blocker = Blocker._meta
-    names = ("rule", "object_type", "object_id", "id", "fingerprint")
-    columns = ", ".join(quote(blocker.get_field(name).column) for name in names)
-    sql = (
-        f"SELECT {columns} FROM {quote(blocker.db_table)} "
-        f"WHERE {quote(blocker.get_field('program').column)} = %s AND {quote(blocker.get_field('resolved_at').column)} IS NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [program_id])
-        return cursor.fetchall()
-
-
 def program_readiness(program: Program, *, today: date | None = None) -> Readiness:
-    """Decision, readiness percent, counts, open blockers and the forecast SOP date, in five queries."""
+    """Decision, readiness percent, counts, every open blocker and the forecast SOP date, in six queries."""
     today = today or timezone.localdate()
-    blockers = list(open_blockers(program))
-    by_severity = Counter(b.severity for b in blockers)
-    by_rule = Counter(b.rule for b in blockers)
-    counts = {
-        "by_severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
-        "by_rule": {r.value: by_rule[r.value] for r in Rule if by_rule.get(r.value)},
-    }
-    if by_severity.get(Severity.BLOCKING):
+    ids = [program.pk]
+    return readiness(
+        program,
+        today=today,
+        counts=open_blocker_counts(ids).get(program.pk, {}),
+        items=readiness_items(ids)[program.pk],
+        forecast_blockers=forecast_blockers(ids).get(program.pk, []),
+        blockers=list(open_blockers(program)),
+    )
+
+
+def readiness(
+    program: Program, *, today: date, counts: dict, items: dict, forecast_blockers: list, blockers: list
+) -> Readiness:
+    """THE answer to "can we start production?", from its pieces: the open blockers counted per (rule, severity)
+    (`open_blocker_counts`), the items and those done (`readiness_items`), the blockers the forecast looks at
+    (`forecast_blockers`) and the blockers to show. Every reader (API, reports, dashboard, snapshots) calls it."""
+    by_severity = {s.value: 0 for s in Severity}
+    by_rule: dict[str, int] = {}
+    blocking_by_rule: dict[str, int] = {}
+    for (rule, severity), n in counts.items():
+        by_severity[severity] += n
+        by_rule[rule] = by_rule.get(rule, 0) + n
+        if severity == Severity.BLOCKING:
+            blocking_by_rule[rule] = blocking_by_rule.get(rule, 0) + n
+    rule_order = {r.value: n for n, r in enumerate(Rule)}
+    by_rule = dict(sorted(by_rule.items(), key=lambda item: rule_order[item[0]]))
+    blocking_by_rule = dict(sorted(blocking_by_rule.items(), key=lambda item: rule_order[item[0]]))
+    if by_severity[Severity.BLOCKING]:
         decision = Decision.NO_GO
-    elif blockers:
+    elif by_severity[Severity.WARNING]:
         decision = Decision.CONDITIONAL
     else:
         decision = Decision.GO
-
-    done, total, item_counts = _done_items(program)
-    counts["items"] = item_counts
-    pct = (Decimal(100 * done) / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else Decimal("100.0")
-    forecast, reason = _forecast(program, blockers)
+    done = sum(kind["done"] for kind in items.values())
+    total = sum(kind["total"] for kind in items.values())
+    forecast, reason = _forecast(program, forecast_blockers)
     return Readiness(
         program=program,
         as_of=today,
         decision=decision.value,
-        readiness_pct=pct,
+        readiness_pct=readiness_percent(done, total),
         done_items=done,
         total_items=total,
         forecast_sop_date=forecast,
         forecast_reason=reason,
         blockers=blockers,
-        counts=counts,
+        counts={"by_severity": by_severity, "by_rule": by_rule, "items": items},
+        blocking_by_rule=blocking_by_rule,
     )
 
 
-def _done_items(program: Program) -> tuple[int, int, dict]:
-    """Parts (PPAP approved and received or promised by need), required tests (passed/waived), required items."""
-    need = Coalesce(
-        F("need_date"), Value(program.sop_date - timedelta(days=program.part_lead_days)), output_field=DateField()
+def readiness_percent(done: int, total: int) -> Decimal:
+    """One decimal, half up; 100 % when there is nothing to do."""
+    return (Decimal(100 * done) / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else Decimal("100.0")
+
+
+def open_blocker_counts(program_ids) -> dict[int, dict[tuple[str, str], int]]:
+    """Per program, its open blockers counted per (rule, severity): one query."""
+    counts: dict[int, dict] = defaultdict(dict)
+    rows = (
+        Blocker.objects.filter(program_id__in=program_ids, resolved_at__isnull=True)
+        .values_list("program_id", "rule", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    parts = (
-        Part.objects.filter(program=program)
-        .annotate(effective_need=need)
-        .aggregate(
-            total=Count("id"),
-            done=Count(
-                "id",
-                filter=Q(ppap_status=PPAPStatus.APPROVED)
-                & (Q(received_on__isnull=False) | Q(promised_date__lte=F("effective_need"))),
-            ),
+    for program_id, rule, severity, n in rows:
+        counts[program_id][(rule, severity)] = n
+    return counts
+
+
+def readiness_items(program_ids) -> dict[int, dict]:
+    """Per program, its parts, required tests and required handover items, and those done (`gate.rules`): three
+    queries."""
+    items = {pk: {} for pk in program_ids}
+    for name, queryset, key, done in (
+        ("parts", Part.objects.alias(effective_need_date=effective_need_date_expression()), "program_id", PART_DONE),
+        ("tests", ValidationTest.objects.filter(required_for_sop=True), "program_id", TEST_DONE_Q),
+        ("handover_items", HandoverItem.objects.filter(required=True), "checklist__program_id", ITEM_DONE),
+    ):
+        rows = (
+            queryset.filter(**{f"{key}__in": program_ids})
+            .values_list(key)
+            .annotate(total=Count("id"), done=Count("id", filter=done))
+            .order_by()
         )
-    )
-    tests = ValidationTest.objects.filter(program=program, required_for_sop=True).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(status__in=TEST_DONE))
-    )
-    items = HandoverItem.objects.filter(checklist__program=program, required=True).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
-    )
-    counts = {"parts": parts, "tests": tests, "handover_items": items}
-    done = parts["done"] + tests["done"] + items["done"]
-    total = parts["total"] + tests["total"] + items["total"]
-    return done, total, counts
+        found = {program_id: {"total": total, "done": n} for program_id, total, n in rows}
+        for pk in items:
+            items[pk][name] = found.get(pk, {"total": 0, "done": 0})
+    return items
 
 
-def _forecast(program: Program, blockers: list[Blocker]) -> tuple[date | None, str]:
-    # The members looked up once: the program page passes ~600 blockers, and an enum member is a descriptor.
-    blocking_value, late_value = Severity.BLOCKING.value, Rule.PART_LATE.value
-    blocking = [b for b in blockers if b.severity == blocking_value]
-    unknown = [b for b in blocking if b.rule in FORECAST_UNKNOWN_RULES or (b.rule == late_value and b.clear_by is None)]
+def forecast_blockers(program_ids) -> dict[int, list[Blocker]]:
+    """Per program, the open blockers the forecast looks at: blocking ones of a rule that cannot clear without a
+    date (`GateRule.unknown_forecast`) and have none, and those clearing after SOP. One query."""
+    undated = [rule.code for rule in RULES if rule.unknown_forecast]
+    found = defaultdict(list)
+    for blocker in (
+        Blocker.objects.filter(program_id__in=program_ids, resolved_at__isnull=True)
+        .filter(
+            Q(severity=Severity.BLOCKING, rule__in=undated, clear_by__isnull=True)
+            | Q(clear_by__gt=F("program__sop_date"))
+        )
+        .only("id", "program_id", "rule", "severity", "clear_by", "object_label")
+        .order_by("severity", "rule", "opened_at", "id")
+    ):
+        found[blocker.program_id].append(blocker)
+    return found
+
+
+def _forecast(program: Program, blockers) -> tuple[date | None, str]:
+    """The forecast SOP date and its reason, from the blockers `forecast_blockers` gives (or more)."""
+    unknown = [b for b in blockers if b.clear_by is None and RULE[b.rule].blocking and RULE[b.rule].unknown_forecast]
     if unknown:
         first = unknown[0]
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
-        why = {
-            Rule.PART_UNSOURCED: "has no supplier",
-            Rule.TEST_FAILED: "failed a required test",
-            Rule.PART_LATE: "is late without a promised date",
-        }[Rule(first.rule)]
+        why = RULE[first.rule].unknown_forecast
         return None, f"Unknown: {first.object_label} {why}{more}, so there is no date it can clear by."
     dated = [b for b in blockers if b.clear_by is not None and b.clear_by > program.sop_date]
     if not dated:
         return program.sop_date, "On plan: no known blocker clears after the SOP date."
     latest = max(dated, key=lambda b: (b.clear_by, b.id))
-    if latest.rule == Rule.PART_LATE:
-        driver = f"{latest.object_label} arrives {latest.clear_by - timedelta(days=program.part_lead_days):%Y-%m-%d} + {days_text(program.part_lead_days)} lead"
+    describe = RULE[latest.rule].forecast_driver
+    if describe is not None:
+        driver = describe(latest.object_label, latest.clear_by, program)
     else:
         driver = f"{latest.object_label} ({rule_text(latest.rule)}) clears {latest.clear_by:%Y-%m-%d}"
     slip = (latest.clear_by - program.sop_date).days

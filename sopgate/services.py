@@ -4,22 +4,19 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from parts.models import Supplier
 
-from .choices import RULE_SEVERITY, SUPPLIER_RULES, AlertStatus, ObjectType, Severity
+from .choices import AlertStatus, ObjectType, Severity
+from .gate.findings import Finding, program_findings
+from .gate.rules import RULE
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
-from .rows import columns_of, instance_from_row
-from .rules import Finding, Violation, findings_of, violations, violations_after
-from .rules.sql import batch
-from .selectors import open_blocker_rows
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +30,6 @@ _REFRESHED_FIELDS = (
     "clear_by",
     "fingerprint",
 )
-
-_BLOCKING_RULES = frozenset(str(rule) for rule, severity in RULE_SEVERITY.items() if severity == Severity.BLOCKING)
 
 
 @dataclass
@@ -51,20 +46,34 @@ class ScanResult:
 def program_scan(*, program_id: int, today: date | None = None, now: datetime | None = None) -> ScanResult:
     """Evaluate every rule for one program and reconcile the stored blockers with the findings.
 
-    Opens blockers for new findings, refreshes those still true, resolves those no longer true, and records
-    the immediate alerts of newly opened blocking blockers, all in one transaction. The program row is
-    locked for the duration, so two scans of one program run one after the other and the second changes
-    nothing; the partial unique index on open blockers backs that up. The number of queries does not
-    depend on the program's size. Called outside a transaction (as the worker does) for a program this process
-    scanned before, a scan that finds nothing to change is one round trip (`_scan_if_unchanged`).
+    Opens blockers for new findings, refreshes those that say something new, resolves those no longer true,
+    and records the immediate alerts of newly opened blocking blockers, all in one transaction. The program row
+    is locked for the duration, so two scans of one program run one after the other and the second changes
+    nothing; the partial unique index on open blockers backs that up. The number of queries does not depend on
+    the program's size; a scan whose findings match the open blockers (by their fingerprints) writes nothing
+    but the program's `last_scanned_at`.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    result = None
-    if not connection.in_atomic_block and program_id in _PROGRAMS_SEEN:
-        result = _scan_if_unchanged(program_id, now, today)
-    if result is None:
-        result = _scan_and_reconcile(program_id, now, today)
+    with transaction.atomic():
+        program = _lock_program(program_id, now)
+        pending_changes = program.pending_changes
+        findings = program_findings(program, today)
+        result = ScanResult(program.code)
+        result.open_blocking = sum(RULE[f.rule].blocking for f in findings)
+        result.open_warning = len(findings) - result.open_blocking
+        if _blockers_match(program, findings):
+            result.refreshed, created = len(findings), []
+        else:
+            created = _reconcile(program, findings, now, result)
+        result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
+        if result.alert_ids:
+            _alerts_durable()
+            transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
+        if pending_changes is not None and not _consume_scan_request(program_id, pending_changes):
+            # Data changed while this scan ran and the writer saw a pending request, so it queued nothing:
+            # the follow-up scan is ours to queue.
+            transaction.on_commit(lambda: _dispatch_scan(program_id))
     logger.info(
         "scan %s: %d opened, %d still open, %d resolved",
         result.program_code,
@@ -75,91 +84,55 @@ def program_scan(*, program_id: int, today: date | None = None, now: datetime | 
     return result
 
 
-def _scan_if_unchanged(program_id: int, now: datetime, today: date) -> ScanResult | None:
-    """A re-scan outside any transaction that finds the open blockers as they should be: lock the program,
-    evaluate and compare in one round trip, with no BEGIN and COMMIT round trips (PostgreSQL runs the statements
-    of one query string as one transaction of their own). None, having changed nothing but `last_scanned_at`,
-    when the blockers must be reconciled: the scan then runs again, in a transaction (`_scan_and_reconcile`).
+def _lock_program(program_id: int, now: datetime) -> Program:
+    """Lock the program for its scan, stamp its `last_scanned_at`, and read its pending re-scan request's
+    `changes` (as `pending_changes`, None without one).
 
-    The pending re-scan request is read before the rules are evaluated, so consuming it afterwards, only if
-    no change arrived since (`_consume_scan_request`), loses no change, as in a transaction."""
-    program, found = _lock_and_evaluate(program_id, now, today)
-    if not _blockers_match(program, found):
-        return None
-    result = _unchanged_result(program, found)
-    if program.pending_changes is not None and not _consume_scan_request(program_id, program.pending_changes):
-        _dispatch_scan(program_id)
-    return result
-
-
-def _blockers_match(program: Program, found: list[Violation]) -> bool:
-    """Whether the open blockers are exactly the violations as the scan would write them (up to a 2**-40 chance
-    that a change goes unseen): then there is nothing to read back, resolve, refresh or open."""
-    return program.open_blockers_digest == _digest(list(map(itemgetter(3), found)))  # their fingerprints
+    FOR NO KEY UPDATE: two scans of one program run one after the other, without blocking inserts of parts,
+    tests or checklists that reference it (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks).
+    Others see the new time when the scan commits."""
+    pending = ScanRequest.objects.filter(program=OuterRef("pk")).values("changes")
+    program = (
+        Program.objects.select_for_update(no_key=True).annotate(pending_changes=Subquery(pending)).get(pk=program_id)
+    )
+    Program.objects.filter(pk=program_id).update(last_scanned_at=now)  # not save(): no history row for a scan
+    program.last_scanned_at = now
+    _commit_asynchronously()
+    return program
 
 
-def _unchanged_result(program: Program, found: list[Violation]) -> ScanResult:
-    return _with_open_counts(ScanResult(program.code, refreshed=len(found)), found)
+def _blockers_match(program: Program, findings: list[Finding]) -> bool:
+    """Whether the open blockers are exactly the findings as the scan would write them (up to a 2**-40 chance
+    that a change goes unseen): compared by the count and the sum of their fingerprints, one aggregate query
+    (an index-only scan of `blocker_open_fingerprints`)."""
+    stored = Blocker.objects.filter(program=program, resolved_at__isnull=True).aggregate(
+        count=Count("id"), fingerprinted=Count("fingerprint"), total=Sum("fingerprint")
+    )
+    return stored["count"] == stored["fingerprinted"] == len(findings) and (stored["total"] or 0) == sum(
+        f.fingerprint for f in findings
+    )
 
 
-def _with_open_counts(result: ScanResult, found: list[Violation]) -> ScanResult:
-    """`result` with its counts of open blocking blockers and warnings: those of the violations found."""
-    result.open_blocking = sum(map(_BLOCKING_RULES.__contains__, map(itemgetter(0), found)))
-    result.open_warning = len(found) - result.open_blocking
-    return result
-
-
-def _scan_and_reconcile(program_id: int, now: datetime, today: date) -> ScanResult:
-    with transaction.atomic():
-        program, found = _lock_and_evaluate(program_id, now, today)
-        pending_changes = program.pending_changes
-        if _blockers_match(program, found):
-            result, created = _unchanged_result(program, found), []
-        else:
-            result = _with_open_counts(ScanResult(program.code), found)
-            created = _reconcile(program, today, found, now, result)
-        result.alert_ids = _record_alerts(program, [b for b in created if b.severity == Severity.BLOCKING])
-        if result.alert_ids:
-            _alerts_durable()
-            transaction.on_commit(lambda: dispatch_alerts(result.alert_ids))
-        if pending_changes is not None and not _consume_scan_request(program_id, pending_changes):
-            # Data changed while this scan ran and the writer saw a pending request, so it queued nothing:
-            # the follow-up scan is ours to queue.
-            transaction.on_commit(lambda: _dispatch_scan(program_id))
-    return result
-
-
-def _digest(fingerprints: list[int]) -> str:
-    """What `_lock_statements` read as `open_blockers_digest`, for blockers with these fingerprints:
-    how many there are, how many have a fingerprint, and the sum of the fingerprints."""
-    return f"{len(fingerprints)}:{len(fingerprints)}:{sum(fingerprints)}"
-
-
-def _reconcile(
-    program: Program, today: date, found: list[Violation], now: datetime, result: ScanResult
-) -> list[Blocker]:
-    """Open blockers for new violations, rewrite those whose fingerprint changed, resolve those no longer found.
+def _reconcile(program: Program, findings: list[Finding], now: datetime, result: ScanResult) -> list[Blocker]:
+    """Open blockers for new findings, rewrite those whose fingerprint changed, resolve those no longer found.
     Returns the blockers opened."""
-    by_key = {violation[:3]: violation for violation in found}
-    # Tuples, not model instances: each open blocker as (rule, object_type, object_id, id, fingerprint). The
-    # fingerprint stands for everything else the blocker says, so findings (and their messages) are read only
-    # for violations that are new or changed, and no blocker is read back.
-    open_rows = {row[:3]: row for row in open_blocker_rows(program_id=program.pk)}
+    by_key = {finding.key: finding for finding in findings}
+    open_rows = {
+        (rule, object_type, object_id): (pk, stored)
+        for rule, object_type, object_id, pk, stored in Blocker.objects.filter(
+            program=program, resolved_at__isnull=True
+        ).values_list("rule", "object_type", "object_id", "id", "fingerprint")
+    }
 
-    resolved_ids = [row[3] for key, row in open_rows.items() if key not in by_key]
+    resolved_ids = [pk for key, (pk, _) in open_rows.items() if key not in by_key]
     if resolved_ids:
         result.resolved = Blocker.objects.filter(id__in=resolved_ids).update(resolved_at=now, last_seen_at=now)
     result.refreshed = len(open_rows) - len(resolved_ids)
 
-    changed_keys = [key for key, row in open_rows.items() if key in by_key and by_key[key].fingerprint != row[4]]
-    new_keys = [key for key in by_key if key not in open_rows]
-    # A finding that no longer holds here (its object changed since `violations` read it) is left for the
-    # re-scan that change queued.
-    findings = findings_of(program, today, changed_keys + new_keys) if changed_keys or new_keys else {}
     changed = [
-        Blocker(pk=open_rows[key][3], last_seen_at=now, **_blocker_fields(findings[key]))
-        for key in changed_keys
-        if key in findings
+        Blocker(pk=pk, last_seen_at=now, **_blocker_fields(by_key[key]))
+        for key, (pk, stored) in open_rows.items()
+        if key in by_key and by_key[key].fingerprint != stored
     ]
     if changed:
         # last_seen_at moves only with a change: rewriting every open row on each scan would make a
@@ -167,9 +140,9 @@ def _reconcile(
         Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
 
     new = [
-        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(findings[key]))
-        for key in new_keys
-        if key in findings
+        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding))
+        for key, finding in by_key.items()
+        if key not in open_rows
     ]
     if new:
         _resolve_moved_objects(program, now)
@@ -178,96 +151,17 @@ def _reconcile(
     return created
 
 
-# Per program, its row as this process's last scan of it read it (`_lock_and_evaluate`).
-_PROGRAMS_SEEN: dict[int, Program] = {}
-
-
-def forget_program(program_id: int) -> None:
-    """Drop what this process keeps of a program that is gone (its settings as its last scan here read them)."""
-    _PROGRAMS_SEEN.pop(program_id, None)
-
-
-def _lock_and_evaluate(program_id: int, now: datetime, today: date) -> tuple[Program, list[Violation]]:
-    """Lock the program (`_lock_statements`) and find its violations as of `today`, in one round trip when
-    this process has scanned the program before.
-
-    The rule statements take the program's dates and limits as parameters, and the program is read by the
-    statement that locks it: so they go in the same round trip with the figures of the program as the last
-    scan here read it, which are checked against the locked row afterwards (a program whose settings changed
-    since is evaluated again, with the new ones): one round trip fewer than lock, then evaluate."""
-    statements, params = _lock_statements(program_id, now)
-    known = _PROGRAMS_SEEN.get(program_id)
-    if known is not None:
-        (lock_rows, *_), found = violations_after(statements, params, known, today)
-        program = _program_from_lock_row(program_id, lock_rows)
-        if _figures(program) != _figures(known):
-            found = violations(program, today)
-    else:
-        lock_rows, *_ = batch([], params, first=statements)
-        program = _program_from_lock_row(program_id, lock_rows)
-        found = violations(program, today)
-    _PROGRAMS_SEEN[program_id] = program
-    return program, found
-
-
-def _figures(program: Program) -> tuple:
-    """Every field of the program except when it was last scanned: what the rule statements may depend on."""
-    return tuple(
-        getattr(program, field.attname) for field in Program._meta.concrete_fields if field.name != "last_scanned_at"
-    )
-
-
-def _lock_statements(program_id: int, now: datetime) -> tuple[tuple[str, ...], dict]:
-    """The statements that lock the program for its scan (see `_lock_sql`), and their parameters."""
-    return _lock_sql(connection.vendor), {
-        "scan_now": connection.ops.adapt_datetimefield_value(now),
-        "program": program_id,
-    }
-
-
-@cache
-def _lock_sql(vendor: str) -> tuple[str, ...]:
-    """The statements that lock the program for its scan, stamp its `last_scanned_at` and read its pending
-    re-scan request's `changes` (as `pending_changes`) and the digest of its open blockers (as
-    `open_blockers_digest`, see `_digest`).
-
-    The UPDATE takes the row lock of SELECT ... FOR NO KEY UPDATE (it changes no key): two scans of one
-    program run one after the other, without blocking inserts of parts, tests or checklists that reference
-    it (their foreign-key check takes KEY SHARE, which FOR UPDATE would block). Others see the new time when
-    the scan commits. The three ORM queries this replaces took a third of a re-scan with nothing new.
-    """
-    quote = connection.ops.quote_name
-    program, request, blocker = Program._meta, ScanRequest._meta, Blocker._meta
-    fingerprint = quote(blocker.get_field("fingerprint").column)
-    columns = columns_of(Program)
-    statements = [
-        f"UPDATE {quote(program.db_table)} SET {quote(program.get_field('last_scanned_at').column)} = %(scan_now)s "
-        f"WHERE {quote(program.pk.column)} = %(program)s RETURNING {columns}, "
-        f"(SELECT {quote(request.get_field('changes').column)} FROM {quote(request.db_table)} "
-        f"WHERE {quote(request.get_field('program').column)} = %(program)s) AS pending_changes, "
-        f"(SELECT COUNT(*) || ':' || COUNT({fingerprint}) || ':' || COALESCE(SUM({fingerprint}), 0) "
-        f"FROM {quote(blocker.db_table)} WHERE {quote(blocker.get_field('program').column)} = %(program)s "
-        f"AND {quote(blocker.get_field('resolved_at').column)} IS NULL) AS open_blockers_digest"
-    ]
-    if vendor == "postgresql":
-        # The scan's commit need not wait for the disk: if the server crashes right after, the scan is lost
-        # whole, its scan request comes back and the next scan redoes it. Scans that record alerts wait
-        # again (`_alerts_durable`): an email must not go out for a blocker that a crash takes back.
-        statements.append("SET LOCAL synchronous_commit TO OFF")
-    return tuple(statements)
-
-
-def _program_from_lock_row(program_id: int, rows: list[tuple]) -> Program:
-    """The program the lock statement returned, with `pending_changes` and `open_blockers_digest`."""
-    if not rows:
-        raise Program.DoesNotExist(f"Program {program_id} does not exist.")
-    program, (pending_changes, digest) = instance_from_row(Program, rows[0])
-    program.pending_changes, program.open_blockers_digest = pending_changes, digest
-    return program
+def _commit_asynchronously() -> None:
+    """The scan's commit need not wait for the disk (PostgreSQL): if the server crashes right after, the scan is
+    lost whole, its scan request comes back and the next scan redoes it. Scans that record alerts wait again
+    (`_alerts_durable`): an email must not go out for a blocker that a crash takes back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _alerts_durable() -> None:
-    """Make the scan's commit wait for the disk again (see `_lock_statements`)."""
+    """Make the scan's commit wait for the disk again (see `_commit_asynchronously`)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO ON")
@@ -313,20 +207,7 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
 
 
 def _blocker_fields(finding: Finding) -> dict:
-    """The fields of the blocker of a finding: its message is written here, and only here."""
-    return {
-        "rule": finding.rule,
-        "severity": finding.severity,
-        "object_type": finding.object_type,
-        "object_id": finding.object_id,
-        "object_label": finding.object_label[:300],
-        "message": finding.message,
-        "owner_id": finding.owner_id,
-        "co_owner_id": finding.co_owner_id,
-        "supplier_id": finding.supplier_id,
-        "clear_by": finding.clear_by,
-        "fingerprint": finding.fingerprint,
-    }
+    return finding.blocker_fields()
 
 
 def alert_recipients(blockers: list[Blocker]) -> dict[int, list[str]]:
@@ -336,13 +217,13 @@ def alert_recipients(blockers: list[Blocker]) -> dict[int, list[str]]:
     emails = dict(
         get_user_model().objects.filter(id__in=user_ids, is_active=True).exclude(email="").values_list("id", "email")
     )
-    supplier_ids = {b.supplier_id for b in blockers if b.supplier_id and b.rule in SUPPLIER_RULES}
+    supplier_ids = {b.supplier_id for b in blockers if b.supplier_id and RULE[b.rule].alerts_supplier}
     # An inactive supplier (no longer delivering) is not written to.
     contacts = dict(Supplier.objects.filter(id__in=supplier_ids, is_active=True).values_list("id", "alert_emails"))
     recipients = {}
     for blocker in blockers:
         people = {emails[uid].strip().lower() for uid in (blocker.owner_id, blocker.co_owner_id) if uid in emails}
-        if blocker.rule in SUPPLIER_RULES and isinstance(contacts.get(blocker.supplier_id), list):
+        if RULE[blocker.rule].alerts_supplier and isinstance(contacts.get(blocker.supplier_id), list):
             people.update(e.strip().lower() for e in contacts[blocker.supplier_id] if isinstance(e, str) and e.strip())
         recipients[blocker.pk] = sorted(people)
     return recipients

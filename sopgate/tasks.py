@@ -17,7 +17,6 @@ def scan_program(program_id: int) -> dict:
     try:
         result = services.program_scan(program_id=program_id)  # a scan of a missing program changes nothing
     except Program.DoesNotExist:
-        services.forget_program(program_id)
         return {"program_id": program_id, "skipped": "missing"}
     return {"program": result.program_code, "opened": result.opened, "resolved": result.resolved}
 

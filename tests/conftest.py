@@ -29,14 +29,3 @@ def engineer(db):
 def fast_password_hashing(settings):
     # Factory users would otherwise cost ~0.3 s each in PBKDF2; the hash algorithm is not under test here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_scan_memory():
-    # A scan remembers each program and the peak of its ramp plan as it last read them
-    # (`sopgate.services._PROGRAMS_SEEN`, `sopgate.rules._PEAKS`); a test starts as a fresh worker does, the more
-    # so as SQLite hands a rolled-back program's id to the next test's.
-    from sopgate import rules, services
-
-    services._PROGRAMS_SEEN.clear()
-    rules._PEAKS.clear()

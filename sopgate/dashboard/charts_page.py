@@ -7,7 +7,7 @@ from parts.choices import PPAPStatus
 from validation.choices import TEST_DONE, TestStatus
 
 from ..models import Program
-from . import selectors, sql
+from . import selectors
 from .charts import BarRow, LineSeries, Segment, bar_chart, line_chart
 
 PPAP_TONES = {
@@ -28,26 +28,25 @@ SUPPLIERS_IN_CHART = 12
 ITEM_CHARTS = {"parts": "ppap", "tests": "tests", "handover_items": "handover"}  # item kind -> chart counting it
 
 
-def program_charts(program: Program, *, today: date, fetch: selectors.Fetch = sql.fetch) -> dict:
+def program_charts(program: Program, *, today: date) -> dict:
     """Every chart of the program page plus its data, in a fixed number of queries (see the selectors).
 
     "items" are the readiness item counts (`Readiness.counts["items"]`), summed from the PPAP, test and handover
-    datasets, so the page need not count the same rows again. `fetch` reads the statements' rows
-    (`selectors.Fetch`)."""
+    datasets, so the page need not count the same rows again."""
     charts = {
-        "trend": _trend(program, fetch),
-        "ppap": _ppap(program, fetch),
-        "capacity": _capacity(program, fetch),
-        "tests": _tests(program, fetch),
-        "handover": _handover(program, today, fetch),
-        "suppliers": _suppliers(program, today, fetch),
+        "trend": _trend(program),
+        "ppap": _ppap(program),
+        "capacity": _capacity(program),
+        "tests": _tests(program),
+        "handover": _handover(program, today),
+        "suppliers": _suppliers(program, today),
     }
     charts["items"] = {name: charts[chart].pop("items") for name, chart in ITEM_CHARTS.items()}
     return charts
 
 
-def _trend(program: Program, fetch: selectors.Fetch) -> dict:
-    snapshots = selectors.readiness_trend(program, fetch=fetch)
+def _trend(program: Program) -> dict:
+    snapshots = selectors.readiness_trend(program)
     svg = line_chart(
         title=f"Readiness of {program.code} over time, percent of items done",
         x_labels=[f"{s.date:%d %b}" for s in snapshots],
@@ -58,8 +57,8 @@ def _trend(program: Program, fetch: selectors.Fetch) -> dict:
     return {"svg": svg, "rows": snapshots}
 
 
-def _ppap(program: Program, fetch: selectors.Fetch) -> dict:
-    part_counts = selectors.part_counts(program, fetch=fetch)
+def _ppap(program: Program) -> dict:
+    part_counts = selectors.part_counts(program)
     counts, total = part_counts.by_ppap_status, part_counts.total
     rows = [
         {
@@ -89,8 +88,8 @@ def _ppap(program: Program, fetch: selectors.Fetch) -> dict:
     }
 
 
-def _capacity(program: Program, fetch: selectors.Fetch) -> dict:
-    coverage = selectors.capacity_coverage(program, fetch=fetch)
+def _capacity(program: Program) -> dict:
+    coverage = selectors.capacity_coverage(program)
     months = coverage.months
     bars = bar_chart(
         title=f"Parts of {program.code} whose confirmed weekly capacity covers each ramp month",
@@ -131,8 +130,8 @@ def _capacity(program: Program, fetch: selectors.Fetch) -> dict:
     }
 
 
-def _tests(program: Program, fetch: selectors.Fetch) -> dict:
-    phases = selectors.tests_by_phase_and_status(program, fetch=fetch)
+def _tests(program: Program) -> dict:
+    phases = selectors.tests_by_phase_and_status(program)
     statuses = list(TestStatus)
     svg = bar_chart(
         title=f"Required validation tests of {program.code} by phase and status",
@@ -152,8 +151,8 @@ def _tests(program: Program, fetch: selectors.Fetch) -> dict:
     }
 
 
-def _handover(program: Program, today: date, fetch: selectors.Fetch) -> dict:
-    areas = selectors.handover_progress(program, today=today, fetch=fetch)
+def _handover(program: Program, today: date) -> dict:
+    areas = selectors.handover_progress(program, today=today)
     svg = bar_chart(
         title=f"Required handover items of {program.code} per area",
         rows=[
@@ -174,8 +173,8 @@ def _handover(program: Program, today: date, fetch: selectors.Fetch) -> dict:
     return {"svg": svg, "rows": areas, "items": items}
 
 
-def _suppliers(program: Program, today: date, fetch: selectors.Fetch) -> dict:
-    scores = selectors.supplier_scorecard(program, today=today, fetch=fetch)
+def _suppliers(program: Program, today: date) -> dict:
+    scores = selectors.supplier_scorecard(program, today=today)
     clean = 0
     for score in reversed(scores):  # the suppliers without issues come last
         if score.has_issues:

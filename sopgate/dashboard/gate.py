@@ -1,12 +1,8 @@
-"""Reads behind the program page's verdict and blocker list: the answer of `program_readiness`, read lean.
+"""Reads behind the program page's verdict and blocker list.
 
-`program_readiness` loads every open blocker as a model instance with its owners and its program; on a
-3,000-part program that is 1,500 blockers and most of the page's time. The page shows every blocking blocker
-but only the oldest few warnings of each rule (a review cannot read a thousand warnings; the rest are one link
-away in the admin). So this reads just those rows, as tuples, with each rule's total from a window count, and
-builds the same `Readiness` from them. That is enough for an identical decision, sentence and forecast: they
-look only at blocking blockers, at counts per rule, and at the dated blocker that clears last, which the read
-always includes.
+The page shows every blocking blocker but only the oldest few warnings of each rule (a review cannot read a
+thousand warnings; the rest are one link away in the admin). The verdict is `sopgate.selectors.readiness`, the
+one answer, from the open blockers' counts per rule and the blockers the forecast looks at.
 """
 
 from dataclasses import dataclass
@@ -15,17 +11,19 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from ..choices import Rule, Severity
-from ..models import Program
-from ..selectors import Readiness, _forecast
-from . import sql
-from .selectors import Fetch, decision_for, readiness_percent
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from ..choices import Severity
+from ..models import Blocker, Program
+from ..selectors import Readiness, forecast_blockers, open_blocker_counts, readiness
+from .report import blocker_age_days, blocker_owners
 
 WARNINGS_SHOWN_PER_RULE = 25
 
 
 class BlockerRow(NamedTuple):
-    """The columns of a `Blocker` the page, the decision sentence and the forecast read, plus the owners' names."""
+    """The columns of a `Blocker` the page shows, plus the owners' names."""
 
     id: int
     rule: str
@@ -35,8 +33,8 @@ class BlockerRow(NamedTuple):
     object_label: str
     message: str
     clear_by: date | None
-    age_days: int  # days open as of the page's date, like `report.blocker_age_days`
-    owners: str  # like `report.blocker_owners`
+    age_days: int  # days open as of the page's date, `report.blocker_age_days`
+    owners: str  # `report.blocker_owners`
     position: int  # among the open blockers of its rule, oldest first, from 1
     rule_total: int  # open blockers of its rule
 
@@ -59,67 +57,56 @@ class ProgramGate:
     groups: list[BlockerGroup]  # blocking rules first, then by rule, like `open_blockers`
 
 
-def gate_params(program: Program, *, today: date, warnings_per_rule: int | None = None) -> dict:
-    """The gate statement's parameters: the program's as of `today` (`sql.page_params`, which the page's other
-    statements take too) and the warnings to show per rule (at least one: a row of each rule carries the rule's
-    total)."""
-    if warnings_per_rule is None:
-        warnings_per_rule = WARNINGS_SHOWN_PER_RULE
-    return {**sql.page_params(program, today), "shown": max(1, warnings_per_rule)}
-
-
-def program_gate(
-    program: Program,
-    *,
-    today: date,
-    items: dict,
-    warnings_per_rule: int | None = None,
-    fetch: Fetch = sql.fetch,
-) -> ProgramGate:
-    """Readiness and the open blockers to show, in one query.
-
-    `items` are the item counts of `program_readiness` (`{"parts": {"total": n, "done": n}, "tests": ...,
-    "handover_items": ...}`); the page has them from its charts' datasets (`charts_page.program_charts`).
-    `fetch` reads the statement's rows (`sql.fetch`, or the page's `sql.Prefetched`).
-    """
-    params = gate_params(program, today=today, warnings_per_rule=warnings_per_rule)
-    shown_warnings = params["shown"]
-    # Every blocking one in order, the one that clears last, and the shown warnings: what the forecast reads.
-    forecast_rows = list(map(BlockerRow._make, fetch("gate", params)))
-    groups: list[BlockerGroup] = []
-    blocking = Severity.BLOCKING.value
-    for rule, rule_rows in groupby(forecast_rows, key=attrgetter("rule")):
-        first, *rest = rule_rows
-        if first.severity == blocking:
-            group_rows = [first, *rest]
-        else:  # leave out the warning that clears last when it is beyond the oldest few
-            group_rows = [first, *(row for row in rest if row.position <= shown_warnings)]
-        groups.append(BlockerGroup(rule, first.severity, first.rule_total, group_rows))
-    shown = [row for group in groups for row in group.rows]
-
-    by_severity = {s.value: 0 for s in Severity}
-    for group in groups:
-        by_severity[group.severity] += group.total
-    totals = {group.rule: group.total for group in groups}
-    counts = {
-        "by_severity": by_severity,
-        "by_rule": {r.value: totals[r.value] for r in Rule if r.value in totals},
-    }
-    counts["items"] = items
-    done = sum(kind["done"] for kind in items.values())
-    total = sum(kind["total"] for kind in items.values())
-    forecast, reason = _forecast(program, forecast_rows)
-    readiness = Readiness(
-        program=program,
-        as_of=today,
-        decision=decision_for(by_severity[Severity.BLOCKING], by_severity[Severity.WARNING]),
-        readiness_pct=readiness_percent(done, total),
-        done_items=done,
-        total_items=total,
-        forecast_sop_date=forecast,
-        forecast_reason=reason,
-        blockers=shown,
-        counts=counts,
-        blocking_by_rule={group.rule: group.total for group in groups if group.severity == blocking},
+def shown_blockers(program: Program, *, warnings_per_rule: int) -> list[Blocker]:
+    """Every open blocking blocker of the program and the oldest `warnings_per_rule` warnings of each rule, with
+    each one's place in its rule (`position`): one query."""
+    return list(
+        Blocker.objects.filter(program=program, resolved_at__isnull=True)
+        .select_related("owner", "co_owner")
+        .annotate(position=Window(RowNumber(), partition_by=F("rule"), order_by=[F("opened_at"), F("id")]))
+        .filter(Q(severity=Severity.BLOCKING) | Q(position__lte=warnings_per_rule))
+        .order_by("severity", "rule", "opened_at", "id")
     )
-    return ProgramGate(readiness, groups)
+
+
+def program_gate(program: Program, *, today: date, items: dict, warnings_per_rule: int | None = None) -> ProgramGate:
+    """Readiness and the open blockers to show, in three queries.
+
+    `items` are the item counts of `readiness` (`{"parts": {"total": n, "done": n}, "tests": ...,
+    "handover_items": ...}`); the page has them from its charts' datasets (`charts_page.program_charts`).
+    """
+    shown_warnings = WARNINGS_SHOWN_PER_RULE if warnings_per_rule is None else max(1, warnings_per_rule)
+    counts = open_blocker_counts([program.pk]).get(program.pk, {})
+    totals: dict[str, int] = {}
+    for (rule, _), n in counts.items():
+        totals[rule] = totals.get(rule, 0) + n
+    rows = [
+        BlockerRow(
+            b.id,
+            b.rule,
+            b.severity,
+            b.object_type,
+            b.object_id,
+            b.object_label,
+            b.message,
+            b.clear_by,
+            blocker_age_days(b, today),
+            blocker_owners(b),
+            b.position,
+            totals[b.rule],
+        )
+        for b in shown_blockers(program, warnings_per_rule=shown_warnings)
+    ]
+    groups = [
+        BlockerGroup(rule, first.severity, first.rule_total, [first, *rest])
+        for rule, (first, *rest) in ((rule, list(group)) for rule, group in groupby(rows, key=attrgetter("rule")))
+    ]
+    answer = readiness(
+        program,
+        today=today,
+        counts=counts,
+        items=items,
+        forecast_blockers=forecast_blockers([program.pk]).get(program.pk, []),
+        blockers=rows,
+    )
+    return ProgramGate(answer, groups)

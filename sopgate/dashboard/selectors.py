@@ -1,31 +1,38 @@
-"""Reads behind the dashboard. Every function runs a fixed number of GROUP BY queries, whatever the number of
-programs, parts, tests or items; decision, readiness and forecast follow `sopgate.selectors` exactly."""
+"""Reads behind the dashboard, through the ORM. Every function runs a fixed number of queries, whatever the number
+of programs, parts, tests or items; decision, readiness and forecast come from `sopgate.selectors.readiness`, late
+and stale parts from the gate's rules (`sopgate.gate.rules`)."""
 
 import math
 from calendar import monthrange
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
-from django.db.models import Count, DateField, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Count, F, IntegerField, Min, Q
+from django.db.models.functions import Cast
+from django.db.models.lookups import GreaterThanOrEqual
 
 from parts.choices import PPAPStatus
-from parts.expressions import date_minus_days
 from parts.models import Part
-from validation.choices import TEST_DONE, TestPhase, TestStatus
-from validation.models import HandoverItem, ValidationTest
+from parts.selectors import effective_need_date_expression
+from validation.choices import TestPhase, TestStatus
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
-from ..choices import Decision, Rule, Severity
-from ..models import Blocker, Program
-from ..rows import instance_from_row
-from ..rules import FORECAST_UNKNOWN_RULES
-from ..selectors import _forecast
-from . import sql
+from ..choices import Decision, ObjectType, Rule, Severity
+from ..gate.findings import kind_queryset
+from ..gate.rules import ITEM_DONE, PART_DONE, PART_LATE, RULE
+from ..models import Blocker, Program, ReadinessSnapshot
+from ..selectors import (
+    forecast_blockers,
+    open_blocker_counts,
+    readiness,
+    readiness_items,
+    readiness_percent,
+)
+
+__all__ = ["readiness_percent"]
 
 # --- All programs ------------------------------------------------------------------------------------
 
@@ -46,75 +53,32 @@ class ProgramSummary:
         return (self.program.sop_date - self.as_of).days
 
 
-def readiness_percent(done: int, total: int) -> Decimal:
-    """The same rounding as `program_readiness`: one decimal, half up, 100 % when there is nothing to do."""
-    return (Decimal(100 * done) / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else Decimal("100.0")
-
-
-def decision_for(blocking: int, warnings: int) -> str:
-    if blocking:
-        return Decision.NO_GO.value
-    return Decision.CONDITIONAL.value if warnings else Decision.GO.value
-
-
 def program_summaries(*, today: date, archived: bool = False) -> list[ProgramSummary]:
-    """Decision, readiness and forecast of every program (not archived ones, unless `archived`) in six queries
-    (program_readiness takes five per program)."""
+    """Decision, readiness and forecast of every program (not archived ones, unless `archived`) in six queries."""
     programs = Program.objects if archived else Program.objects.active()
     programs = list(programs.select_related("owner").order_by("sop_date", "code"))
-    severities = defaultdict(dict)
-    for row in (
-        Blocker.objects.filter(resolved_at__isnull=True)
-        .values("program_id", "severity")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        severities[row["program_id"]][row["severity"]] = row["n"]
-
-    effective_need = Coalesce(
-        F("need_date"), date_minus_days(F("program__sop_date"), F("program__part_lead_days")), output_field=DateField()
-    )
-    part_done = part_done_q(effective_need)
-    done_total = defaultdict(lambda: [0, 0])
-    for queryset, key, done in (
-        (Part.objects.all(), "program_id", part_done),
-        (ValidationTest.objects.filter(required_for_sop=True), "program_id", Q(status__in=TEST_DONE)),
-        (HandoverItem.objects.filter(required=True), "checklist__program_id", Q(done_at__isnull=False)),
-    ):
-        for row in queryset.values(key).annotate(total=Count("id"), done=Count("id", filter=done)).order_by():
-            done_total[row[key]][0] += row["done"]
-            done_total[row[key]][1] += row["total"]
-
-    # Only the blockers `_forecast` can look at: blocking ones without a date, and those clearing after SOP.
-    forecast_blockers = defaultdict(list)
-    for blocker in (
-        Blocker.objects.filter(resolved_at__isnull=True)
-        .filter(
-            Q(severity=Severity.BLOCKING, rule__in=FORECAST_UNKNOWN_RULES)
-            | Q(severity=Severity.BLOCKING, rule=Rule.PART_LATE, clear_by__isnull=True)
-            | Q(clear_by__gt=F("program__sop_date"))
-        )
-        .only("id", "program_id", "rule", "severity", "clear_by", "object_label")
-        .order_by("severity", "rule", "opened_at", "id")
-    ):
-        forecast_blockers[blocker.program_id].append(blocker)
-
+    ids = [program.pk for program in programs]
+    counts, items, forecast = open_blocker_counts(ids), readiness_items(ids), forecast_blockers(ids)
     summaries = []
     for program in programs:
-        counts = severities.get(program.pk, {})
-        blocking, warnings = counts.get(Severity.BLOCKING, 0), counts.get(Severity.WARNING, 0)
-        done, total = done_total[program.pk]
-        forecast, reason = _forecast(program, forecast_blockers.get(program.pk, []))
+        answer = readiness(
+            program,
+            today=today,
+            counts=counts.get(program.pk, {}),
+            items=items[program.pk],
+            forecast_blockers=forecast.get(program.pk, []),
+            blockers=[],
+        )
         summaries.append(
             ProgramSummary(
                 program=program,
                 as_of=today,
-                decision=decision_for(blocking, warnings),
-                readiness_pct=readiness_percent(done, total),
-                blocking_count=blocking,
-                warning_count=warnings,
-                forecast_sop_date=forecast,
-                forecast_reason=reason,
+                decision=answer.decision,
+                readiness_pct=answer.readiness_pct,
+                blocking_count=answer.blocking_count,
+                warning_count=answer.warning_count,
+                forecast_sop_date=answer.forecast_sop_date,
+                forecast_reason=answer.forecast_reason,
             )
         )
     return summaries
@@ -124,28 +88,18 @@ def program_summaries(*, today: date, archived: bool = False) -> list[ProgramSum
 
 
 def program_with_owner_name(code: str) -> Program | None:
-    """The program with this code, and its owner's full name or username as `owner_name` (None without an
-    owner). Read raw: building the same query through the ORM with `select_related("owner")` took ~0.4 ms
-    longer, a twentieth of the program page's Python."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.program_statement(connection.vendor), [code])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    program, (owner_name,) = instance_from_row(Program, row)
-    program.owner_name = owner_name
+    """The program with this code, and its owner's full name or username as `owner_name` (None without one)."""
+    program = Program.objects.select_related("owner").filter(code=code).first()
+    if program is not None:
+        owner = program.owner
+        program.owner_name = (owner.get_full_name() or owner.get_username()) if owner else None
     return program
 
 
 # --- One program: chart data -----------------------------------------------------------------------------
-#
-# Read through the hand-written statements of `.sql`, as tuples: the program page runs all of them on every
-# request, and compiling them through the ORM cost as much as running them.
 
 
 TREND_DAYS = 90  # the trend chart's days
-# How a selector reads a statement's rows: `sql.fetch`, or the program page's `sql.Prefetched`.
-Fetch = Callable[[str, dict], list[tuple]]
 
 
 class TrendPoint(NamedTuple):
@@ -163,21 +117,11 @@ class TrendPoint(NamedTuple):
         return Decision(self.decision).label
 
 
-def _decimal(value) -> Decimal:
-    """A one-decimal column: PostgreSQL returns a Decimal, SQLite a float or an int."""
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.1"))
-
-
-def readiness_trend(program: Program, *, days: int = TREND_DAYS, fetch: Fetch = sql.fetch) -> list[TrendPoint]:
+def readiness_trend(program: Program, *, days: int = TREND_DAYS) -> list[TrendPoint]:
     """The last `days` snapshots, oldest first."""
-    rows = fetch("trend", {"program": program.pk, "trend_days": days})
-    return [TrendPoint(day, decision, _decimal(pct), *rest) for day, decision, pct, *rest in reversed(rows)]
-
-
-def part_done_q(effective_need) -> Q:
-    """A part done for readiness, as `program_readiness` counts it: PPAP approved, and received or promised by
-    its need date (`effective_need`: the need date or SOP minus the part lead time, as an expression)."""
-    return Q(ppap_status=PPAPStatus.APPROVED) & (Q(received_on__isnull=False) | Q(promised_date__lte=effective_need))
+    rows = ReadinessSnapshot.objects.filter(program=program).order_by("-date")[:days]
+    fields = ("date", "decision", "readiness_pct", "blocking_count", "warning_count", "forecast_sop_date")
+    return [TrendPoint._make(row) for row in reversed(rows.values_list(*fields))]
 
 
 @dataclass(frozen=True)
@@ -190,10 +134,17 @@ class PartCounts:
         return sum(self.by_ppap_status.values())
 
 
-def part_counts(program: Program, *, fetch: Fetch = sql.fetch) -> PartCounts:
+def part_counts(program: Program) -> PartCounts:
     """Parts per PPAP status and parts done for readiness, in one query."""
     counts, done = {}, 0
-    for status, n, n_done in fetch("ppap", sql.page_params(program)):
+    rows = (
+        Part.objects.filter(program=program)
+        .alias(effective_need_date=effective_need_date_expression())
+        .values_list("ppap_status")
+        .annotate(n=Count("id"), done=Count("id", filter=PART_DONE))
+        .order_by()
+    )
+    for status, n, n_done in rows:
         counts[status] = n
         done += n_done
     return PartCounts({status.value: counts.get(status.value, 0) for status in PPAPStatus}, done)
@@ -241,33 +192,57 @@ class CapacityCoverage:
     bottleneck: Bottleneck | None
 
 
-def capacity_coverage(program: Program, *, fetch: Fetch = sql.fetch) -> CapacityCoverage:
+def capacity_coverage(program: Program) -> CapacityCoverage:
     """For each ramp month: which parts' confirmed capacity meets that month's weekly demand, in three queries.
 
     Same arithmetic as the capacity_shortfall rule, month by month instead of at the peak only:
     capacity_per_week × days_in_month ≥ planned_vehicles × qty_per_vehicle × 7, compared without division.
     """
-    params = sql.page_params(program)
-    steps = [(month, vehicles, monthrange(month.year, month.month)[1]) for month, vehicles in fetch("ramp", params)]
+    steps = [
+        (month, vehicles, monthrange(month.year, month.month)[1])
+        for month, vehicles in program.ramp_steps.order_by("month").values_list("month", "planned_vehicles")
+    ]
     if not steps:
         return CapacityCoverage([], None)
-    parts, unconfirmed, bottleneck_vehicles, *covered = sql.fetch_capacity(
-        params, [(days, vehicles * 7) for _, vehicles, days in steps]
+    capacity = Cast("capacity_per_week", BigIntegerField())
+    qty = Cast("qty_per_vehicle", BigIntegerField())
+    covered = {
+        f"covered_{n}": Count("id", filter=Q(GreaterThanOrEqual(capacity * days, qty * (vehicles * 7))))
+        for n, (_, vehicles, days) in enumerate(steps)
+    }
+    parts = Part.objects.filter(program=program)
+    totals = parts.aggregate(
+        parts=Count("id"),
+        unconfirmed=Count("id", filter=Q(capacity_per_week__isnull=True)),
+        tightest=Min(F("capacity_per_week") / F("qty_per_vehicle"), output_field=IntegerField()),
+        **covered,
     )
     months = [
         RampCoverage(
             month=month,
             planned_vehicles=vehicles,
             weekly_vehicles=math.ceil(vehicles * 7 / days),
-            covered=n,
-            short=parts - unconfirmed - n,
-            unconfirmed=unconfirmed,
-            bottleneck_vehicles=bottleneck_vehicles,
+            covered=totals[f"covered_{n}"],
+            short=totals["parts"] - totals["unconfirmed"] - totals[f"covered_{n}"],
+            unconfirmed=totals["unconfirmed"],
+            bottleneck_vehicles=totals["tightest"],
         )
-        for (month, vehicles, days), n in zip(steps, covered, strict=True)
+        for n, (month, vehicles, days) in enumerate(steps)
     ]
-    bottleneck = fetch("bottleneck", params)
-    return CapacityCoverage(months, Bottleneck(*bottleneck[0]) if bottleneck else None)
+    tightest = (
+        parts.filter(capacity_per_week__isnull=False)
+        .annotate(per_week=F("capacity_per_week") / F("qty_per_vehicle"))
+        .order_by("per_week", "part_number", "id")
+        .values_list(
+            "name", "part_number", "revision", "supplier__code", "capacity_per_week", "qty_per_vehicle", "per_week"
+        )
+        .first()
+    )
+    bottleneck = None
+    if tightest is not None:
+        name, number, revision, *rest = tightest
+        bottleneck = Bottleneck(f"{name} {number} rev {revision}", number, *rest)
+    return CapacityCoverage(months, bottleneck)
 
 
 @dataclass(frozen=True)
@@ -281,10 +256,16 @@ class PhaseRow:
         return sum(self.by_status.values())
 
 
-def tests_by_phase_and_status(program: Program, *, fetch: Fetch = sql.fetch) -> list[PhaseRow]:
+def tests_by_phase_and_status(program: Program) -> list[PhaseRow]:
     """Required validation tests (the ones that count for SOP) per phase and status."""
     counts = defaultdict(dict)
-    for phase, status, n in fetch("tests", {"program": program.pk}):
+    rows = (
+        ValidationTest.objects.filter(program=program, required_for_sop=True)
+        .values_list("phase", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for phase, status, n in rows:
         counts[phase][status] = n
     return [
         PhaseRow(phase.value, phase.label, {s.value: counts[phase.value].get(s.value, 0) for s in TestStatus})
@@ -312,8 +293,37 @@ class AreaProgress(NamedTuple):
         return readiness_percent(self.done_items, self.required_items)
 
 
-def handover_progress(program: Program, *, today: date, fetch: Fetch = sql.fetch) -> list[AreaProgress]:
-    return [AreaProgress._make(row) for row in fetch("handover", sql.page_params(program, today))]
+def handover_progress(program: Program, *, today: date) -> list[AreaProgress]:
+    """Per checklist (area): its sign-offs, required items, those done and those overdue (the
+    `handover_item_overdue` rule), in three queries."""
+    required = {
+        checklist_id: (total, done)
+        for checklist_id, total, done in HandoverItem.objects.filter(checklist__program=program, required=True)
+        .values_list("checklist_id")
+        .annotate(total=Count("id"), done=Count("id", filter=ITEM_DONE))
+        .order_by()
+    }
+    overdue = dict(
+        kind_queryset(ObjectType.HANDOVER_ITEM, program, today)
+        .filter(RULE[Rule.HANDOVER_ITEM_OVERDUE].condition)
+        .values_list("checklist_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    checklists = HandoverChecklist.objects.filter(program=program).order_by("area", "id")
+    return [
+        AreaProgress(
+            pk,
+            area,
+            rd_signed is not None,
+            production_signed is not None,
+            *required.get(pk, (0, 0)),
+            overdue.get(pk, 0),
+        )
+        for pk, area, rd_signed, production_signed in checklists.values_list(
+            "id", "area", "rd_signed_off_at", "production_signed_off_at"
+        )
+    ]
 
 
 class SupplierScore(NamedTuple):
@@ -341,12 +351,40 @@ class SupplierScore(NamedTuple):
         return bool(self.late or self.stale or self.blocking or self.warnings or self.promises_broken)
 
 
-def supplier_scorecard(program: Program, *, today: date, fetch: Fetch = sql.fetch) -> list[SupplierScore]:
-    """Per supplier of the program: late parts, stale updates, promises kept and open blockers, in one query;
-    worst first (late parts, then broken promises, then stale updates, then other open blockers, then by code),
-    so the suppliers without issues come last.
+def supplier_scorecard(program: Program, *, today: date) -> list[SupplierScore]:
+    """Per supplier of the program: late parts (`part_late`), stale updates (`supplier_update_stale`), promises
+    kept and open blockers, in three queries; worst first (late parts, then broken promises, then stale updates,
+    then other open blockers, then by code), so the suppliers without issues come last.
 
     A promise is settled when the part has arrived or its promised date has passed; it is kept when the part
     arrived on or before the promised date on record. Open parts whose promised date is still ahead don't count.
     """
-    return list(map(SupplierScore._make, fetch("suppliers", sql.page_params(program, today))))
+    promise_due = Q(promised_date__isnull=False) & (Q(received_on__isnull=False) | Q(promised_date__lt=today))
+    parts = (
+        kind_queryset(ObjectType.PART, program, today)
+        .filter(supplier__isnull=False)
+        .values_list("supplier_id", "supplier__code", "supplier__name")
+        .annotate(
+            parts=Count("id"),
+            late=Count("id", filter=PART_LATE.condition),
+            stale=Count("id", filter=RULE[Rule.SUPPLIER_UPDATE_STALE].condition),
+            promises_due=Count("id", filter=promise_due),
+            promises_kept=Count("id", filter=promise_due & Q(received_on__lte=F("promised_date"))),
+        )
+        .order_by()
+    )
+    blockers = {
+        supplier_id: (blocking, warnings)
+        for supplier_id, blocking, warnings in Blocker.objects.filter(
+            program=program, resolved_at__isnull=True, supplier__isnull=False
+        )
+        .values_list("supplier_id")
+        .annotate(
+            blocking=Count("id", filter=Q(severity=Severity.BLOCKING)),
+            warnings=Count("id", filter=Q(severity=Severity.WARNING)),
+        )
+        .order_by()
+    }
+    scores = [SupplierScore(*row, *blockers.get(row[0], (0, 0))) for row in parts]
+    scores.sort(key=lambda s: (-s.late, s.promises_kept - s.promises_due, -s.stale, -s.blocking, -s.warnings, s.code))
+    return scores

@@ -1,8 +1,7 @@
 """The readiness dashboard: server-rendered pages and the gate report. Views only translate: the numbers come
 from `sopgate.selectors.program_readiness` (the reports), `sopgate.dashboard.gate` (the program page's verdict and
-blockers, the same answer read lean) and `sopgate.dashboard.selectors`."""
+the blockers it shows) and `sopgate.dashboard.selectors`."""
 
-from datetime import date
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -20,10 +19,10 @@ from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Program
 from ..selectors import program_readiness
 from ..templatetags.sopgate_pages import page_url
-from . import report, sql
+from . import report
 from .charts_page import program_charts
-from .gate import ProgramGate, gate_params, program_gate
-from .selectors import TREND_DAYS, program_summaries, program_with_owner_name
+from .gate import ProgramGate, program_gate
+from .selectors import program_summaries, program_with_owner_name
 
 # No inline script or style anywhere in the dashboard; charts are inline SVG with presentation attributes only.
 CONTENT_SECURITY_POLICY = (
@@ -106,21 +105,6 @@ def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
     ]
 
 
-# Every statement of the program page but the capacity one, which is written for the ramp's months.
-PAGE_STATEMENTS = ("gate", "suppliers", "ppap", "bottleneck", "handover", "tests", "ramp", "trend")
-
-
-def page_reads_params(program: Program, *, today: date) -> dict:
-    """What the page's statements take, all of them: the gate's (the program's dates and limits, and the warnings
-    shown per rule) and the trend's days."""
-    return {**gate_params(program, today=today), "trend_days": TREND_DAYS}
-
-
-def page_reads(program: Program, *, today: date) -> sql.Prefetched:
-    """The program page's statements, read in one round trip (`sql.fetch_many`)."""
-    return sql.Prefetched(PAGE_STATEMENTS, page_reads_params(program, today=today))
-
-
 @require_GET
 @engineer_required
 def program_detail(request, code):
@@ -128,9 +112,8 @@ def program_detail(request, code):
     if program is None:
         raise Http404("No program with this code.")
     today = timezone.localdate()
-    fetch = page_reads(program, today=today)
-    charts = program_charts(program, today=today, fetch=fetch)
-    gate = program_gate(program, today=today, items=charts["items"], fetch=fetch)
+    charts = program_charts(program, today=today)
+    gate = program_gate(program, today=today, items=charts["items"])
     readiness = gate.readiness
     forecast_slip = (
         (readiness.forecast_sop_date - program.sop_date).days if readiness.forecast_sop_date is not None else None

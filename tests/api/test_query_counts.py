@@ -23,8 +23,10 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Token lookup (with its user), django-rest-knox's look for the user's expired tokens, the user with its supplier
-# membership, the page count, the page. Checklists add three queries for their prefetched items and delegates of each side; readiness is the
-# program lookup plus program_readiness's four.
+# membership, the page count, the page. Checklists add three queries for their prefetched items and the delegates
+# of each side; readiness is the program lookup plus program_readiness's six (open blockers per rule, parts, tests
+# and items with those done, the blockers the forecast looks at, the open blockers shown): +2 since readiness is
+# one function whose pieces are counted in the database rather than from the loaded blockers.
 PINNED = {
     "programs": 5,
     "ramp-steps": 6,
@@ -37,7 +39,7 @@ PINNED = {
     "handover-checklists": 8,
     "handover-items": 5,
     "blockers": 5,
-    "readiness": 8,
+    "readiness": 10,
 }
 
 

@@ -9,7 +9,6 @@ from django.utils.html import escape
 from parts.choices import PPAPStatus
 from sopgate.dashboard.gate import WARNINGS_SHOWN_PER_RULE
 from sopgate.models import Program
-from sopgate.rules.sql import one_round_trip
 from sopgate.selectors import program_readiness
 from sopgate.services import program_scan
 from tests.dashboard.conftest import build_program
@@ -20,15 +19,12 @@ pytestmark = pytest.mark.django_db
 PAGES = ["dashboard:index", "dashboard:program", "dashboard:report_csv", "dashboard:report_xlsx"]
 # The session, then the user with its supplier membership (one join), then six GROUP BY queries for all programs.
 INDEX_QUERIES = 8
-# Session, user with membership, the program, then the page's eight reads in one round trip (`sql.fetch_many`):
-# the open blockers to show and the chart datasets (trend, PPAP with parts done, ramp steps, bottleneck part,
-# tests, handover, supplier scores with their open blockers), then the capacity per ramp month, a statement
-# written for the ramp's months. Where a query cannot hold several statements (SQLite), the eight reads are a
-# query each. It was 17 while the page called program_readiness: its three item counts now come from the PPAP,
-# test and handover datasets the page reads anyway; 14 while supplier blockers were a query of their own; 13 while
-# the membership was a query of its own; 12 while each read was a round trip of its own.
-PROGRAM_QUERIES_BATCHED = 5
-PROGRAM_QUERIES_ONE_BY_ONE = 12
+# Session, user with membership, the program with its owner, then the charts' reads through the ORM: trend, PPAP
+# with parts done, ramp steps, capacity per ramp month, bottleneck part, tests, handover (required and done items,
+# overdue items, checklists), supplier scores with their open blockers (two); then the verdict (open blockers per
+# rule, the blockers to show, the blockers the forecast looks at). 5 while the page's reads were hand-written SQL
+# sent in one round trip (12 one by one).
+PROGRAM_QUERIES = 17
 
 
 def escape_text(text: str) -> str:
@@ -100,8 +96,7 @@ def test_program_page_queries_do_not_grow_with_its_size(engineer_client, at_toda
     program = build_program("SU7", size, at_today, warnings=size // 2)
     blockers = program_readiness(program, today=at_today).blockers
     assert len(blockers) >= size  # the large program really has more to show
-    expected = PROGRAM_QUERIES_BATCHED if one_round_trip() else PROGRAM_QUERIES_ONE_BY_ONE
-    with django_assert_num_queries(expected):
+    with django_assert_num_queries(PROGRAM_QUERIES):
         response = engineer_client.get("/programs/SU7/")
     shown = sum(1 for b in blockers if b.severity == "blocking") + sum(
         min(n, WARNINGS_SHOWN_PER_RULE) for n in Counter(b.rule for b in blockers if b.severity == "warning").values()

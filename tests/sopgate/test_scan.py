@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from parts.choices import PPAPStatus
 from parts.models import Part, Supplier
-from sopgate import rules
+from sopgate.gate.findings import program_findings, rule_code
+from sopgate.gate.rules import RULES
 from sopgate.models import Alert, Blocker, Program, RampStep, ScanRequest
-from sopgate.rules import sql as rules_sql
-from sopgate.rules.sql import batch, statement_params
 from sopgate.services import program_scan
 from tests.factories import (
     SOP,
@@ -165,24 +164,23 @@ def _program_of_every_kind():
 
 
 def test_fingerprint_is_the_same_in_every_process(at_today):
-    """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker."""
+    """A fingerprint that changed with the process's hash seed would make every worker rewrite every blocker: its
+    Python part (`rule_code`) must not depend on it."""
     program = _program_of_every_kind()
-    kinds = rules._kinds(program, TODAY)
-    peak = rules.peak_demand(program)
-    ramp_rows, *kind_rows = batch(["ramp", *kinds], statement_params(program, TODAY, peak))
-    found = rules._violations(rules._Scan(program, TODAY, rules._peak(ramp_rows)), kinds, kind_rows)
-    assert len({v.rule for v in found}) >= 8 and "checklist" in kinds
+    findings = program_findings(program, TODAY)
+    assert len({f.rule for f in findings}) >= 8 and "handover_unsigned" in {f.rule for f in findings}
+    figures = (program.owner_id, program.sop_date, program.part_lead_days, "Europe/Berlin")
     code = (
         "import pickle, sys, django; django.setup()\n"
-        "from sopgate import rules\n"
-        "program, today, kinds, ramp_rows, kind_rows = pickle.loads(sys.stdin.buffer.read())\n"
-        "scan = rules._Scan(program, today, rules._peak(ramp_rows))\n"
-        "print([v.fingerprint for v in rules._violations(scan, kinds, kind_rows)])"
+        "from sopgate.gate.findings import rule_code\n"
+        "from sopgate.gate.rules import RULES\n"
+        "figures, today = pickle.loads(sys.stdin.buffer.read())\n"
+        "print([rule_code(rule, figures, today) for rule in RULES])"
     )
     seen = {
         subprocess.run(
             [sys.executable, "-c", code],
-            input=pickle.dumps((program, TODAY, kinds, ramp_rows, kind_rows)),
+            input=pickle.dumps((figures, TODAY)),
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "sopgate.settings", "PYTHONHASHSEED": seed},
             capture_output=True,
             check=True,
@@ -191,32 +189,23 @@ def test_fingerprint_is_the_same_in_every_process(at_today):
         .strip()
         for seed in ("1", "2")
     }
-    assert seen == {str([v.fingerprint for v in found])}
+    assert seen == {str([rule_code(rule, figures, TODAY) for rule in RULES])}
+    assert len({f.fingerprint for f in findings}) == len(findings)
 
 
-def test_findings_carry_the_fingerprints_of_their_violations(at_today):
-    """A scan compares the fingerprints of `violations` with the stored ones, which `findings_of` wrote: the
-    two paths must agree, or every scan would rewrite every blocker."""
-    program = _program_of_every_kind()
-    found = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
-    findings = rules.evaluate_program(program, TODAY)
-    assert {f.key: f.fingerprint for f in findings} == found
-    some = sorted(found)[::2]
-    assert {key: f.fingerprint for key, f in rules.findings_of(program, TODAY, some).items()} == {
-        key: found[key] for key in some
-    }
-    assert len(set(found.values())) == len(found)
+def _fingerprints(program, today=TODAY):
+    return {f.key: f.fingerprint for f in program_findings(program, today)}
 
 
 def test_fingerprint_changes_with_what_the_blocker_says(at_today):
     program = _program_of_every_kind()
-    before = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
+    before = _fingerprints(program)
     part = Part.objects.get(ppap_status=PPAPStatus.REJECTED)
     Part.objects.filter(pk=part.pk).update(name="Renamed")
-    after = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY)}
+    after = _fingerprints(program)
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {key for key in before if key[1:] == ("part", part.pk)}
-    next_day = {v[:3]: v.fingerprint for v in rules.violations(program, TODAY + timedelta(days=1))}
+    next_day = _fingerprints(program, TODAY + timedelta(days=1))
     assert {key[0] for key in after if after[key] != next_day.get(key)} <= {
         "part_late",
         "ppap_overdue",
@@ -303,35 +292,16 @@ def _count(program) -> int:
     return len(ctx.captured_queries)
 
 
-# First scan: lock the program (stamping last_scanned_at and reading its scan request and the digest of its
-# open blockers in the same statement), ramp steps, parts, tests, items (their violations), open blockers, the
-# same four again for the findings of the new violations (label, owners, message facts), resolve blockers of
-# moved objects, insert blockers, alert recipients (users, supplier contacts), insert alerts, consume the
-# scan request; plus the savepoint pair of the scan's transaction inside the test's. Re-scan with nothing
-# changed: the digest matches the violations, so the open blockers are not read, and there is nothing to
-# insert, resolve or consume. Checklists are read only from SOP - signoff_days on. On PostgreSQL the rule
-# statements (ramp steps, parts, tests, items) go as one batch, one query instead of four, each time, and a
-# scan that records alerts makes its commit wait for the disk again (the scan commits asynchronously
-# otherwise): +1; and the first scan in a process reads the ramp plan before the other rule statements, which
-# take its peak as parameters: +1. A re-scan in the same process sends the lock in the rule statements' batch:
-# on PostgreSQL, one query for both.
-RULE_QUERIES = 1 if connection.vendor == "postgresql" else 4
-FIRST_SCAN_QUERIES = 10 + 2 * RULE_QUERIES + 2 * (connection.vendor == "postgresql")
-RESCAN_QUERIES = 2 + (1 if connection.vendor == "postgresql" else 1 + RULE_QUERIES)
-
-
-def test_rule_statements_give_the_same_rows_one_by_one_as_in_one_batch(at_today, monkeypatch):
-    # PostgreSQL with server-side binding takes one statement per query (`one_round_trip` is false there, and
-    # on SQLite): the batch then runs them one by one.
-    program = _program_with("BATCH", parts=6, tests=3, items=3)
-    params = statement_params(program, TODAY)
-    kinds = ["ramp", "part", "test", "item", "checklist"]
-    together = batch(kinds, params)
-    monkeypatch.setattr(rules_sql, "one_round_trip", lambda: False)
-    with CaptureQueriesContext(connection) as queries:
-        one_by_one = batch(kinds, params)
-    assert [sorted(rows) for rows in one_by_one] == [sorted(rows) for rows in together]
-    assert len(queries) == len(kinds) and sum(map(len, together)) > 0
+# First scan: lock the program (reading its pending scan request), stamp its last_scanned_at, the count and sum
+# of its open blockers' fingerprints, ramp steps, parts, tests, items, checklists (one query per kind, with every
+# finding), open blockers, resolve blockers of moved objects, insert blockers, alert recipients (users, supplier
+# contacts), insert alerts, consume the scan request; plus the savepoint pair of the scan's transaction inside
+# the test's. Re-scan with nothing changed: the fingerprints match, so the open blockers are not read, and there
+# is nothing to insert, resolve or consume. On PostgreSQL the scan's commit does not wait for the disk
+# (`SET LOCAL synchronous_commit`), +1, and a scan that records alerts makes it wait again, +1.
+PG = connection.vendor == "postgresql"
+FIRST_SCAN_QUERIES = 17 + 2 * PG
+RESCAN_QUERIES = 10 + PG
 
 
 def test_scan_query_count_does_not_depend_on_program_size(at_today, django_assert_num_queries):
@@ -397,28 +367,24 @@ def test_a_rescan_uses_the_ramp_plan_changed_since_the_last_scan(at_today):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rescan_outside_a_transaction_that_changes_nothing_is_one_round_trip(at_today):
+def test_a_rescan_outside_a_transaction_that_changes_nothing_writes_nothing_but_the_scan_time(at_today):
     program = ProgramFactory(code="SU7")
     part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
-    program_scan(program_id=program.pk)  # opens the blocker, in a transaction
+    program_scan(program_id=program.pk)  # opens the blocker
     before = _state(program)
     ScanRequest.objects.create(program=program, changes=2)  # a change that alters no finding (a new part's note)
 
     later = timezone.now() + timedelta(minutes=10)
     with CaptureQueriesContext(connection) as ctx:
         result = program_scan(program_id=program.pk, now=later)
-    # Lock, ramp plan and rule statements with no BEGIN or COMMIT: in one query on PostgreSQL (which runs
-    # them as one transaction), one by one on SQLite; then the served request is deleted (in a transaction
-    # of its own: Django's delete()).
-    statements = [q["sql"] for q in ctx.captured_queries]
-    scan = 1 if connection.vendor == "postgresql" else 5
-    assert statements[0].startswith("UPDATE") and not any(sql.startswith("BEGIN") for sql in statements[:scan])
-    assert [sql.split()[0] for sql in statements[scan:]] == ["BEGIN", "DELETE", "COMMIT"], statements[scan:]
+    writes = [
+        q["sql"].split()[0] for q in ctx.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert writes == ["UPDATE", "DELETE"]  # the program's last_scanned_at, the served scan request
     assert (result.opened, result.refreshed, result.resolved, result.open_blocking) == (0, 1, 0, 1)
     assert _state(program) == before and not ScanRequest.objects.exists()
     assert Program.objects.get(pk=program.pk).last_scanned_at == later
 
-    # Something changed: the quick look finds the blockers stale and the scan reconciles, in a transaction.
     Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=9))
     result = program_scan(program_id=program.pk)
     assert (result.opened, result.refreshed, result.resolved) == (0, 1, 0)

@@ -1,0 +1,1 @@
+"""The gate: its rules (`rules`), their findings for a program (`findings`)."""
