@@ -27,6 +27,7 @@ class Rule(models.TextChoices):
     PART_UNSOURCED = "part_unsourced", "Part not sourced"
     PART_LATE = "part_late", "Part late"
     PART_AT_RISK = "part_at_risk", "Part at risk"
+    PART_PROMISE_MISSED = "part_promise_missed", "Part promise missed"
     PPAP_REJECTED = "ppap_rejected", "PPAP rejected"
     PPAP_OVERDUE = "ppap_overdue", "PPAP overdue"
     PPAP_INTERIM_EXPIRING = "ppap_interim_expiring", "Interim PPAP expiring"

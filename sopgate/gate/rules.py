@@ -112,6 +112,17 @@ RULES: tuple[GateRule, ...] = (
     ),
     PART_LATE,
     GateRule(
+        Rule.PART_PROMISE_MISSED,
+        Severity.BLOCKING,
+        ObjectType.PART,
+        OPEN_PART & Q(promised_date__lt=F("as_of")),
+        message=lambda f: (
+            f"{f.label}: promised {f.promised_date}, not received ({days_text(f.today - f.promised_date)} ago)"
+        ),
+        unknown_forecast="missed its promised date",
+        alerts_supplier=True,
+    ),
+    GateRule(
         Rule.PART_AT_RISK,
         Severity.WARNING,
         ObjectType.PART,

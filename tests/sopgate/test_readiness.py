@@ -155,6 +155,12 @@ def test_forecast_ignores_open_work_that_ends_before_sop(program):
             lambda p: ValidationTestFactory(program=p, code="PV-CRASH-01", name="Frontal", status=Status.FAILED),
             "Unknown: Test PV-CRASH-01 Frontal failed a required test, so there is no date it can clear by.",
         ),
+        (
+            lambda p: PartFactory(
+                program=p, name="Seat frame", part_number="SF-200", promised_date=TODAY - timedelta(days=1)
+            ),
+            "Unknown: Seat frame SF-200 rev A missed its promised date, so there is no date it can clear by.",
+        ),
     ],
 )
 def test_forecast_unknown_with_the_reason(program, make, reason):

@@ -51,6 +51,35 @@ def test_part_unsourced_fires_only_without_supplier(program, scan):
     assert scan(program, rule="supplier_update_stale") == {}
 
 
+# --- part_promise_missed (DOMAIN.md "Trust") -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("promised", "missed"),
+    [(TODAY - timedelta(days=5), True), (TODAY - timedelta(days=1), True), (TODAY, False), (None, False)],
+)
+def test_part_promise_missed_fires_once_the_promised_day_has_passed(program, scan, promised, missed):
+    p = part(program, promised_date=promised, need_date=NEED)
+    found = scan(program, rule="part_promise_missed")
+    if missed:
+        days = (TODAY - promised).days
+        assert found == {
+            p.pk: f"Battery module BM-100 rev B: promised {promised}, not received ({days} day{'s' * (days != 1)} ago)"
+        }
+        # The broken promise is not on time: the part is not late (its need date is ahead), yet the gate says no.
+        assert scan(program, rule="part_late") == {}
+    else:
+        assert found == {}
+
+
+def test_part_promise_missed_clears_when_the_part_arrives(program, scan):
+    p = part(program, promised_date=TODAY - timedelta(days=3), need_date=NEED)
+    assert p.pk in scan(program, rule="part_promise_missed")
+    p.received_on = TODAY
+    p.save()
+    assert scan(program, rule="part_promise_missed") == {}
+
+
 # --- part_late ------------------------------------------------------------------------------------
 
 
