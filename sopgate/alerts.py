@@ -64,7 +64,8 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 def _subject_for(blocker: Blocker) -> str:
-    return _one_line(f"[SOPGate {blocker.program.code}] {blocker.get_rule_display()}: {blocker.object_label}")
+    reopened = "Reopened: " if blocker.reopened_at else ""
+    return _one_line(f"[SOPGate {blocker.program.code}] {reopened}{blocker.get_rule_display()}: {blocker.object_label}")
 
 
 def build_alert_message(alert: Alert) -> EmailMultiAlternatives:
@@ -74,6 +75,7 @@ def build_alert_message(alert: Alert) -> EmailMultiAlternatives:
         "program": blocker.program,
         "url": program_url(blocker.program.code),
         "recipient": alert.recipient,
+        "quiet_hours": settings.SOPGATE_REOPEN_QUIET_HOURS,
     }
     message = EmailMultiAlternatives(
         subject=_subject_for(blocker),

@@ -113,6 +113,9 @@ class Blocker(models.Model):
     opened_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # A finding that came back after its blocker had resolved: within REOPEN_QUIET_HOURS the same blocker reopens
+    # without a second alert; later it is a new blocker marked reopened, and its alert says so.
+    reopened_at = models.DateTimeField(null=True, blank=True, help_text="When this finding last came back.")
     # The scan's hash of what it stored (sopgate.rules.Finding.fingerprint): a re-scan compares it instead
     # of reading every message back. Empty for rows written otherwise; the next scan rewrites those once.
     fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)

@@ -8,7 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from parts.models import Supplier
@@ -139,16 +139,59 @@ def _reconcile(program: Program, findings: list[Finding], now: datetime, result:
         # scan with nothing new write thousands of rows; Program.last_scanned_at says when it last ran.
         Blocker.objects.bulk_update(changed, [*_REFRESHED_FIELDS, "last_seen_at"], batch_size=1000)
 
+    returning = {key: finding for key, finding in by_key.items() if key not in open_rows}
+    last_resolved = _last_resolved(program, returning) if returning else {}
+    quiet_since = now - timedelta(hours=settings.SOPGATE_REOPEN_QUIET_HOURS)
+    reopened = [
+        Blocker(pk=pk, resolved_at=None, reopened_at=now, last_seen_at=now, **_blocker_fields(returning[key]))
+        for key, (pk, resolved_at) in last_resolved.items()
+        if resolved_at >= quiet_since
+    ]
+    if reopened:
+        # Back within the quiet hours: the same blocker, open again, and no second alert (it had one).
+        fields = [*_REFRESHED_FIELDS, "resolved_at", "reopened_at", "last_seen_at"]
+        Blocker.objects.bulk_update(reopened, fields, batch_size=1000)
+    quiet = {key for key, (_, resolved_at) in last_resolved.items() if resolved_at >= quiet_since}
     new = [
-        Blocker(program=program, opened_at=now, last_seen_at=now, **_blocker_fields(finding))
-        for key, finding in by_key.items()
-        if key not in open_rows
+        Blocker(
+            program=program,
+            opened_at=now,
+            last_seen_at=now,
+            reopened_at=now if key in last_resolved else None,  # came back after the quiet hours: alerts again
+            **_blocker_fields(finding),
+        )
+        for key, finding in returning.items()
+        if key not in quiet
     ]
     if new:
         _resolve_moved_objects(program, now)
     created = Blocker.objects.bulk_create(new, batch_size=1000)
-    result.opened = len(created)
+    result.opened = len(created) + len(reopened)
     return created
+
+
+def _last_resolved(program: Program, findings: dict) -> dict[tuple, tuple[int, datetime]]:
+    """Per key of `findings` that had a blocker before, the latest one's id and resolution time: two queries,
+    whatever the number of findings (the latest time per key, then the rows with those times)."""
+    keys = set(findings)
+    resolved = Blocker.objects.filter(program=program, resolved_at__isnull=False)
+    latest = {
+        (rule, object_type, object_id): at
+        for rule, object_type, object_id, at in resolved.values("rule", "object_type", "object_id")
+        .annotate(at=Max("resolved_at"))
+        .values_list("rule", "object_type", "object_id", "at")
+        if (rule, object_type, object_id) in keys
+    }
+    if not latest:
+        return {}
+    rows = resolved.filter(resolved_at__in=set(latest.values())).values_list(
+        "rule", "object_type", "object_id", "id", "resolved_at"
+    )
+    return {
+        (rule, object_type, object_id): (pk, at)
+        for rule, object_type, object_id, pk, at in rows
+        if latest.get((rule, object_type, object_id)) == at
+    }
 
 
 def _commit_asynchronously() -> None:

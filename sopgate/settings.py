@@ -248,6 +248,9 @@ SOPGATE_SCAN_INTERVAL_MINUTES = env.int("SCAN_INTERVAL_MINUTES", default=10)
 # Seconds a data change waits before its re-scan runs; changes inside that window share one scan.
 SOPGATE_SCAN_DEBOUNCE_SECONDS = env.int("SCAN_DEBOUNCE_SECONDS", default=30)
 SOPGATE_DIGEST_HOUR = env.int("DIGEST_HOUR", default=6)
+# A blocker that resolves and comes back within this many hours reopens without a second alert (a supplier flipping
+# a date back and forth); later it alerts again, saying "reopened".
+SOPGATE_REOPEN_QUIET_HOURS = env.int("REOPEN_QUIET_HOURS", default=24)
 if not 0 <= SOPGATE_DIGEST_HOUR <= 23:
     raise ImproperlyConfigured(f"DIGEST_HOUR must be an hour from 0 to 23; got {SOPGATE_DIGEST_HOUR}.")
 # How long a POST's Idempotency-Key is remembered: a retry within this time gets the first response back.

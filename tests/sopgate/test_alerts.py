@@ -174,6 +174,25 @@ def test_alert_send_delivers_the_message_with_the_numbers(alert, smtp_server):
     assert len(smtp_server.messages) == 1
 
 
+def test_a_blocker_back_after_the_quiet_hours_alerts_again_saying_reopened(alert, smtp_server, program):
+    assert alert_send(alert_id=alert.pk, now=NOW) == "sent"
+    Part.objects.filter(part_number="BM-107").update(promised_date=NEED - timedelta(days=20))
+    program_scan(program_id=program.pk, today=TODAY, now=NOW + timedelta(hours=1))
+    Part.objects.filter(part_number="BM-107").update(promised_date=NEED + timedelta(days=20))
+    later = NOW + timedelta(hours=30)
+    program_scan(program_id=program.pk, today=TODAY, now=later)
+
+    again = Alert.objects.get(recipient="anna@oem.example", blocker__resolved_at__isnull=True)
+    assert again.pk != alert.pk
+    assert alert_send(alert_id=again.pk, now=later) == "sent"
+    _, message = smtp_server.messages[-1]
+    assert message["Subject"] == "[SOPGate SU7] Reopened: Part late: Battery module BM-107 rev A"
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("Reopened blocking blocker for SU7")
+    assert "reopened: it had resolved, and came back more than 24 hours later" in text
+    assert "Reopened blocking blocker" in message.get_body(("html",)).get_content()
+
+
 def test_an_alert_whose_blocker_resolved_meanwhile_is_withdrawn(alert, smtp_server, program):
     # The broker or the mail server was down while the part got a good promise: "new blocker" is no longer true.
     Part.objects.filter(part_number="BM-107").update(promised_date=NEED - timedelta(days=20))

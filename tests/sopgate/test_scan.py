@@ -73,26 +73,55 @@ def test_rescan_with_the_same_findings_still_repairs_blockers_changed_behind_its
     assert Blocker.objects.filter(program=program, resolved_at=None).count() == 2
 
 
-def test_fixed_finding_is_resolved_and_a_relapse_opens_a_new_blocker(at_today):
+def _flip(part, days_late: int, *, at) -> None:
+    """The supplier moves its promise (days after the need date; negative: in time) and the gate scans at `at`."""
+    Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=days_late))
+    program_scan(program_id=part.program_id, now=at)
+
+
+def test_fixed_finding_is_resolved_and_a_relapse_after_the_quiet_hours_opens_a_new_blocker_marked_reopened(
+    at_today,
+):
     program = ProgramFactory(code="SU7")
     part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
-    program_scan(program_id=program.pk)
+    start = timezone.now()
+    program_scan(program_id=program.pk, now=start)
     first = Blocker.objects.get(rule="part_late")
+    assert Alert.objects.filter(blocker=first).exists()
 
     Part.objects.filter(pk=part.pk).update(promised_date=NEED - timedelta(days=20))
-    result = program_scan(program_id=program.pk)
+    result = program_scan(program_id=program.pk, now=start + timedelta(hours=1))
     first.refresh_from_db()
     assert result.resolved == 1
     assert first.resolved_at is not None
     assert not Blocker.objects.filter(resolved_at__isnull=True).exists()
 
-    Part.objects.filter(pk=part.pk).update(promised_date=NEED + timedelta(days=9))
-    program_scan(program_id=program.pk)
+    _flip(part, 9, at=start + timedelta(hours=26))  # 25 hours after it resolved
     reopened = Blocker.objects.get(rule="part_late", resolved_at__isnull=True)
-    assert reopened.pk != first.pk
+    assert reopened.pk != first.pk and reopened.reopened_at == start + timedelta(hours=26)
     assert "(9 days late)" in reopened.message
+    assert Alert.objects.filter(blocker=reopened).exists()  # it alerts again, saying "reopened"
     first.refresh_from_db()
     assert first.resolved_at is not None and "(5 days late)" in first.message  # history kept as it was
+
+
+def test_a_finding_back_within_the_quiet_hours_reopens_its_blocker_without_a_second_alert(at_today):
+    program = ProgramFactory(code="SU7")
+    part = PartFactory(program=program, promised_date=NEED + timedelta(days=5))
+    start = timezone.now()
+    program_scan(program_id=program.pk, now=start)
+    blocker = Blocker.objects.get(rule="part_late")
+    alerts = Alert.objects.count()
+    assert alerts >= 1
+
+    for hour, days_late in ((1, -20), (2, 7), (3, -20), (23, 8)):  # the supplier flips its date back and forth
+        _flip(part, days_late, at=start + timedelta(hours=hour))
+
+    assert Blocker.objects.filter(rule="part_late").count() == 1  # one blocker, reopened, not four
+    blocker.refresh_from_db()
+    assert blocker.resolved_at is None and blocker.reopened_at == start + timedelta(hours=23)
+    assert "(8 days late)" in blocker.message and blocker.opened_at == start
+    assert Alert.objects.count() == alerts  # no second alert
 
 
 def test_still_true_finding_is_refreshed_in_place(at_today):
@@ -294,13 +323,14 @@ def _count(program) -> int:
 
 # First scan: lock the program (reading its pending scan request), stamp its last_scanned_at, the count and sum
 # of its open blockers' fingerprints, ramp steps, parts, tests, items, checklists (one query per kind, with every
-# finding), open blockers, resolve blockers of moved objects, insert blockers, alert recipients (users, supplier
+# finding), open blockers, the last resolution of each new finding's key (a finding back within the quiet hours
+# reopens its blocker), resolve blockers of moved objects, insert blockers, alert recipients (users, supplier
 # contacts), insert alerts, consume the scan request; plus the savepoint pair of the scan's transaction inside
 # the test's. Re-scan with nothing changed: the fingerprints match, so the open blockers are not read, and there
 # is nothing to insert, resolve or consume. On PostgreSQL the scan's commit does not wait for the disk
 # (`SET LOCAL synchronous_commit`), +1, and a scan that records alerts makes it wait again, +1.
 PG = connection.vendor == "postgresql"
-FIRST_SCAN_QUERIES = 17 + 2 * PG
+FIRST_SCAN_QUERIES = 18 + 2 * PG
 RESCAN_QUERIES = 10 + PG
 
 
