@@ -12,10 +12,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from parts.models import Part
-from parts.selectors import effective_need_date_expression
+from parts.selectors import effective_need_date_expression, supplier_id_for_user, user_is_engineer
 from validation.models import HandoverItem, ValidationTest
 
-from .choices import Decision, Rule, Severity
+from .choices import Decision, ObjectType, Rule, Severity
 from .gate.rules import ITEM_DONE, PART_DONE, RULE, RULES, TEST_DONE_Q, days_text
 from .models import Blocker, Program, ReadinessSnapshot
 
@@ -255,3 +255,14 @@ def program_delete_refusals(program_ids) -> dict[int, str]:
                 'gate\'s decisions: archive it instead (action "Archive selected programs").'
             )
     return refusals
+
+
+def blocker_list_for_user(user) -> QuerySet[Blocker]:
+    """Blockers a user may read: every one for engineers; for a supplier user, those about its own parts (what to
+    fix and by when); none otherwise."""
+    queryset = Blocker.objects.select_related("program", "owner")
+    supplier_id = supplier_id_for_user(user)
+    if supplier_id is not None:
+        own_parts = Part.objects.filter(supplier_id=supplier_id).values("pk")
+        return queryset.filter(object_type=ObjectType.PART, object_id__in=own_parts)
+    return queryset if user_is_engineer(user) else queryset.none()

@@ -8,11 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from sopgate.filtersets import BlockerFilterSet, ProgramFilterSet
-from sopgate.models import Blocker, Program, RampStep
-from sopgate.selectors import program_readiness
+from sopgate.models import Program, RampStep
+from sopgate.selectors import blocker_list_for_user, program_readiness
 
 from .base import FILTER_BACKENDS, PARSERS, ModelViewSet
-from .permissions import IsEngineer
+from .permissions import IsEngineer, IsEngineerOrSupplierReading
 from .serializers import BlockerSerializer, ProgramSerializer, RampStepSerializer, ReadinessSerializer
 
 # Codes follow the models' CODE_VALIDATOR; anything else in the path is a 404 before any query.
@@ -86,10 +86,15 @@ class RampStepViewSet(
 
 
 class BlockerViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Blocker.objects.select_related("program", "owner")
+    """The gate's findings. A supplier user reads the blockers about its own parts (another's is a 404), with the
+    message saying what to fix and by when."""
+
     serializer_class = BlockerSerializer
-    permission_classes = [IsEngineer]
+    permission_classes = [IsEngineerOrSupplierReading]
     filter_backends = FILTER_BACKENDS
     filterset_class = BlockerFilterSet
     search_fields = ["object_label", "message"]
     ordering_fields = ["opened_at", "last_seen_at", "resolved_at", "severity", "rule"]
+
+    def get_queryset(self):
+        return blocker_list_for_user(self.request.user)

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from parts.models import Part
 from sopgate.models import RampStep
@@ -317,3 +318,27 @@ def test_docs_are_served_without_a_cdn(world, client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     assert "/api/supplier-updates/" in schema.json()["paths"]
+
+
+def test_a_supplier_reads_the_blockers_about_its_own_parts(world, alice, clients, eng):
+    from sopgate.models import Blocker
+
+    now = timezone.now()
+    Blocker.objects.create(
+        program=world.program,
+        rule="ppap_overdue",
+        severity="blocking",
+        object_type="part",
+        object_id=world.part_b.pk,
+        object_label="Seat frame SF-200 rev A",
+        message="Seat frame SF-200 rev A: PPAP submitted, due 2027-01-01 (3 days overdue)",
+        opened_at=now,
+        last_seen_at=now,
+    )
+    mine = alice.get("/api/blockers/?open=true").json()
+    assert [(b["object_id"], b["rule"], b["message"]) for b in mine["results"]] == [
+        (world.part_a.pk, "part_late", "late")
+    ]
+    theirs = clients["supplier_b"].get("/api/blockers/").json()["results"]
+    assert [b["object_id"] for b in theirs] == [world.part_b.pk]
+    assert eng.get("/api/blockers/").json()["count"] == 2
