@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -8,8 +9,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from .admin_badges import badge
 from .choices import AlertStatus, Severity
 from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
+from .roles import NotPermitted
 from .selectors import program_delete_refusals
-from .services import programs_archive
+from .services import program_check_gate_settings, programs_archive
 
 admin.site.site_header = "SOPGate"
 admin.site.site_title = "SOPGate admin"
@@ -57,6 +59,21 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProgramForm(forms.ModelForm):
+    """A program's admin form: its gate settings are a launch manager's to change (`program_check_gate_settings`)."""
+
+    actor = None  # set per request by ProgramAdmin.get_form
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.actor is None:
+            return
+        try:
+            program_check_gate_settings(program=self.instance, actor=self.actor)
+        except NotPermitted as refused:
+            self.add_error(refused.field if refused.field in self.fields else None, refused.message)
+
+
 @admin.register(Program)
 class ProgramAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "sop_date", "owner", "decision_badge", "last_scanned_at", "archived_at"]
@@ -67,6 +84,11 @@ class ProgramAdmin(SimpleHistoryAdmin):
     readonly_fields = ["last_scanned_at", "archived_at"]
     inlines = [RampStepInline]
     actions = ["archive", "unarchive"]
+    form = ProgramForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
 
     @admin.action(description="Archive selected programs", permissions=["change"])
     def archive(self, request, queryset):

@@ -17,6 +17,7 @@ from .choices import AlertStatus, ObjectType, Severity
 from .gate.findings import Finding, program_findings
 from .gate.rules import RULE
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
+from .roles import NotPermitted, launch_manager_names, user_is_launch_manager
 
 logger = logging.getLogger(__name__)
 
@@ -420,3 +421,24 @@ def programs_archive(*, program_ids, actor, archived: bool = True, now: datetime
             program.save(update_fields=["archived_at", "updated_at"])
             count += 1
     return count
+
+
+# A program's gate settings: how strict the gate is. Changing them is a launch manager's decision (DOMAIN.md "Trust").
+GATE_SETTINGS = ("part_lead_days", "ppap_lead_days", "at_risk_days", "stale_update_days", "signoff_days")
+
+
+def program_check_gate_settings(*, program: Program, actor) -> None:
+    """Refuse (`NotPermitted`, naming the first setting) a change of `program`'s gate settings, as about to be saved,
+    by anyone but a launch manager; a new program takes the defaults unless a launch manager sets others."""
+    if user_is_launch_manager(actor):
+        return
+    if program.pk is None:
+        stored = {name: Program._meta.get_field(name).get_default() for name in GATE_SETTINGS}
+    else:
+        stored = Program.objects.filter(pk=program.pk).values(*GATE_SETTINGS).first() or {}
+    for name in GATE_SETTINGS:
+        if name in stored and getattr(program, name) != stored[name]:
+            raise NotPermitted(
+                name,
+                f"Only {launch_manager_names()} may change {program.code or 'a program'}'s gate settings ({name}).",
+            )

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from sopgate.filtersets import BlockerFilterSet, ProgramFilterSet
 from sopgate.models import Program, RampStep
 from sopgate.selectors import blocker_list_for_user, program_readiness
+from sopgate.services import program_check_gate_settings
 
 from .base import FILTER_BACKENDS, PARSERS, ModelViewSet
 from .permissions import IsEngineer, IsEngineerOrSupplierReading
@@ -20,6 +21,9 @@ CODE_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 
 
 class ProgramViewSet(ModelViewSet):
+    """Programs by code. Their gate settings (lead days, at-risk, stale-update and sign-off days) are changed by a
+    launch manager only (403 naming who may)."""
+
     queryset = Program.objects.select_related("owner")
     serializer_class = ProgramSerializer
     permission_classes = [IsEngineer]
@@ -35,6 +39,17 @@ class ProgramViewSet(ModelViewSet):
     def readiness(self, request, code=None, format=None):  # noqa: A002 - DRF's name for the `.json` suffix
         program = self.get_object()
         return Response(ReadinessSerializer(program_readiness(program, today=timezone.localdate())).data)
+
+    def _save(self, serializer):
+        program = serializer.instance or Program()
+        for name, value in serializer.validated_data.items():
+            setattr(program, name, value)
+        with transaction.atomic():
+            program_check_gate_settings(program=program, actor=self.request.user)
+            serializer.save()
+
+    perform_create = _save
+    perform_update = _save
 
 
 _PROGRAM_CODE = OpenApiParameter("program_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{CODE_REGEX}$")

@@ -255,3 +255,25 @@ def test_an_owner_does_not_become_a_suppliers_login(engineer_client):
         "olaf owns parts; give those to someone else before making this login a supplier's."
     ]
     assert not SupplierUser.objects.exists()
+
+
+def test_program_gate_settings_are_changed_by_a_launch_manager_only(at_today, engineer_client, engineer_user):
+    from django.contrib.auth.models import Group
+
+    program = ProgramFactory(code="SU7")
+    url = reverse("admin:sopgate_program_change", args=[program.pk])
+    data = {
+        **_change_form_data(engineer_client, url),
+        "ramp_steps-TOTAL_FORMS": "0",
+        "ramp_steps-INITIAL_FORMS": "0",
+        "ppap_lead_days": "14",
+    }
+    refused = engineer_client.post(url, data)
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["ppap_lead_days"] == [
+        "Only a launch manager (the group has no members yet) may change SU7's gate settings (ppap_lead_days)."
+    ]
+    assert Program.objects.get(pk=program.pk).ppap_lead_days == 28
+    engineer_user.groups.add(Group.objects.get_or_create(name="launch_managers")[0])
+    assert engineer_client.post(url, data).status_code == 302
+    assert Program.objects.get(pk=program.pk).ppap_lead_days == 14

@@ -342,3 +342,22 @@ def test_a_supplier_reads_the_blockers_about_its_own_parts(world, alice, clients
     theirs = clients["supplier_b"].get("/api/blockers/").json()["results"]
     assert [b["object_id"] for b in theirs] == [world.part_b.pk]
     assert eng.get("/api/blockers/").json()["count"] == 2
+
+
+def test_a_programs_gate_settings_are_a_launch_managers_to_change(world, eng):
+    url = "/api/programs/SU7/"
+    refused = eng.patch(url, {"part_lead_days": 7, "name": "SU7 sedan"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "part_lead_days": [
+            "Only a launch manager (the group has no members yet) may change SU7's gate settings (part_lead_days)."
+        ]
+    }
+    assert eng.get(url).json()["name"] != "SU7 sedan"  # nothing changed
+    assert eng.patch(url, {"name": "SU7 sedan"}, format="json").status_code == 200  # other fields are engineers'
+    new = {"code": "EX9", "name": "EX9", "sop_date": "2027-09-01", "signoff_days": 3}
+    created = eng.post("/api/programs/", new, format="json")
+    assert created.status_code == 403 and list(created.json()) == ["signoff_days"]
+    manager = client_for(api_token(launch_manager()))
+    changed = manager.patch(url, {"part_lead_days": 7}, format="json")
+    assert (changed.status_code, changed.json()["part_lead_days"]) == (200, 7)
