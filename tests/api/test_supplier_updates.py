@@ -327,3 +327,16 @@ def test_a_batch_that_would_pass_the_daily_limit_stores_nothing(world, alice, se
     assert response.status_code == 429
     assert response.json()["requested"] == 2
     assert SupplierUpdate.objects.count() == before
+
+
+def test_a_suppliers_promise_before_today_is_a_400_naming_promised_date_an_engineers_is_taken(world, alice, eng):
+    refused = alice.post(
+        URL,
+        [{"part": world.part_a.pk, "note": "fine"}, {"part": world.part_a.pk, "promised_date": "2027-01-03"}],
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json() == [{}, {"promised_date": ["A promised date cannot be before today (2027-01-04)."]}]
+    assert alice.post(URL, {"part": world.part_a.pk, "promised_date": "2027-01-04"}, format="json").status_code == 201
+    # An engineer may record a past promise (DOMAIN.md "Trust"); the gate judges it.
+    assert eng.post(URL, {"part": world.part_a.pk, "promised_date": "2026-12-20"}, format="json").status_code == 201
