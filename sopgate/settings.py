@@ -32,6 +32,7 @@ LANGUAGE_CODE = "en"
 USE_I18N = True
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
