@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import gettext
 from knox.models import AuthToken
 
 from . import selectors
@@ -96,16 +97,26 @@ def supplier_ppap_refusal(current: str, reported: str) -> str | None:
     The decisions are the customer's: a supplier never sets approved, interim-approved or rejected, never moves a
     part away from an approval (nor an interim one), and answers a rejection only by submitting again."""
     if reported in PPAP_CUSTOMER_DECISIONS:
-        return (
-            f"Suppliers may not set '{reported}': approving or rejecting a PPAP is the customer's decision. "
+        return gettext(
+            "Suppliers may not set '%(reported)s': approving or rejecting a PPAP is the customer's decision. "
             "Report 'submitted' when the PPAP is handed in."
-        )
+        ) % {"reported": reported}
     if reported == current:
         return None
     if current in (PPAPStatus.APPROVED, PPAPStatus.INTERIM_APPROVED):
-        return f"The PPAP is {PPAPStatus(current).label.lower()}: only the customer can change its status."
+        return gettext("The PPAP is %(status)s: only the customer can change its status.") % {
+            "status": str(PPAPStatus(current).label).lower()
+        }
     if current == PPAPStatus.REJECTED and reported != PPAPStatus.SUBMITTED:
-        return "The PPAP was rejected: report 'submitted' when it is handed in again."
+        return gettext("The PPAP was rejected: report 'submitted' when it is handed in again.")
+    return None
+
+
+def supplier_promise_refusal(promised: date | None, *, today: date) -> str | None:
+    """Why a supplier may not report `promised` as its promised date, or None: a promise before today is no
+    promise (DOMAIN.md "Trust": supplier plausibility). An engineer may type a past date; the gate judges it."""
+    if promised is not None and promised < today:
+        return gettext("A promised date cannot be before today (%(today)s).") % {"today": today.isoformat()}
     return None
 
 
@@ -123,10 +134,12 @@ class SupplierDailyLimitExceeded(Exception):
 
     def __init__(self, *, limit: int, stored: int, requested: int, retry_after: int):
         self.limit, self.stored, self.requested, self.retry_after = limit, stored, requested, retry_after
-        super().__init__(
-            f"A supplier may store at most {limit:,} updates a day; {stored:,} are stored today and this request "
-            f"has {requested:,}. Try again after midnight ({settings.TIME_ZONE})."
+        counts = {"limit": f"{limit:,}", "stored": f"{stored:,}", "requested": f"{requested:,}"}
+        message = gettext(
+            "A supplier may store at most %(limit)s updates a day; %(stored)s are stored today and this request "
+            "has %(requested)s. Try again after midnight (%(zone)s)."
         )
+        super().__init__(message % {**counts, "zone": settings.TIME_ZONE})
 
 
 def supplier_daily_limit_check(*, supplier_id: int, adding: int, now: datetime) -> None:
@@ -162,7 +175,9 @@ class _LockedPart(NamedTuple):
     supplier_id: int | None
 
 
-def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime | None = None) -> list[dict]:
+def supplier_updates_apply(
+    *, actor, items: Sequence[dict | None], now: datetime | None = None, dry_run: bool = False
+) -> list[dict]:
     """Store what a supplier (or an engineer, for one) reported, and apply it to the parts: all or nothing.
 
     Each item names its part by `part_id`, or by `program` (code) + `part_number` (+ `revision` where the number
@@ -178,7 +193,8 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
 
     Returns each stored update as a dict: its columns (`id`, `part_id`, `supplier_id`, `reported_by_id`,
     `reported_by_username`, `reported_at` and what it reported) and its part's `program` code, `part_number` and
-    `revision`. A fixed number of queries, whatever the number of items.
+    `revision`. A fixed number of queries, whatever the number of items. With `dry_run`, every check is made (and
+    every refusal raised) but nothing is stored, and it returns [] (the portal's spreadsheet preview).
     """
     if not items:
         return []
@@ -186,17 +202,13 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
     within = Part.objects.all() if supplier_id is None else Part.objects.filter(supplier_id=supplier_id)
     errors: list[dict[str, list[str]]] = [{} for _ in items]
     if supplier_id is not None:
-        today = timezone.localdate(now)
+        today = timezone.localdate(now) if now is not None else timezone.localdate()
         for item, item_errors in zip(items, errors, strict=True):
             if item and item.get("ppap_status") in PPAP_CUSTOMER_DECISIONS:
                 item_errors["ppap_status"] = [supplier_ppap_refusal(PPAPStatus.NOT_SUBMITTED, item["ppap_status"])]
-            promised = item.get("promised_date") if item else None
-            if promised is not None and promised < today:
-                # A promise already broken when made would count as on time until the next scan (DOMAIN.md "Trust").
-                item_errors["promised_date"] = [
-                    f"A promise cannot be in the past: {promised} is before today ({today}). Promise a date from "
-                    "today on; a missed one is a blocker (part_promise_missed) until the part is received."
-                ]
+            promise = item and supplier_promise_refusal(item.get("promised_date"), today=today)
+            if promise:
+                item_errors["promised_date"] = [promise]
     with transaction.atomic():
         part_ids = _part_ids(items, errors, within)
         # The check that a part exists and may be written is the lock on it: it cannot vanish before the write.
@@ -205,7 +217,7 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
             if part_id is not None and part_id not in locked:
                 named_by_id = "part_id" in item
                 errors[index] = (
-                    {"part": [f"No part with id {part_id}."]}
+                    {"part": [gettext("No part with id %(id)s.") % {"id": part_id}]}
                     if named_by_id
                     else {"part_number": [f"No part {item['part_number']} in program {item['program']}."]}
                 )
@@ -217,6 +229,8 @@ def supplier_updates_apply(*, actor, items: Sequence[dict | None], now: datetime
         now = now or timezone.now()
         if supplier_id is not None:
             supplier_daily_limit_check(supplier_id=supplier_id, adding=len(items), now=now)
+        if dry_run:
+            return []
         return _supplier_updates_store(actor, items, part_ids, locked, now)
 
 
@@ -347,11 +361,15 @@ def evidence_file_refusal(upload) -> str | None:
     EVIDENCE_FILE_TYPES), or None."""
     limit = settings.EVIDENCE_MAX_MB
     if upload.size > limit * 2**20:
-        return f"{upload.name} is {upload.size / 2**20:.1f} MB; evidence files may be up to {limit} MB."
+        size = f"{upload.size / 2**20:.1f}"
+        message = gettext("%(name)s is %(size)s MB; evidence files may be up to %(limit)s MB.")
+        return message % {"name": upload.name, "size": size, "limit": limit}
     extension = Path(upload.name).suffix.lower().lstrip(".")
     allowed = settings.EVIDENCE_FILE_TYPES
     if extension not in allowed:
-        return f"{upload.name}: a .{extension or '(no extension)'} file is not taken; allowed: {', '.join(allowed)}."
+        message = gettext("%(name)s: a .%(extension)s file is not taken; allowed: %(allowed)s.")
+        extension = extension or gettext("(no extension)")
+        return message % {"name": upload.name, "extension": extension, "allowed": ", ".join(allowed)}
     return None
 
 

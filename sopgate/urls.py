@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("sopgate.api.urls")),
     path("health/", health.health, name="health"),
+    path("supplier/", include("portal.urls")),
     path("", include("sopgate.dashboard.urls")),
 ]
 

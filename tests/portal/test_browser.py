@@ -1,0 +1,209 @@
+"""A supplier in a real browser (Debian's headless Chromium, Selenium, the live server), in English and in Chinese:
+login, the part list, one update, the spreadsheet round trip and a file upload, with screenshots at 1440 px and
+390 px saved into $SOPGATE_ARTIFACTS (CI keeps them)."""
+
+import os
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tests.browser import CHROMEDRIVER, CHROMIUM, requires_browser
+
+pytestmark = [pytest.mark.browser, requires_browser]
+PASSWORD = "Portal-pw-for-browser-tests"
+WIDTHS = (1440, 390)
+TEXTS = {
+    "en": {"accept": "en-US,en", "parts": "Your parts", "stored": "Your update of BM-100 is stored.",
+           "sheet": "1 part updated from the spreadsheet.", "kept": "warrant.pdf is kept with BM-100."},
+    "zh-hans": {"accept": "zh-CN,zh", "parts": "您的零件", "stored": "您对 BM-100 的更新已保存。",
+                "sheet": "已根据电子表格更新 1 个零件。", "kept": "warrant.pdf 已保存到 BM-100。"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def downloads():
+    folder = tempfile.TemporaryDirectory(prefix="sopgate-downloads-")
+    yield Path(folder.name)
+    folder.cleanup()
+
+
+def _browser(language: str, downloads: Path):
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1440,1000", f"--lang={TEXTS[language]['accept'].split(',')[0]}"):  # fmt: skip
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory(prefix="sopgate-chromium-")
+    options.add_argument(f"--user-data-dir={profile.name}")
+    options.add_experimental_option(
+        "prefs",
+        {"intl.accept_languages": TEXTS[language]["accept"], "download.default_directory": str(downloads),
+         "download.prompt_for_download": False},
+    )  # fmt: skip
+    options.binary_location = str(CHROMIUM)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(5)
+    return driver, profile
+
+
+@pytest.fixture
+def supplier_world(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    from parts.choices import PPAPStatus
+    from parts.models import SupplierUser
+    from sopgate.models import Blocker
+    from tests.factories import EngineerFactory, PartFactory, ProgramFactory, RampStepFactory, SupplierFactory
+
+    today = timezone.localdate()
+    engineer = EngineerFactory(username="eng")
+    program = ProgramFactory(code="SU7", name="SU7 sedan", owner=engineer, sop_date=today + timedelta(days=75))
+    first = date(program.sop_date.year, program.sop_date.month, 1)
+    for months, vehicles in ((0, 2000), (2, 6000), (4, 10000)):
+        month = date(first.year + (first.month - 1 + months) // 12, (first.month - 1 + months) % 12 + 1, 1)
+        RampStepFactory(program=program, month=month, planned_vehicles=vehicles)
+    acme = SupplierFactory(code="ACME", name="Acme Battery Co.")
+    other = SupplierFactory(code="BOLT", name="Bolt Seating")
+    alice = get_user_model().objects.create_user("alice", "alice@acme.example", PASSWORD)
+    SupplierUser.objects.create(user=alice, supplier=acme)
+    common = {"program": program, "owner": engineer, "supplier": acme}
+    blocked = PartFactory(
+        **common, part_number="BM-100", name="Battery module 72 Ah", qty_per_vehicle=4, capacity_per_week=1000,
+        ppap_status=PPAPStatus.NOT_SUBMITTED, need_date=today + timedelta(days=40),
+    )  # fmt: skip
+    PartFactory(
+        **common, part_number="LT-200", name="Door latch", need_date=today - timedelta(days=2), promised_date=None
+    )
+    PartFactory(**common, part_number="HC-300", name="HV harness", need_date=today + timedelta(days=30))
+    PartFactory(program=program, owner=engineer, supplier=other, part_number="SF-900", name="Seat frame")
+    now = timezone.now()
+    Blocker.objects.create(
+        program=program, rule="capacity_shortfall", severity="blocking", object_type="part", object_id=blocked.pk,
+        object_label=str(blocked), supplier=acme, opened_at=now, last_seen_at=now, clear_by=today + timedelta(days=20),
+        message="Battery module 72 Ah BM-100 rev A: capacity 1,000/week below peak demand 9,033/week",
+    )  # fmt: skip
+    return blocked
+
+
+def _shots(browser, name: str) -> None:
+    """The page at 1440 px and 390 px wide, whole height, into $SOPGATE_ARTIFACTS; no sideways scrolling at 390."""
+    artifacts = Path(os.environ.get("SOPGATE_ARTIFACTS", "artifacts/"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        browser.set_window_size(width, 1000)
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(height + 20, 8000))
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
+        shot = artifacts / f"portal-{name}-{width}.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    browser.set_window_size(1440, 1000)
+
+
+def _wait_for(predicate, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downloads, language):
+    from django.core.cache import cache
+    from openpyxl import load_workbook
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    from parts.models import EvidenceFile, Part, SupplierUpdate
+
+    cache.clear()  # no login lock-out left over from other tests in this process
+    texts = TEXTS[language]
+    slug = "zh" if language == "zh-hans" else language
+    browser, profile = _browser(language, downloads)
+    try:
+        # Login: the keyboard alone (Tab from the username to the password, Enter submits).
+        browser.get(f"{live_server.url}/supplier/")
+        assert browser.current_url.startswith(f"{live_server.url}/supplier/login/")
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+        _shots(browser, f"{slug}-login")
+        username = browser.find_element(By.NAME, "username")
+        username.send_keys("alice", Keys.TAB)
+        browser.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+        _wait_for(lambda: browser.current_url == f"{live_server.url}/supplier/", "the part list")
+
+        # The part list: blocked first, then late, then the rest; nothing of another supplier's.
+        assert browser.find_element(By.TAG_NAME, "h1").text == texts["parts"]
+        numbers = [link.text.split()[0] for link in browser.find_elements(By.CSS_SELECTOR, ".pt-parts tbody th a")]
+        assert numbers == ["BM-100", "LT-200", "HC-300"]
+        assert "SF-900" not in browser.page_source
+        assert "capacity 1,000/week below peak demand" in browser.page_source
+        _shots(browser, f"{slug}-parts")
+        skip = browser.find_element(By.CSS_SELECTOR, "a.pt-skip")
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert browser.switch_to.active_element == skip  # the skip link is the first stop
+        skip.send_keys(Keys.ENTER)
+        assert browser.switch_to.active_element == browser.find_element(By.ID, "main")
+
+        # One update through the part's form.
+        browser.find_element(By.CSS_SELECTOR, ".pt-parts tbody th a").click()
+        capacity = browser.find_element(By.ID, "id_capacity_per_week")
+        capacity.clear()
+        capacity.send_keys("9500")
+        Select(browser.find_element(By.ID, "id_ppap_status")).select_by_value("submitted")
+        browser.find_element(By.ID, "id_note").send_keys("Second line running from next week")
+        browser.find_element(By.CSS_SELECTOR, "#report-h ~ form button[type=submit]").click()
+        _wait_for(lambda: texts["stored"] in browser.page_source, "the update stored")
+        part = Part.objects.get(pk=supplier_world.pk)
+        assert (part.capacity_per_week, part.ppap_status) == (9500, "submitted")
+        _shots(browser, f"{slug}-part")
+
+        # An evidence file.
+        warrant = downloads / "warrant.pdf"
+        warrant.write_bytes(b"%PDF-1.7 part submission warrant")
+        Select(browser.find_element(By.ID, "id_kind")).select_by_value("ppap_warrant")
+        browser.find_element(By.ID, "id_file").send_keys(str(warrant))
+        browser.find_element(By.CSS_SELECTOR, "#files form button[type=submit]").click()
+        _wait_for(lambda: texts["kept"] in browser.page_source, "the file kept")
+        assert EvidenceFile.objects.get().name == "warrant.pdf"
+        assert browser.find_element(By.LINK_TEXT, "warrant.pdf").is_displayed()
+
+        # The spreadsheet round trip: download, change one row, upload, preview, confirm.
+        browser.get(f"{live_server.url}/supplier/")
+        browser.find_element(By.CSS_SELECTOR, "a[href='/supplier/parts.xlsx']").click()
+        sheet_file = _wait_for(lambda: next(iter(downloads.glob("ACME-parts-*.xlsx")), None), "the download")
+        _wait_for(lambda: sheet_file.stat().st_size > 0 and not list(downloads.glob("*.crdownload")), "the whole file")
+        book = load_workbook(sheet_file)
+        sheet = book.worksheets[0]
+        row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 3).value == "HC-300")
+        sheet.cell(row, 11).value = 4800
+        edited = downloads / "edited.xlsx"
+        book.save(edited)
+        browser.get(f"{live_server.url}/supplier/upload/")
+        browser.find_element(By.ID, "id_file").send_keys(str(edited))
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        _wait_for(lambda: browser.find_elements(By.ID, "sheet-summary"), "the preview")
+        assert "HC-300" in browser.find_element(By.CSS_SELECTOR, ".pt-preview").text
+        assert SupplierUpdate.objects.count() == 1  # the preview stored nothing
+        _shots(browser, f"{slug}-preview")
+        browser.find_element(By.CSS_SELECTOR, "form[action='/supplier/upload/confirm/'] button").click()
+        _wait_for(lambda: texts["sheet"] in browser.page_source, "the spreadsheet applied")
+        assert Part.objects.get(part_number="HC-300").capacity_per_week == 4800
+
+        problems = [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+        assert problems == []
+    finally:
+        browser.quit()
+        profile.cleanup()
