@@ -1,46 +1,22 @@
 """The dashboard in a real browser: Debian's headless Chromium driven by Selenium against the live server."""
 
 import os
-import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from tests.browser import CHROMEDRIVER, CHROMIUM, requires_browser
+from tests.browser import chromium, console_problems, requires_browser
 
 pytestmark = [pytest.mark.browser, requires_browser]
 
 
 @pytest.fixture
 def browser():
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    profile = tempfile.TemporaryDirectory(prefix="sopgate-chromium-")
-    options.add_argument(f"--user-data-dir={profile.name}")
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(5)
+    driver = chromium(width=1400)
     yield driver
     driver.quit()
-    profile.cleanup()
 
 
 def _load_demo_with_history():
@@ -94,8 +70,7 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
         "rgba(20, 33, 61, 1)"
     )
     assert browser.find_element(By.CSS_SELECTOR, "[data-sg-print]").is_displayed()
-    problems = [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
-    assert problems == []
+    assert console_problems(browser) == []
 
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1400, min(height + 40, 12000))

@@ -2,7 +2,6 @@
 login, the part list, one update, the spreadsheet round trip and a file upload, with screenshots at 1440 px and
 390 px saved into $SOPGATE_ARTIFACTS (CI keeps them)."""
 
-import os
 import tempfile
 import time
 from datetime import date, timedelta
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.browser import CHROMEDRIVER, CHROMIUM, requires_browser
+from tests.browser import chromium, console_problems, requires_browser, screenshots
 
 pytestmark = [pytest.mark.browser, requires_browser]
 PASSWORD = "Portal-pw-for-browser-tests"
@@ -32,27 +31,7 @@ def downloads():
 
 
 def _browser(language: str, downloads: Path):
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1440,1000", f"--lang={TEXTS[language]['accept'].split(',')[0]}"):  # fmt: skip
-        options.add_argument(flag)
-    profile = tempfile.TemporaryDirectory(prefix="sopgate-chromium-")
-    options.add_argument(f"--user-data-dir={profile.name}")
-    options.add_experimental_option(
-        "prefs",
-        {"intl.accept_languages": TEXTS[language]["accept"], "download.default_directory": str(downloads),
-         "download.prompt_for_download": False},
-    )  # fmt: skip
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(5)
-    return driver, profile
+    return chromium(accept_language=TEXTS[language]["accept"], downloads=downloads)
 
 
 @pytest.fixture
@@ -95,18 +74,8 @@ def supplier_world(transactional_db):
 
 
 def _shots(browser, name: str) -> None:
-    """The page at 1440 px and 390 px wide, whole height, into $SOPGATE_ARTIFACTS; no sideways scrolling at 390."""
-    artifacts = Path(os.environ.get("SOPGATE_ARTIFACTS", "artifacts/"))
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        browser.set_window_size(width, 1000)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(height + 20, 8000))
-        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
-        shot = artifacts / f"portal-{name}-{width}.png"
-        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    browser.set_window_size(1440, 1000)
+    """The page at 1440 px and 390 px wide into $SOPGATE_ARTIFACTS; no sideways scrolling at 390."""
+    screenshots(browser, f"portal-{name}", WIDTHS)
 
 
 def _wait_for(predicate, what: str, seconds: float = 20):
@@ -132,7 +101,7 @@ def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downlo
     cache.clear()  # no login lock-out left over from other tests in this process
     texts = TEXTS[language]
     slug = "zh" if language == "zh-hans" else language
-    browser, profile = _browser(language, downloads)
+    browser = _browser(language, downloads)
     try:
         # Login: the keyboard alone (Tab from the username to the password, Enter submits).
         browser.get(f"{live_server.url}/supplier/")
@@ -202,8 +171,6 @@ def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downlo
         _wait_for(lambda: texts["sheet"] in browser.page_source, "the spreadsheet applied")
         assert Part.objects.get(part_number="HC-300").capacity_per_week == 4800
 
-        problems = [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
-        assert problems == []
+        assert console_problems(browser) == []
     finally:
         browser.quit()
-        profile.cleanup()
