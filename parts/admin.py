@@ -11,13 +11,13 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge
+from sopgate.gate.part_status import parts_with_status
 
 from . import services
 from .choices import PPAPStatus
 from .forms import PartForm, SupplierForm, SupplierUserForm
 from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
-from .selectors import parts_with_status
 
 PPAP_TONES = {
     PPAPStatus.APPROVED: "good",

@@ -6,7 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .services import part_program_change_refusal, supplier_membership_refusal
+from validation.ownership import supplier_membership_refusal
+
+from .services import part_program_change_refusal
 
 
 class EmailListField(forms.CharField):

@@ -13,16 +13,17 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from knox.models import AuthToken
 
+from sopgate.roles import supplier_id_for_user
+
 from . import selectors
-from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge
+from .batch_writes import bulk_history_snapshot, bulk_insert_columns, bulk_merge
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
 from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
-from .selectors import supplier_id_for_user
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -63,31 +64,6 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
         f"{part.part_number} rev {part.revision} has {tests} validation test{pluralize(tests)} in its "
         "program; move or delete them before moving the part."
     )
-
-
-def supplier_membership_refusal(user) -> str | None:
-    """Why `user` may not become a supplier's login, or None: an engineer (staff) stays one, and a person who
-    owns something of the program (a program, part, test, checklist or handover item) would receive alerts
-    about other suppliers' parts."""
-    from sopgate.models import Program
-    from validation.models import HandoverChecklist, HandoverItem, ValidationTest
-
-    if user.is_staff or user.is_superuser:
-        return f"{user.get_username()} is an engineer (staff); a supplier's login must be a separate user."
-    owned = {
-        "programs": Program.objects.filter(owner=user),
-        "parts": Part.objects.filter(owner=user),
-        "validation tests": ValidationTest.objects.filter(owner=user),
-        "handover checklists": HandoverChecklist.objects.filter(Q(rd_owner=user) | Q(production_owner=user)),
-        "handover items": HandoverItem.objects.filter(responsible=user),
-    }
-    held = [name for name, queryset in owned.items() if queryset.exists()]
-    if held:
-        return (
-            f"{user.get_username()} owns {', '.join(held)}; give those to someone else before making this login "
-            "a supplier's."
-        )
-    return None
 
 
 def supplier_ppap_refusal(current: str, reported: str) -> str | None:
@@ -283,7 +259,7 @@ def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, 
 
 
 def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int, _LockedPart], now) -> list[dict]:
-    """Insert the updates and merge what they report into their parts, set-based (`parts.bulk`)."""
+    """Insert the updates and merge what they report into their parts, set-based (`parts.batch_writes`)."""
     username = actor.get_username() if actor is not None else ""
     constants = {"reported_by_id": getattr(actor, "pk", None), "reported_by_username": username, "reported_at": now}
     stored = []

@@ -7,9 +7,10 @@ from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
+from sopgate.gate.part_status import part_list_for_api
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..selectors import part_list_for_api, supplier_list_for_user, supplier_update_rows_for_user
+from ..selectors import supplier_list_for_user, supplier_update_rows_for_user
 from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (

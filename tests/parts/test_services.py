@@ -7,7 +7,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from parts.bulk import bulk_insert_columns
 from parts.models import Part, SupplierUpdate
 from parts.services import SupplierUpdatesRefused, parts_approve_ppap, parts_mark_received, supplier_updates_apply
 from sopgate.demo import engineers_group
@@ -165,12 +164,6 @@ def test_updates_stored_column_by_column_read_back_as_stored(later):
     stored = list(SupplierUpdate.objects.filter(part=part).order_by("pk").values(*columns))
     assert [{name: row[name] for name in columns} for row in applied] == stored
     assert stored[0]["reported_at"] == now
-
-
-def test_a_model_that_sets_its_own_values_on_save_is_not_inserted_column_by_column():
-    # Part has auto_now fields: storing the given values as they are would skip them.
-    with pytest.raises(ValueError):
-        bulk_insert_columns(Part, {"part_number": ["X"]}, constants={})
 
 
 def test_deleting_a_user_keeps_their_updates_and_history_without_them(later):
