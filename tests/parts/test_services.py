@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from parts.models import Part, SupplierUpdate
 from parts.services import SupplierUpdatesRefused, parts_approve_ppap, parts_mark_received, supplier_updates_apply
-from sopgate.demo import engineers_group
+from sopgate.demo.load import engineers_group
 from tests.factories import TODAY, EngineerFactory, PartFactory, ProgramFactory, SupplierUserFactory
 
 pytestmark = pytest.mark.django_db
