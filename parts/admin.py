@@ -163,6 +163,9 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
     ]
 
+    def save_model(self, request, obj, form, change):
+        services.part_save(part=obj, actor=request.user)
+
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())
 

@@ -51,7 +51,8 @@ class SupplierForm(forms.ModelForm):
 
 
 class PartForm(forms.ModelForm):
-    """The part admin's form (the admin supplies the model and fields)."""
+    """The part admin's form (the admin supplies the model and fields). A move of a part with tests is refused on the
+    form, where the user sees it (`services.part_program_change_refusal`); `services.part_save` refuses it again."""
 
     def clean_program(self):
         program = self.cleaned_data["program"]

@@ -66,6 +66,21 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
     )
 
 
+def part_save(*, part: Part, actor) -> Part:
+    """Save a new or changed part (its fields set by the caller), as the API and the admin do. A part with
+    validation tests keeps its program (`part_program_change_refusal`): a move is refused on `program`, changing
+    nothing."""
+    with transaction.atomic():
+        if part.pk is not None:
+            stored = Part.objects.select_for_update().filter(pk=part.pk).first()
+            refusal = stored and part_program_change_refusal(stored, part.program_id)
+            if refusal:
+                raise ValidationError({"program": [refusal]})
+        part._history_user = actor
+        part.save()
+    return part
+
+
 def supplier_ppap_refusal(current: str, reported: str) -> str | None:
     """Why a supplier may not report PPAP status `reported` for a part whose status is `current`, or None.
 

@@ -237,3 +237,25 @@ def test_a_note_past_the_limit_fails_model_validation(at_today):
     with pytest.raises(ValidationError) as refused:
         update.full_clean()
     assert "2000 characters" in refused.value.message_dict["note"][0]
+
+
+def test_a_part_with_validation_tests_is_not_saved_into_another_program():
+    from django.core.exceptions import ValidationError
+
+    from parts.services import part_save
+    from tests.factories import ValidationTestFactory
+
+    part, other = PartFactory(), ProgramFactory(code="SU8")
+    ValidationTestFactory(program=part.program, part=part)
+    engineer = EngineerFactory()
+    part.program = other
+    with pytest.raises(ValidationError) as refused:
+        part_save(part=part, actor=engineer)
+    assert "1 validation test in its program" in refused.value.message_dict["program"][0]
+    assert Part.objects.get(pk=part.pk).program_id != other.pk
+    # Without tests, it moves, and the history names who moved it.
+    free = PartFactory()
+    free.program = other
+    part_save(part=free, actor=engineer)
+    assert Part.objects.get(pk=free.pk).program_id == other.pk
+    assert free.history.first().history_user == engineer
