@@ -43,7 +43,7 @@ class Blocker(models.Model):
     opened_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # The scan's hash of what it stored (sopgate.rules.Finding.fingerprint): a re-scan compares it instead
+    # The scan's hash of what it stored (sopgate.gate.findings.Finding.fingerprint): a re-scan compares it instead
     # of reading every message back. Empty for rows written otherwise; the next scan rewrites those once.
     fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)
 
