@@ -39,9 +39,11 @@ run: $(STAMP)
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	@DEBUG=$${DEBUG:-1} VENV=$(VENV) PORT=$(PORT) scripts/run-all.sh
 
+# lint-imports: the one-way layers and the other import contracts of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 check: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py check

@@ -225,7 +225,7 @@ def run(args) -> dict:
             api_available = False
             print("part_list_*, bulk_update_500: the API is not there yet; skipped")
         if api_available:
-            from parts.selectors import parts_with_status
+            from sopgate.gate.part_status import parts_with_status
 
             # part_list_100 pages the program's late parts. Only ~70 of a program-size program's parts are late,
             # so part_list_1000 pages all of the program's parts (no `late=true`, on both sides alike) to really

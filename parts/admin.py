@@ -11,13 +11,13 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge
+from sopgate.gate.part_status import parts_with_status
 
 from . import services
 from .choices import PPAPStatus
 from .forms import PartForm, SupplierForm, SupplierUserForm
 from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
-from .selectors import parts_with_status
 
 PPAP_TONES = {
     PPAPStatus.APPROVED: "good",
@@ -162,6 +162,9 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         ),
         ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        services.part_save(part=obj, actor=request.user)
 
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())

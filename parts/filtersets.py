@@ -94,7 +94,7 @@ class PartFilterSet(django_filters.FilterSet):
         ]
 
     def filter_has_blocker(self, queryset, name, value):
-        # `open_blockers` is annotated by parts.selectors.part_list_for_api.
+        # `open_blockers` is annotated by sopgate.gate.part_status.part_list_for_api.
         return queryset.filter(open_blockers__gt=0) if value else queryset.filter(open_blockers=0)
 
 

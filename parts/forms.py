@@ -6,7 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .services import part_program_change_refusal, supplier_membership_refusal
+from validation.ownership import supplier_membership_refusal
+
+from .services import part_program_change_refusal
 
 
 class EmailListField(forms.CharField):
@@ -49,7 +51,8 @@ class SupplierForm(forms.ModelForm):
 
 
 class PartForm(forms.ModelForm):
-    """The part admin's form (the admin supplies the model and fields)."""
+    """The part admin's form (the admin supplies the model and fields). A move of a part with tests is refused on the
+    form, where the user sees it (`services.part_program_change_refusal`); `services.part_save` refuses it again."""
 
     def clean_program(self):
         program = self.cleaned_data["program"]

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
-from sopgate.models import Program
+from sopgate.programs import Program
 from sopgate.spreadsheets import formula_safe, formula_unquoted
 
 from .models import Part, Supplier

@@ -1,20 +1,15 @@
-"""Reads about parts. "Late" is the gate's `part_late` rule (`sopgate.gate.rules`), derived as of a date."""
+"""Reads about parts: who sees which, and the dates the gate compares (`part_dates`). Whether a part is late is
+the gate's to say (`sopgate.gate.part_status`)."""
 
 from datetime import date, timedelta
 
-from django.db.models import BooleanField, Case, DateField, F, Q, QuerySet, Value, When
+from django.db.models import DateField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from sopgate.gate.rules import PART_LATE
-from sopgate.roles import ENGINEERS, LAUNCH_MANAGERS, user_in_group
+from sopgate.roles import supplier_id_for_user, user_is_engineer
 
 from .expressions import DateAddDays, date_minus_days
 from .models import Part, Supplier, SupplierUpdate
-
-
-def part_late_q() -> Q:
-    """The gate's `part_late` rule (`sopgate.gate.rules`) on a queryset annotated by `part_dates`."""
-    return PART_LATE.condition
 
 
 def effective_need_date_expression() -> Coalesce:
@@ -42,44 +37,13 @@ def part_dates(queryset: QuerySet[Part] | None = None, *, today: date) -> QueryS
     )
 
 
-def parts_with_status(queryset: QuerySet[Part] | None = None, *, today: date) -> QuerySet[Part]:
-    """`part_dates` and `late` (the gate's `part_late` rule), as of `today`."""
-    return part_dates(queryset, today=today).annotate(
-        late=Case(When(part_late_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
-    )
-
-
-def part_list_for_user(user, *, today: date) -> QuerySet[Part]:
+def part_list_for_user(user) -> QuerySet[Part]:
     """Parts a user may see: all for engineers, only their supplier's for supplier users, none otherwise."""
     queryset = Part.objects.all()
     supplier_id = supplier_id_for_user(user)
     if supplier_id is not None:
-        queryset = queryset.filter(supplier_id=supplier_id)
-    elif not user_is_engineer(user):
-        queryset = queryset.none()
-    return parts_with_status(queryset, today=today)
-
-
-def supplier_id_for_user(user) -> int | None:
-    membership = getattr(user, "supplier_membership", None) if user.is_authenticated else None
-    return membership.supplier_id if membership is not None else None
-
-
-def user_may_sign_in(user) -> bool:
-    """An active user, and for a supplier's user, an active supplier: anyone else is refused at every door (login,
-    session, API token)."""
-    if not user.is_active:
-        return False
-    membership = getattr(user, "supplier_membership", None)
-    return membership is None or membership.supplier.is_active
-
-
-def user_is_engineer(user) -> bool:
-    """Engineers are staff users or members of the `engineers` or `launch_managers` group, and never supplier
-    users."""
-    if not user.is_authenticated or supplier_id_for_user(user) is not None:
-        return False
-    return user.is_staff or user_in_group(user, ENGINEERS) or user_in_group(user, LAUNCH_MANAGERS)
+        return queryset.filter(supplier_id=supplier_id)
+    return queryset if user_is_engineer(user) else queryset.none()
 
 
 def supplier_list_for_user(user) -> QuerySet[Supplier]:
@@ -127,30 +91,6 @@ def supplier_update_rows_for_user(user) -> QuerySet:
 def effective_need_date(part: Part) -> date:
     """Python mirror of the SQL annotation, for one part loaded with its program."""
     return part.need_date or part.program.sop_date - timedelta(days=part.program.part_lead_days)
-
-
-def part_list_for_api(user, *, today: date) -> QuerySet[Part]:
-    """`part_list_for_user` with what the API shows per row, all in the one list query: program, supplier and
-    owner joined, and `open_blockers`, the number of open gate blockers about the part.
-
-    The Blocker model is the gate's; it is looked up by name so that this app keeps importing nothing from it.
-    """
-    from django.apps import apps
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-
-    blocker_model = apps.get_model("sopgate", "Blocker")
-    open_blockers = (
-        blocker_model.objects.filter(object_type="part", object_id=OuterRef("pk"), resolved_at__isnull=True)
-        .order_by()
-        .values("object_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return (
-        part_list_for_user(user, today=today)
-        .select_related("program", "supplier", "owner")
-        .annotate(open_blockers=Coalesce(Subquery(open_blockers, output_field=IntegerField()), Value(0)))
-    )
 
 
 def part_revisions_by_number(

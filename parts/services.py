@@ -13,17 +13,18 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.translation import gettext
 from knox.models import AuthToken
 
+from sopgate.roles import supplier_id_for_user
+
 from . import selectors
-from .bulk import bulk_history_snapshot, bulk_insert_columns, bulk_merge
+from .batch_writes import bulk_history_snapshot, bulk_insert_columns, bulk_merge
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
 from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
-from .selectors import supplier_id_for_user
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -66,29 +67,19 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
     )
 
 
-def supplier_membership_refusal(user) -> str | None:
-    """Why `user` may not become a supplier's login, or None: an engineer (staff) stays one, and a person who
-    owns something of the program (a program, part, test, checklist or handover item) would receive alerts
-    about other suppliers' parts."""
-    from sopgate.models import Program
-    from validation.models import HandoverChecklist, HandoverItem, ValidationTest
-
-    if user.is_staff or user.is_superuser:
-        return f"{user.get_username()} is an engineer (staff); a supplier's login must be a separate user."
-    owned = {
-        "programs": Program.objects.filter(owner=user),
-        "parts": Part.objects.filter(owner=user),
-        "validation tests": ValidationTest.objects.filter(owner=user),
-        "handover checklists": HandoverChecklist.objects.filter(Q(rd_owner=user) | Q(production_owner=user)),
-        "handover items": HandoverItem.objects.filter(responsible=user),
-    }
-    held = [name for name, queryset in owned.items() if queryset.exists()]
-    if held:
-        return (
-            f"{user.get_username()} owns {', '.join(held)}; give those to someone else before making this login "
-            "a supplier's."
-        )
-    return None
+def part_save(*, part: Part, actor) -> Part:
+    """Save a new or changed part (its fields set by the caller), as the API and the admin do. A part with
+    validation tests keeps its program (`part_program_change_refusal`): a move is refused on `program`, changing
+    nothing."""
+    with transaction.atomic():
+        if part.pk is not None:
+            stored = Part.objects.select_for_update().filter(pk=part.pk).first()
+            refusal = stored and part_program_change_refusal(stored, part.program_id)
+            if refusal:
+                raise ValidationError({"program": [refusal]})
+        part._history_user = actor
+        part.save()
+    return part
 
 
 def supplier_ppap_refusal(current: str, reported: str) -> str | None:
@@ -297,7 +288,7 @@ def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, 
 
 
 def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int, _LockedPart], now) -> list[dict]:
-    """Insert the updates and merge what they report into their parts, set-based (`parts.bulk`)."""
+    """Insert the updates and merge what they report into their parts, set-based (`parts.batch_writes`)."""
     username = actor.get_username() if actor is not None else ""
     constants = {"reported_by_id": getattr(actor, "pk", None), "reported_by_username": username, "reported_at": now}
     stored = []

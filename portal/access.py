@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from parts.models import Supplier
-from parts.selectors import supplier_id_for_user, user_is_engineer
+from sopgate.roles import supplier_id_for_user, user_is_engineer
 
 # Where a view-as engineer's supplier travels from page to page.
 VIEW_AS = "as"

@@ -9,9 +9,9 @@ from datetime import date
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from parts.models import EvidenceFile, Part, SupplierUpdate
-from parts.selectors import parts_with_status
 from sopgate.choices import ObjectType, Severity
 from sopgate.gate.findings import PeakDemand
+from sopgate.gate.part_status import parts_with_status
 from sopgate.models import Blocker, RampStep
 
 

@@ -11,7 +11,7 @@ from .choices import AlertStatus, Severity
 from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
 from .roles import NotPermitted
 from .selectors import program_delete_refusals
-from .services import program_check_gate_settings, programs_archive
+from .services import dispatch_alerts, program_check_gate_settings, programs_archive
 
 admin.site.site_header = "SOPGate"
 admin.site.site_title = "SOPGate admin"
@@ -198,8 +198,6 @@ class AlertAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry sending selected failed alerts")
     def retry(self, request, queryset):
-        from .services import dispatch_alerts
-
         ids = list(queryset.filter(status=AlertStatus.FAILED).values_list("id", flat=True))
         Alert.objects.filter(id__in=ids).update(
             status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None

@@ -6,4 +6,5 @@ class SopgateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the re-scan triggers)
+        # The re-scan triggers, and the receivers that publish the scans and alerts the gate asks for.
+        from . import receivers, tasks  # noqa: F401

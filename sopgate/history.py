@@ -4,7 +4,7 @@ django-simple-history keeps the actor as a foreign key to the user (`history_use
 (or, where the key carries no constraint, leaves pointing at nothing): the name was lost with the user. Every
 tracked model's history takes `HistoricalRecords(bases=[HistoricalActor])`, and the library's
 `pre_create_historical_record` signal writes the actor's username next to the key as each row is made.
-A row written without the library's save (parts.bulk.bulk_history_snapshot) writes the name itself.
+A row written without the library's save (parts.batch_writes.bulk_history_snapshot) writes the name itself.
 """
 
 from django.db import models

@@ -1,91 +1,21 @@
-"""The gate's own records: programs and their ramp plan, blockers, snapshots and the outboxes."""
+"""The gate's own records: blockers, snapshots and the outboxes. Django loads an app's models from here, so the
+program and its ramp plan (`sopgate.programs`, the base the other apps build on) are imported here too."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
-from .history import HistoricalActor
-from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
+from .programs import Program, RampStep
 
-CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
+__all__ = ["Alert", "Blocker", "DigestDelivery", "Program", "RampStep", "ReadinessSnapshot", "ScanRequest"]
 
 
 def _choices_check(field: str, choices) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}), name=f"%(app_label)s_%(class)s_{field}_valid"
     )
-
-
-class ProgramQuerySet(models.QuerySet):
-    def active(self):
-        """Programs not archived: those the periodic scans, snapshots, digests and the dashboard's list cover."""
-        return self.filter(archived_at__isnull=True)
-
-
-class Program(models.Model):
-    code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
-    name = models.CharField(max_length=200)
-    sop_date = models.DateField("SOP date", validators=PLANNING_DATE)
-    owner = person_field(related_name="owned_programs")
-    part_lead_days = models.PositiveSmallIntegerField(
-        default=14, help_text="Parts must be at the plant this many days before SOP."
-    )
-    ppap_lead_days = models.PositiveSmallIntegerField(
-        "PPAP lead days", default=28, help_text="PPAP must be approved this many days before the part's need date."
-    )
-    at_risk_days = models.PositiveSmallIntegerField(default=7)
-    stale_update_days = models.PositiveSmallIntegerField(default=14)
-    signoff_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Handover sign-offs are due this many days before SOP."
-    )
-    last_scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # A program with gate history is archived, never deleted: its blockers, snapshots and alerts are the record
-    # of the gate's decisions (sopgate.selectors.program_delete_refusals).
-    archived_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="Archived programs are no longer scanned nor reported on."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ProgramQuerySet.as_manager()
-
-    history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["last_scanned_at", "updated_at"])
-
-    class Meta:
-        ordering = ["sop_date", "code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-
-class RampStep(models.Model):
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="ramp_steps")
-    month = models.DateField(help_text="First day of the month.", validators=PLANNING_DATE)
-    planned_vehicles = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_PLANNED_VEHICLES)]
-    )
-
-    history = HistoricalRecords(bases=[HistoricalActor])
-
-    class Meta:
-        ordering = ["program", "month"]
-        constraints = [
-            models.UniqueConstraint(fields=["program", "month"], name="ramp_step_unique_month"),
-            models.CheckConstraint(condition=Q(planned_vehicles__gte=1), name="ramp_step_vehicles_positive"),
-            models.CheckConstraint(
-                condition=Q(month__day=1),
-                name="ramp_step_month_first_day",
-                violation_error_code="invalid",
-                violation_error_message="Use the first day of the month.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.month:%b %Y}: {self.planned_vehicles:,} vehicles"
 
 
 class Blocker(models.Model):
@@ -116,7 +46,7 @@ class Blocker(models.Model):
     # A finding that came back after its blocker had resolved: within REOPEN_QUIET_HOURS the same blocker reopens
     # without a second alert; later it is a new blocker marked reopened, and its alert says so.
     reopened_at = models.DateTimeField(null=True, blank=True, help_text="When this finding last came back.")
-    # The scan's hash of what it stored (sopgate.rules.Finding.fingerprint): a re-scan compares it instead
+    # The scan's hash of what it stored (sopgate.gate.findings.Finding.fingerprint): a re-scan compares it instead
     # of reading every message back. Empty for rows written otherwise; the next scan rewrites those once.
     fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)
 

@@ -2,7 +2,7 @@
 
 - `engineers`: edit programs, parts, tests and checklists (staff users count as engineers too).
 - `launch_managers`: engineers who also change a program's gate settings, waive tests and withdraw sign-offs.
-- Supplier users are never engineers (`parts.models.SupplierUser`).
+- Supplier users (a user with a `supplier_membership`, `parts.models.SupplierUser`) are never engineers.
 """
 
 from django.contrib.auth import get_user_model
@@ -56,3 +56,25 @@ def people_text(users) -> str:
     if not names:
         return "nobody (no one is named)"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def supplier_id_for_user(user) -> int | None:
+    membership = getattr(user, "supplier_membership", None) if user.is_authenticated else None
+    return membership.supplier_id if membership is not None else None
+
+
+def user_may_sign_in(user) -> bool:
+    """An active user, and for a supplier's user, an active supplier: anyone else is refused at every door (login,
+    session, API token)."""
+    if not user.is_active:
+        return False
+    membership = getattr(user, "supplier_membership", None)
+    return membership is None or membership.supplier.is_active
+
+
+def user_is_engineer(user) -> bool:
+    """Engineers are staff users or members of the `engineers` or `launch_managers` group, and never supplier
+    users."""
+    if not user.is_authenticated or supplier_id_for_user(user) is not None:
+        return False
+    return user.is_staff or user_in_group(user, ENGINEERS) or user_in_group(user, LAUNCH_MANAGERS)

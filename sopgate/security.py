@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpResponseBadRequest, JsonResponse
 
-from parts.selectors import user_may_sign_in
+from .roles import user_may_sign_in
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -61,7 +61,7 @@ class NulInQueryMiddleware:
 
 class AccountBackend(ModelBackend):
     """Django's username-and-password backend, refusing inactive users and the users of an inactive supplier
-    (`parts.selectors.user_may_sign_in`) at login and on every request of a session. Repeated failures are
+    (`sopgate.roles.user_may_sign_in`) at login and on every request of a session. Repeated failures are
     counted by django-axes, the backend before this one."""
 
     def user_can_authenticate(self, user) -> bool:

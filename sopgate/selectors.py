@@ -12,12 +12,13 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from parts.models import Part
-from parts.selectors import effective_need_date_expression, supplier_id_for_user, user_is_engineer
+from parts.selectors import effective_need_date_expression
 from validation.models import HandoverItem, ValidationTest
 
 from .choices import Decision, ObjectType, Rule, Severity
 from .gate.rules import ITEM_DONE, PART_DONE, RULE, RULES, TEST_DONE_Q, days_text
 from .models import Blocker, Program, ReadinessSnapshot
+from .roles import supplier_id_for_user, user_is_engineer
 
 
 @dataclass

@@ -9,17 +9,32 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
-from parts.models import Supplier
+from parts.models import Part, Supplier
+from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
 from .choices import AlertStatus, ObjectType, Severity
 from .gate.findings import Finding, program_findings
 from .gate.rules import RULE
 from .models import Alert, Blocker, Program, ReadinessSnapshot, ScanRequest
 from .roles import NotPermitted, launch_manager_names, user_is_launch_manager
+from .selectors import program_readiness
 
 logger = logging.getLogger(__name__)
+
+# Queueing a scan or an alert email is the business of the layer above (`sopgate.tasks` connects the receivers that
+# publish the tasks), so that the gate names no task. A request that no receiver takes, or whose receiver fails
+# (the broker is down), stays in its outbox for `outbox_dispatch`.
+scan_due = Signal()  # program_id, countdown (seconds)
+alert_due = Signal()  # alert_id
+
+
+def _queue(signal: Signal, **kwargs) -> None:
+    if not signal.send(sender=None, **kwargs):
+        raise RuntimeError("no receiver queues this request (sopgate.tasks is not loaded)")
+
 
 _REFRESHED_FIELDS = (
     "severity",
@@ -227,9 +242,6 @@ def _resolve_moved_objects(program: Program, now: datetime) -> None:
     The open-blocker index is unique per (rule, object) across programs, so without this the new blocker
     of the moved object would be refused until the old program happened to be scanned first.
     """
-    from parts.models import Part
-    from validation.models import HandoverChecklist, HandoverItem, ValidationTest
-
     mine = (
         Q(object_type=ObjectType.PART, object_id__in=Part.objects.filter(program=program).values("pk"))
         | Q(
@@ -288,12 +300,10 @@ def _record_alerts(program: Program, blockers: list[Blocker]) -> list[int]:
 
 def dispatch_alerts(alert_ids: list[int]) -> None:
     """Queue the sending of stored alerts. A broker failure leaves them pending for `outbox_dispatch`."""
-    from .tasks import send_alert
-
     queued = []
     for alert_id in alert_ids:
         try:
-            send_alert.apply_async(args=[alert_id], retry=False)
+            _queue(alert_due, alert_id=alert_id)
         except Exception:  # broker down: the alert stays in the outbox and goes out later
             logger.warning("could not queue alert %s; it stays pending in the outbox", alert_id, exc_info=True)
             break
@@ -356,10 +366,8 @@ def _scan_request_upsert(vendor: str) -> str:
 
 
 def _dispatch_scan(program_id: int) -> None:
-    from .tasks import scan_program
-
     try:
-        scan_program.apply_async(args=[program_id], countdown=settings.SOPGATE_SCAN_DEBOUNCE_SECONDS, retry=False)
+        _queue(scan_due, program_id=program_id, countdown=settings.SOPGATE_SCAN_DEBOUNCE_SECONDS)
     except Exception:
         logger.warning("could not queue scan of program %s; it stays in the outbox", program_id, exc_info=True)
         return
@@ -389,8 +397,6 @@ def outbox_dispatch(*, now: datetime | None = None, redispatch_after_s: int = 30
 
 
 def program_snapshot(*, program_id: int, today: date | None = None) -> ReadinessSnapshot:
-    from .selectors import program_readiness
-
     program = Program.objects.get(pk=program_id)
     readiness = program_readiness(program, today=today)
     snapshot, _ = ReadinessSnapshot.objects.update_or_create(

@@ -1,9 +1,11 @@
-"""Celery tasks: thin wrappers that take ids and ISO dates, call a service and log."""
+"""Celery tasks: thin wrappers that take ids and ISO dates, call a service and log; and the receivers that publish
+the scans and alerts the gate's services ask for (`services.scan_due`, `services.alert_due`)."""
 
 import logging
 from datetime import date
 
 from celery import shared_task
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import alerts, services
@@ -77,3 +79,13 @@ def send_daily_digests(day: str | None = None) -> int:
 )
 def send_digest(recipient: str, day: str) -> str:
     return alerts.digest_send(recipient=recipient, day=date.fromisoformat(day))
+
+
+@receiver(services.scan_due, dispatch_uid="sopgate-queue-scan")
+def _queue_scan(sender, *, program_id: int, countdown: float, **kwargs) -> None:
+    scan_program.apply_async(args=[program_id], countdown=countdown, retry=False)
+
+
+@receiver(services.alert_due, dispatch_uid="sopgate-queue-alert")
+def _queue_alert(sender, *, alert_id: int, **kwargs) -> None:
+    send_alert.apply_async(args=[alert_id], retry=False)

@@ -266,7 +266,7 @@ def test_the_sessions_user_comes_with_its_supplier_membership_in_one_query(djang
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import RequestFactory
 
-    from parts.selectors import supplier_id_for_user, user_is_engineer
+    from sopgate.roles import supplier_id_for_user, user_is_engineer
     from tests.factories import SupplierUserFactory
 
     membership = SupplierUserFactory()

@@ -3,7 +3,6 @@
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -49,7 +48,7 @@ class PartFileViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
 
     def part(self):
         if not hasattr(self, "_part"):
-            parts = part_list_for_user(self.request.user, today=timezone.localdate())
+            parts = part_list_for_user(self.request.user)
             self._part = get_object_or_404(parts, pk=self.kwargs["part_pk"])
         return self._part
 

@@ -4,7 +4,6 @@ from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeFie
 
 from ..choices import PPAPStatus, ToolingStage
 from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier
-from ..services import part_program_change_refusal
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
@@ -61,7 +60,8 @@ PART_ROW = tuple(field.source for field in PartSerializer().fields.values())
 
 
 class PartWriteSerializer(BoundedModelSerializer):
-    """What a part's create and PATCH take; the answer is the part read back as a `PartSerializer` row."""
+    """What a part's create and PATCH take (their shape: `services.part_save` decides whether the part may be saved
+    so); the answer is the part read back as a `PartSerializer` row."""
 
     program = CodeField(queryset=Part._meta.get_field("program").related_model.objects.all())
     supplier = CodeField(queryset=Supplier.objects.all(), allow_null=True, required=False)
@@ -76,12 +76,6 @@ class PartWriteSerializer(BoundedModelSerializer):
         model = Part
         fields = list(PartSerializer().fields)
         read_only_fields = ["last_supplier_update_at"]
-
-    def validate_program(self, program):
-        refusal = self.instance and part_program_change_refusal(self.instance, program.pk)
-        if refusal:
-            raise serializers.ValidationError(refusal)
-        return program
 
 
 class StoredUsernameField(serializers.CharField):

@@ -7,10 +7,12 @@ from rest_framework.response import Response
 
 from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
+from sopgate.gate.part_status import part_list_for_api
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..selectors import part_list_for_api, supplier_list_for_user, supplier_update_rows_for_user
-from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, supplier_updates_apply
+from ..models import Part
+from ..selectors import supplier_list_for_user, supplier_update_rows_for_user
+from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, part_save, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (
     PART_ROW,
@@ -71,6 +73,16 @@ class PartViewSet(ModelViewSet):
 
     def get_serializer_class(self):
         return PartSerializer if self.request.method in SAFE_METHODS else PartWriteSerializer
+
+    def _save(self, serializer):
+        # The service saves the part, so that it can refuse a move the domain forbids before anything is written.
+        part = serializer.instance or Part()
+        for name, value in serializer.validated_data.items():
+            setattr(part, name, value)
+        serializer.instance = part_save(part=part, actor=self.request.user)
+
+    perform_create = _save
+    perform_update = _save
 
     def answer(self, instance) -> dict:
         return PartSerializer(self.get_queryset().values(*PART_ROW).get(pk=instance.pk)).data

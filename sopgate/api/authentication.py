@@ -5,7 +5,7 @@ from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from parts.selectors import user_may_sign_in
+from ..roles import user_may_sign_in
 
 
 class TokenAuthentication(KnoxTokenAuthentication):

@@ -3,7 +3,7 @@ these classes decide the coarse question of whether a role may use an endpoint a
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from parts.selectors import supplier_id_for_user, user_is_engineer
+from ..roles import supplier_id_for_user, user_is_engineer
 
 
 def is_supplier_user(user) -> bool:

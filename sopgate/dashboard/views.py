@@ -12,11 +12,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from parts.selectors import user_is_engineer
-
 from ..admin_badges import badge
 from ..choices import Decision, ObjectType, Rule, Severity
 from ..models import Program
+from ..roles import user_is_engineer
 from ..selectors import program_readiness
 from ..templatetags.sopgate_pages import page_url
 from . import report

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from sopgate.demo import engineers_group
+from sopgate.demo.load import engineers_group
 from tests.factories import EngineerFactory
 
 

@@ -22,7 +22,7 @@ def browser():
 def _load_demo_with_history():
     """The SU7 demo as it looked three weeks, two weeks, one week ago and today, snapshotted each time,
     so the trend chart has real points."""
-    from sopgate.demo import load_demo
+    from sopgate.demo.load import load_demo
     from sopgate.services import program_scan, program_snapshot
 
     today = timezone.localdate()
@@ -38,7 +38,7 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
     from django.core.cache import cache
     from selenium.webdriver.common.by import By
 
-    from sopgate.demo import DEMO_PASSWORD
+    from sopgate.demo.load import DEMO_PASSWORD
     from sopgate.selectors import program_readiness
 
     cache.clear()  # no login lock-out left over from other tests in this process

@@ -4,8 +4,8 @@ import pytest
 
 from parts.choices import PPAPStatus
 from parts.models import Part
-from parts.selectors import parts_with_status
 from sopgate.dashboard.selectors import capacity_coverage, program_summaries, supplier_scorecard
+from sopgate.gate.part_status import parts_with_status
 from sopgate.selectors import program_readiness
 from tests.dashboard.conftest import build_program
 from tests.factories import PartFactory, ProgramFactory, RampStepFactory, SupplierFactory

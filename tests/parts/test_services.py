@@ -7,10 +7,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from parts.bulk import bulk_insert_columns
 from parts.models import Part, SupplierUpdate
 from parts.services import SupplierUpdatesRefused, parts_approve_ppap, parts_mark_received, supplier_updates_apply
-from sopgate.demo import engineers_group
+from sopgate.demo.load import engineers_group
 from tests.factories import TODAY, EngineerFactory, PartFactory, ProgramFactory, SupplierUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,12 +166,6 @@ def test_updates_stored_column_by_column_read_back_as_stored(later):
     assert stored[0]["reported_at"] == now
 
 
-def test_a_model_that_sets_its_own_values_on_save_is_not_inserted_column_by_column():
-    # Part has auto_now fields: storing the given values as they are would skip them.
-    with pytest.raises(ValueError):
-        bulk_insert_columns(Part, {"part_number": ["X"]}, constants={})
-
-
 def test_deleting_a_user_keeps_their_updates_and_history_without_them(later):
     # The actor columns carry no database constraint (parts.models.Part.history), so nothing but Django's SET_NULL
     # clears them: this guards that (it passes with the constraints too).
@@ -244,3 +237,25 @@ def test_a_note_past_the_limit_fails_model_validation(at_today):
     with pytest.raises(ValidationError) as refused:
         update.full_clean()
     assert "2000 characters" in refused.value.message_dict["note"][0]
+
+
+def test_a_part_with_validation_tests_is_not_saved_into_another_program():
+    from django.core.exceptions import ValidationError
+
+    from parts.services import part_save
+    from tests.factories import ValidationTestFactory
+
+    part, other = PartFactory(), ProgramFactory(code="SU8")
+    ValidationTestFactory(program=part.program, part=part)
+    engineer = EngineerFactory()
+    part.program = other
+    with pytest.raises(ValidationError) as refused:
+        part_save(part=part, actor=engineer)
+    assert "1 validation test in its program" in refused.value.message_dict["program"][0]
+    assert Part.objects.get(pk=part.pk).program_id != other.pk
+    # Without tests, it moves, and the history names who moved it.
+    free = PartFactory()
+    free.program = other
+    part_save(part=free, actor=engineer)
+    assert Part.objects.get(pk=free.pk).program_id == other.pk
+    assert free.history.first().history_user == engineer

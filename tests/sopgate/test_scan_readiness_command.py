@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from sopgate.demo import load_demo
+from sopgate.demo.load import load_demo
 from sopgate.models import Blocker
 from tests.factories import TODAY
 

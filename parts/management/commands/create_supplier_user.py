@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from parts.models import Supplier, SupplierUser
-from parts.services import api_token_issue, supplier_membership_refusal
+from parts.services import api_token_issue
 from portal.invites import supplier_user_invite
+from validation.ownership import supplier_membership_refusal
 
 
 class Command(BaseCommand):

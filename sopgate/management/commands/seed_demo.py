@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from parts.services import api_token_issue
-from sopgate.demo import DEMO_PASSWORD, existing_demo, load_demo
+from sopgate.demo.load import DEMO_PASSWORD, existing_demo, load_demo
 from sopgate.selectors import program_readiness
 from sopgate.services import program_scan, program_snapshot
 

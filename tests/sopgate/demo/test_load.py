@@ -138,7 +138,7 @@ def test_printed_logins_work(seeded):
 
 
 def test_a_load_that_fails_half_way_stores_nothing(at_today, monkeypatch):
-    from sopgate import demo
+    from sopgate.demo import load as demo
 
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -1,0 +1,79 @@
+"""The program and its ramp plan: what every layer above plans against. No gate rule lives here."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .history import HistoricalActor
+from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
+
+CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
+
+
+class ProgramQuerySet(models.QuerySet):
+    def active(self):
+        """Programs not archived: those the periodic scans, snapshots, digests and the dashboard's list cover."""
+        return self.filter(archived_at__isnull=True)
+
+
+class Program(models.Model):
+    code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+    sop_date = models.DateField("SOP date", validators=PLANNING_DATE)
+    owner = person_field(related_name="owned_programs")
+    part_lead_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Parts must be at the plant this many days before SOP."
+    )
+    ppap_lead_days = models.PositiveSmallIntegerField(
+        "PPAP lead days", default=28, help_text="PPAP must be approved this many days before the part's need date."
+    )
+    at_risk_days = models.PositiveSmallIntegerField(default=7)
+    stale_update_days = models.PositiveSmallIntegerField(default=14)
+    signoff_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Handover sign-offs are due this many days before SOP."
+    )
+    last_scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A program with gate history is archived, never deleted: its blockers, snapshots and alerts are the record
+    # of the gate's decisions (sopgate.selectors.program_delete_refusals).
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Archived programs are no longer scanned nor reported on."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgramQuerySet.as_manager()
+
+    history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["last_scanned_at", "updated_at"])
+
+    class Meta:
+        ordering = ["sop_date", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RampStep(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="ramp_steps")
+    month = models.DateField(help_text="First day of the month.", validators=PLANNING_DATE)
+    planned_vehicles = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PLANNED_VEHICLES)]
+    )
+
+    history = HistoricalRecords(bases=[HistoricalActor])
+
+    class Meta:
+        ordering = ["program", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "month"], name="ramp_step_unique_month"),
+            models.CheckConstraint(condition=Q(planned_vehicles__gte=1), name="ramp_step_vehicles_positive"),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="ramp_step_month_first_day",
+                violation_error_code="invalid",
+                violation_error_message="Use the first day of the month.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%b %Y}: {self.planned_vehicles:,} vehicles"
