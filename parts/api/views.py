@@ -10,7 +10,6 @@ from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierRe
 from sopgate.gate.part_status import part_list_for_api
 
 from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..models import Part
 from ..selectors import supplier_list_for_user, supplier_update_rows_for_user
 from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, part_save, supplier_updates_apply
 from .idempotency import HEADER, run_once
@@ -76,10 +75,7 @@ class PartViewSet(ModelViewSet):
 
     def _save(self, serializer):
         # The service saves the part, so that it can refuse a move the domain forbids before anything is written.
-        part = serializer.instance or Part()
-        for name, value in serializer.validated_data.items():
-            setattr(part, name, value)
-        serializer.instance = part_save(part=part, actor=self.request.user)
+        serializer.instance = part_save(part=self.unsaved(serializer), actor=self.request.user)
 
     perform_create = _save
     perform_update = _save

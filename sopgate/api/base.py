@@ -30,6 +30,14 @@ class ModelViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             serializer.save()
 
+    def unsaved(self, serializer):
+        """The object a write describes, not saved yet: the instance (or a new one of the serializer's model) with
+        the validated fields set, for the service that checks the domain's rules and saves it (STYLE §15)."""
+        instance = serializer.instance or serializer.Meta.model()
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        return instance
+
     def reloaded(self, instance):
         return self.get_queryset().get(pk=instance.pk)
 

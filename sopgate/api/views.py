@@ -41,9 +41,7 @@ class ProgramViewSet(ModelViewSet):
         return Response(ReadinessSerializer(program_readiness(program, today=timezone.localdate())).data)
 
     def _save(self, serializer):
-        program = serializer.instance or Program()
-        for name, value in serializer.validated_data.items():
-            setattr(program, name, value)
+        program = self.unsaved(serializer)
         with transaction.atomic():
             program_check_gate_settings(program=program, actor=self.request.user)
             serializer.save()

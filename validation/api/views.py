@@ -25,10 +25,7 @@ class ValidationTestViewSet(ModelViewSet):
 
     def _save(self, serializer):
         # The service saves the test, so that it can refuse a status change (who may waive, what each needs).
-        test = serializer.instance or ValidationTest()
-        for name, value in serializer.validated_data.items():
-            setattr(test, name, value)
-        serializer.instance = test_save(test=test, actor=self.request.user)
+        serializer.instance = test_save(test=self.unsaved(serializer), actor=self.request.user)
 
     perform_create = _save
     perform_update = _save
@@ -112,10 +109,7 @@ class HandoverItemViewSet(ModelViewSet):
         # The service saves the item, so that it can refuse a change that would reopen a signed-off checklist
         # before anything is written.
         done = serializer.validated_data.pop("done", None)
-        item = serializer.instance or HandoverItem()
-        for name, value in serializer.validated_data.items():
-            setattr(item, name, value)
-        serializer.instance = item_save(item=item, actor=self.request.user, done=done)
+        serializer.instance = item_save(item=self.unsaved(serializer), actor=self.request.user, done=done)
 
     perform_create = _save
     perform_update = _save
