@@ -1,8 +1,9 @@
 """The findings of the gate rules (`rules.RULES`) for one program as of a date: one ORM query per kind of object
 (parts, tests, handover items, checklists), whatever the program's size, plus one for its ramp plan.
 
-Each kind's query selects the objects that violate at least one of its rules, with one Case/When flag per rule;
-Python then writes each finding's message from its named facts. A finding's `fingerprint` is a stable hash of
+Each kind's query selects the objects that violate at least one of its rules, with one boolean column per rule
+(its condition) and the values its findings may state; Python hashes those values into the finding's fingerprint
+and, only for a new or changed finding, writes its message from its named facts. A finding's `fingerprint` is a stable hash of
 everything its blocker stores: a re-scan compares fingerprints (`services.program_scan`) and writes nothing when
 they all match.
 """
@@ -17,8 +18,8 @@ from functools import reduce
 from operator import or_
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, BooleanField, Case, DateField, F, QuerySet, TextField, Value, When
-from django.db.models.functions import MD5, Cast, Coalesce, Concat
+from django.db.models import BigIntegerField, DateField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from parts.expressions import date_minus_days
@@ -60,15 +61,15 @@ class Finding(NamedTuple):
     """One rule violated by one object. What its blocker says (label, message, owners, clear-by date) is written
     only when asked for (`blocker_fields`): a re-scan compares fingerprints and writes only new or changed ones.
 
-    `fingerprint` stands for everything the blocker says: the database's hash of the row's fields the finding
-    may state (`row_hash`) combined with a hash of the rule and of the program's figures its message may name,
-    the same in every process (`rule_code`)."""
+    `row` holds the object's id and the values of its kind's `fields`, as read. `fingerprint` stands for
+    everything the blocker says: a hash of those values (`row_hash`) combined with a hash of the rule and of the
+    program's figures its message may name (`rule_code`), both the same in every process."""
 
     rule: str
     object_type: str
     object_id: int
     fingerprint: int
-    row: dict
+    row: tuple
     scan: "_Scan"
 
     @property
@@ -76,7 +77,8 @@ class Finding(NamedTuple):
         return (self.rule, self.object_type, self.object_id)
 
     def blocker_fields(self) -> dict:
-        rule, kind, row, scan = RULE[self.rule], KINDS[ObjectType(self.object_type)], self.row, self.scan
+        rule, kind, scan = RULE[self.rule], KINDS[ObjectType(self.object_type)], self.scan
+        row = dict(zip(("id", *kind.fields), self.row, strict=True))
         facts = Facts(scan.figures, **row)
         facts["label"] = label = kind.label.format_map(row)
         if "effective_need_date" in row:
@@ -210,20 +212,18 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
-def _row_hash(fields: tuple[str, ...]) -> MD5:
-    """The database's hash of the fields a kind's findings may state: it changes whenever one of them does."""
-    parts = []
-    for name in fields:
-        parts += [Coalesce(Cast(name, TextField()), Value("\u2205"), output_field=TextField()), Value("\x1f")]
-    return MD5(Concat(*parts, output_field=TextField()))
-
-
-def _flag(rule: GateRule):
-    return Case(When(rule.condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+def row_hash(values: tuple) -> int:
+    """A stable hash of the values a finding may state (the row as read): it changes whenever one of them does,
+    and is the same in every process (`repr` of str, int, date and aware datetime values; unlike `hash()`)."""
+    return int.from_bytes(hashlib.blake2b(repr(values).encode(), digest_size=FINGERPRINT_BYTES).digest(), "big")
 
 
 def program_findings(program: Program, today: date) -> list[Finding]:
-    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind)."""
+    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind).
+
+    Each kind's query selects one boolean column per rule, the rule's condition, and keeps the rows where one of
+    those columns is true: the WHERE names the columns, so each condition is built once (Django writes it out
+    again in the WHERE, as SQL must)."""
     peak = peak_demand(program)
     figures = {
         "today": today,
@@ -241,24 +241,28 @@ def program_findings(program: Program, today: date) -> list[Finding]:
         *(value for name, value in figures.items() if name != "today"),
         timezone.get_current_timezone_name(),
     )
-    mask = (1 << 8 * FINGERPRINT_BYTES) - 1
     findings: list[Finding] = []
     add = findings.append
     for object_type, kind in KINDS.items():
         rules = rules_of(object_type)
-        codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules]
-        flags = {f"rule_{n}": _flag(rule) for n, rule in enumerate(rules)}
+        flags = {f"rule_{n}": rule.condition for n, rule in enumerate(rules)}
         rows = (
             kind_queryset(object_type, program, today, peak)
-            .filter(reduce(or_, (rule.condition for rule in rules)))
-            .annotate(row_hash=_row_hash(kind.fields), **flags)
+            .annotate(**flags)
+            .filter(reduce(or_, (Q(**{name: True}) for name in flags)))
             .order_by()
-            .values("id", "row_hash", *kind.fields, *flags)
+            .values_list("id", *kind.fields, *flags)
         )
+        codes = [
+            (n, rule.code.value, rule_code(rule, stated, today))
+            for n, rule in enumerate(rules, start=len(kind.fields) + 1)
+        ]
         type_value = object_type.value
+        stated_end = len(kind.fields) + 1
         for row in rows:
-            row_hash = int(row["row_hash"][:10], 16)
-            for n, (code, rule_hash) in enumerate(codes):
-                if row[f"rule_{n}"]:
-                    add(Finding(code, type_value, row["id"], (row_hash ^ rule_hash) & mask, row, scan))
+            values = row[:stated_end]
+            hashed = row_hash(values)
+            for n, code, rule_hash in codes:
+                if row[n]:
+                    add(Finding(code, type_value, row[0], hashed ^ rule_hash, values, scan))
     return findings
