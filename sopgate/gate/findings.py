@@ -2,10 +2,10 @@
 (parts, tests, handover items, checklists), whatever the program's size, plus one for its ramp plan.
 
 Each kind's query selects the objects that violate at least one of its rules, with one boolean column per rule
-(its condition) and the values its findings may state; Python hashes those values into the finding's fingerprint
-and, only for a new or changed finding, writes its message from its named facts. A finding's `fingerprint` is a stable hash of
-everything its blocker stores: a re-scan compares fingerprints (`services.program_scan`) and writes nothing when
-they all match.
+(its condition) and the values its findings may state; Python hashes those values into each finding's
+`fingerprint`, a stable hash of everything its blocker stores, and writes a message only when asked
+(`Finding.blocker_fields`). A re-scan compares fingerprints (`services.program_scan`) and writes nothing when they
+all match.
 """
 
 import hashlib
@@ -293,15 +293,13 @@ def program_findings(program: Program, today: date) -> list[Finding]:
     inputs = GateInputs.of(program, today, peak)
     findings: list[Finding] = []
     add = findings.append
-    blake2b = hashlib.blake2b
     for object_type, kind in KINDS.items():
         codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules_of(object_type)]
         type_value = object_type.value
         stated_end = len(kind.fields) + 1
         for row in _built(object_type, inputs, findings=True).all():
             values = row[:stated_end]
-            # `row_hash`, inline: it runs for every row.
-            hashed = int.from_bytes(blake2b(repr(values).encode(), digest_size=FINGERPRINT_BYTES).digest(), "big")
+            hashed = row_hash(values)
             for code, rule_hash in compress(codes, row[stated_end:]):
                 add(Finding(code, type_value, row[0], hashed ^ rule_hash, values, scan))
     return findings
