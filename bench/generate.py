@@ -145,6 +145,7 @@ def generate(size_name: str, *, today: date, seed: int = 42) -> list[Program]:
                     status=status,
                     required_for_sop=rng.random() < 0.9,
                     result_note="waived by board" if status == "waived" else "",
+                    waiver_reason="waived by board" if status == "waived" else "",
                 )
             )
     ValidationTest.objects.bulk_create(tests, batch_size=5000)

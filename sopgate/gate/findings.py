@@ -1,10 +1,11 @@
 """The findings of the gate rules (`rules.RULES`) for one program as of a date: one ORM query per kind of object
 (parts, tests, handover items, checklists), whatever the program's size, plus one for its ramp plan.
 
-Each kind's query selects the objects that violate at least one of its rules, with one Case/When flag per rule;
-Python then writes each finding's message from its named facts. A finding's `fingerprint` is a stable hash of
-everything its blocker stores: a re-scan compares fingerprints (`services.program_scan`) and writes nothing when
-they all match.
+Each kind's query selects the objects that violate at least one of its rules, with one boolean column per rule
+(its condition) and the values its findings may state; Python hashes those values into each finding's
+`fingerprint`, a stable hash of everything its blocker stores, and writes a message only when asked
+(`Finding.blocker_fields`). A re-scan compares fingerprints (`services.program_scan`) and writes nothing when they
+all match.
 """
 
 import hashlib
@@ -13,12 +14,13 @@ from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import reduce
+from functools import lru_cache, reduce
+from itertools import compress
 from operator import or_
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, BooleanField, Case, DateField, F, QuerySet, TextField, Value, When
-from django.db.models.functions import MD5, Cast, Coalesce, Concat
+from django.db.models import BigIntegerField, DateField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from parts.expressions import date_minus_days
@@ -60,15 +62,15 @@ class Finding(NamedTuple):
     """One rule violated by one object. What its blocker says (label, message, owners, clear-by date) is written
     only when asked for (`blocker_fields`): a re-scan compares fingerprints and writes only new or changed ones.
 
-    `fingerprint` stands for everything the blocker says: the database's hash of the row's fields the finding
-    may state (`row_hash`) combined with a hash of the rule and of the program's figures its message may name,
-    the same in every process (`rule_code`)."""
+    `row` holds the object's id and the values of its kind's `fields`, as read. `fingerprint` stands for
+    everything the blocker says: a hash of those values (`row_hash`) combined with a hash of the rule and of the
+    program's figures its message may name (`rule_code`), both the same in every process."""
 
     rule: str
     object_type: str
     object_id: int
     fingerprint: int
-    row: dict
+    row: tuple
     scan: "_Scan"
 
     @property
@@ -76,12 +78,12 @@ class Finding(NamedTuple):
         return (self.rule, self.object_type, self.object_id)
 
     def blocker_fields(self) -> dict:
-        rule, kind, row, scan = RULE[self.rule], KINDS[ObjectType(self.object_type)], self.row, self.scan
+        rule, kind, scan = RULE[self.rule], KINDS[ObjectType(self.object_type)], self.scan
+        row = dict(zip(("id", *kind.fields), self.row, strict=True))
         facts = Facts(scan.figures, **row)
         facts["label"] = label = kind.label.format_map(row)
         if "effective_need_date" in row:
             facts["need"], facts["ppap_due"] = row["effective_need_date"], row["effective_ppap_due_date"]
-            facts["last_update_on"] = timezone.localtime(row["last_update"]).date()
         owners = [row[name] for name in kind.owners if row[name]]
         return {
             "rule": self.rule,
@@ -112,49 +114,83 @@ def rule_code(rule: GateRule, figures: tuple, today: date) -> int:
 
 
 @dataclass(frozen=True)
+class GateInputs:
+    """Everything of a program and a day that the kind querysets below put into their SQL as values: they read
+    nothing else, so a queryset built for equal inputs is the same query (`_built`)."""
+
+    program_id: int
+    today: date
+    sop: date
+    at_risk_days: int
+    stale_before: datetime
+    interim_limit: date
+    signoff_due: date
+    peak: PeakDemand | None
+
+    @classmethod
+    def of(cls, program: Program, today: date, peak: PeakDemand | None) -> "GateInputs":
+        stale_day = today - timedelta(days=program.stale_update_days)
+        return cls(
+            program_id=program.pk,
+            today=today,
+            sop=program.sop_date,
+            at_risk_days=program.at_risk_days,
+            stale_before=timezone.make_aware(datetime.combine(stale_day, time.min)),
+            interim_limit=interim_limit(program),
+            signoff_due=program.sop_date - timedelta(days=program.signoff_days),
+            peak=peak,
+        )
+
+
+def _gate_dates(queryset: QuerySet, g: GateInputs) -> QuerySet:
+    return queryset.alias(as_of=Value(g.today, DateField()), sop=Value(g.sop, DateField()))
+
+
+def _parts(g: GateInputs) -> QuerySet:
+    days = Value(g.peak.days_in_month if g.peak else None, BigIntegerField())
+    vehicles_x7 = Value(g.peak.planned_vehicles * 7 if g.peak else None, BigIntegerField())
+    parts = part_dates(Part.objects.filter(program_id=g.program_id), today=g.today)
+    return (
+        _gate_dates(parts.annotate(last_update=Coalesce("last_supplier_update_at", "created_at")), g)
+        .annotate(
+            # The day of the last update as the message states it, in the current time zone: read as a date, it
+            # needs none of the Python time-zone loading a timestamp does, and it changes only when the message does.
+            last_update_on=TruncDate("last_update"),
+        )
+        .alias(
+            at_risk_from=date_minus_days(F("effective_need_date"), Value(g.at_risk_days)),
+            stale_before=Value(g.stale_before),
+            interim_limit=Value(g.interim_limit, DateField()),
+            peak_capacity=Cast("capacity_per_week", BigIntegerField()) * days,
+            peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * vehicles_x7,
+        )
+    )
+
+
+def _tests(g: GateInputs) -> QuerySet:
+    return _gate_dates(ValidationTest.objects.filter(program_id=g.program_id, required_for_sop=True), g)
+
+
+def _items(g: GateInputs) -> QuerySet:
+    items = HandoverItem.objects.filter(checklist__program_id=g.program_id, required=True, done_at__isnull=True)
+    return _gate_dates(items, g).annotate(area=F("checklist__area"))
+
+
+def _checklists(g: GateInputs) -> QuerySet:
+    checklists = HandoverChecklist.objects.filter(program_id=g.program_id)
+    return _gate_dates(checklists, g).alias(signoff_due=Value(g.signoff_due, DateField()))
+
+
+@dataclass(frozen=True)
 class Kind:
     """A kind of object the rules are about: which objects count, what its rules' conditions may name (see
     `rules`), the fields its findings state, its label and its owners (the program owner where none is set)."""
 
-    queryset: Callable[[Program, date, PeakDemand | None], QuerySet]
+    queryset: Callable[[GateInputs], QuerySet]
     fields: tuple[str, ...]
     label: str  # a format over `fields`
     owners: tuple[str, ...]  # the first set is the owner, a second one the co-owner
     supplier: str | None = None
-
-
-def _gate_dates(queryset: QuerySet, program: Program, today: date) -> QuerySet:
-    return queryset.alias(as_of=Value(today, DateField()), sop=Value(program.sop_date, DateField()))
-
-
-def _parts(program: Program, today: date, peak: PeakDemand | None) -> QuerySet:
-    stale_day = today - timedelta(days=program.stale_update_days)
-    days = Value(peak.days_in_month if peak else None, BigIntegerField())
-    vehicles_x7 = Value(peak.planned_vehicles * 7 if peak else None, BigIntegerField())
-    parts = part_dates(Part.objects.filter(program=program), today=today)
-    return _gate_dates(
-        parts.annotate(last_update=Coalesce("last_supplier_update_at", "created_at")), program, today
-    ).alias(
-        at_risk_from=date_minus_days(F("effective_need_date"), Value(program.at_risk_days)),
-        stale_before=Value(timezone.make_aware(datetime.combine(stale_day, time.min))),
-        interim_limit=Value(interim_limit(program), DateField()),
-        peak_capacity=Cast("capacity_per_week", BigIntegerField()) * days,
-        peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * vehicles_x7,
-    )
-
-
-def _tests(program: Program, today: date, peak) -> QuerySet:
-    return _gate_dates(ValidationTest.objects.filter(program=program, required_for_sop=True), program, today)
-
-
-def _items(program: Program, today: date, peak) -> QuerySet:
-    items = HandoverItem.objects.filter(checklist__program=program, required=True, done_at__isnull=True)
-    return _gate_dates(items, program, today).annotate(area=F("checklist__area"))
-
-
-def _checklists(program: Program, today: date, peak) -> QuerySet:
-    signoff_due = Value(program.sop_date - timedelta(days=program.signoff_days), DateField())
-    return _gate_dates(HandoverChecklist.objects.filter(program=program), program, today).alias(signoff_due=signoff_due)
 
 
 KINDS = {
@@ -173,7 +209,7 @@ KINDS = {
             "interim_expires_on",
             "capacity_per_week",
             "qty_per_vehicle",
-            "last_update",
+            "last_update_on",
         ),
         label="{name} {part_number} rev {revision}",
         owners=("owner_id",),
@@ -202,7 +238,25 @@ KINDS = {
 
 def kind_queryset(kind: ObjectType, program: Program, today: date, peak: PeakDemand | None = None) -> QuerySet:
     """The objects of one kind in a program, annotated with the names its rules' conditions use."""
-    return KINDS[kind].queryset(program, today, peak)
+    return _built(kind, GateInputs.of(program, today, peak), findings=False).all()
+
+
+@lru_cache(maxsize=256)
+def _built(kind: ObjectType, inputs: GateInputs, *, findings: bool) -> QuerySet:
+    """A kind's queryset for `inputs`, built once per process (resolving the rules' conditions is most of the
+    cost of a scan's Python); callers take a copy (`.all()`), so this one is never evaluated. `findings`: the
+    scan's query, one boolean column per rule (its condition), keeping the rows where one is true; the WHERE names
+    the columns, so each condition is resolved once (Django writes it out again in the WHERE, as SQL must)."""
+    queryset = KINDS[kind].queryset(inputs)
+    if not findings:
+        return queryset
+    flags = {f"rule_{n}": rule.condition for n, rule in enumerate(rules_of(kind))}
+    return (
+        queryset.annotate(**flags)
+        .filter(reduce(or_, (Q(**{name: True}) for name in flags)))
+        .order_by()
+        .values_list("id", *KINDS[kind].fields, *flags)
+    )
 
 
 def interim_limit(program: Program) -> date:
@@ -210,20 +264,15 @@ def interim_limit(program: Program) -> date:
     return program.sop_date + timedelta(days=90)
 
 
-def _row_hash(fields: tuple[str, ...]) -> MD5:
-    """The database's hash of the fields a kind's findings may state: it changes whenever one of them does."""
-    parts = []
-    for name in fields:
-        parts += [Coalesce(Cast(name, TextField()), Value("\u2205"), output_field=TextField()), Value("\x1f")]
-    return MD5(Concat(*parts, output_field=TextField()))
-
-
-def _flag(rule: GateRule):
-    return Case(When(rule.condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+def row_hash(values: tuple) -> int:
+    """A stable hash of the values a finding may state (the row as read): it changes whenever one of them does,
+    and is the same in every process (`repr` of str, int, date and aware datetime values; unlike `hash()`)."""
+    return int.from_bytes(hashlib.blake2b(repr(values).encode(), digest_size=FINGERPRINT_BYTES).digest(), "big")
 
 
 def program_findings(program: Program, today: date) -> list[Finding]:
-    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind)."""
+    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind,
+    `_built`)."""
     peak = peak_demand(program)
     figures = {
         "today": today,
@@ -241,24 +290,16 @@ def program_findings(program: Program, today: date) -> list[Finding]:
         *(value for name, value in figures.items() if name != "today"),
         timezone.get_current_timezone_name(),
     )
-    mask = (1 << 8 * FINGERPRINT_BYTES) - 1
+    inputs = GateInputs.of(program, today, peak)
     findings: list[Finding] = []
     add = findings.append
     for object_type, kind in KINDS.items():
-        rules = rules_of(object_type)
-        codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules]
-        flags = {f"rule_{n}": _flag(rule) for n, rule in enumerate(rules)}
-        rows = (
-            kind_queryset(object_type, program, today, peak)
-            .filter(reduce(or_, (rule.condition for rule in rules)))
-            .annotate(row_hash=_row_hash(kind.fields), **flags)
-            .order_by()
-            .values("id", "row_hash", *kind.fields, *flags)
-        )
+        codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules_of(object_type)]
         type_value = object_type.value
-        for row in rows:
-            row_hash = int(row["row_hash"][:10], 16)
-            for n, (code, rule_hash) in enumerate(codes):
-                if row[f"rule_{n}"]:
-                    add(Finding(code, type_value, row["id"], (row_hash ^ rule_hash) & mask, row, scan))
+        stated_end = len(kind.fields) + 1
+        for row in _built(object_type, inputs, findings=True).all():
+            values = row[:stated_end]
+            hashed = row_hash(values)
+            for code, rule_hash in compress(codes, row[stated_end:]):
+                add(Finding(code, type_value, row[0], hashed ^ rule_hash, values, scan))
     return findings
