@@ -84,9 +84,9 @@ def test_two_scans_at_once_do_the_work_once(postgres_only):
 
 
 def test_a_reopen_waits_for_a_sign_off_in_progress_and_is_then_refused(postgres_only):
-    checklist = ChecklistFactory(area="Battery pack")
+    alice = EngineerFactory(username="alice")  # the R&D owner: she may mark the item done and sign her side
+    checklist = ChecklistFactory(area="Battery pack", rd_owner=alice)
     item = ItemFactory(checklist=checklist, title="Leak test validated")
-    alice = EngineerFactory(username="alice")
     item_mark_done(item=item, actor=alice)
     outcome = []
 
