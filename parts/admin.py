@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
@@ -10,8 +10,13 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from sopgate.admin_badges import badge
+from sopgate.admin_badges import badge, person, short_date
+from sopgate.admin_buttons import ObjectButtons, object_button
+from sopgate.admin_panel import gate_panel
+from sopgate.choices import ObjectType
 from sopgate.gate.part_status import parts_with_status
+from sopgate.roles import NotPermitted
+from sopgate.selectors import with_open_blockers
 
 from . import services
 from .choices import PPAPStatus
@@ -31,7 +36,7 @@ PPAP_TONES = {
 @admin.register(Supplier)
 class SupplierAdmin(SimpleHistoryAdmin):
     form = SupplierForm
-    list_display = ["code", "name", "country", "is_active", "part_count"]
+    list_display = ["code", "name", "country", "is_active", "part_count", "open_blockers"]
     list_filter = ["is_active", "country"]
     search_fields = ["code", "name"]
 
@@ -54,6 +59,11 @@ class SupplierAdmin(SimpleHistoryAdmin):
     def part_count(self, obj):
         return obj.part_count
 
+    @admin.display(description="open blockers")
+    def open_blockers(self, obj):
+        url = reverse("admin:sopgate_blocker_changelist") + f"?open=yes&supplier__id__exact={obj.pk}"
+        return format_html('<a href="{}">Blockers of {}</a>', url, obj.code)
+
 
 @admin.register(SupplierUser)
 class SupplierUserAdmin(admin.ModelAdmin):
@@ -75,6 +85,38 @@ class LateFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(late=self.value() == "yes")
         return queryset
+
+
+class BlockedFilter(admin.SimpleListFilter):
+    """Rows with open gate blockers (annotated by `sopgate.selectors.with_open_blockers`)."""
+
+    title = "blocked"
+    parameter_name = "blocked"
+
+    def lookups(self, request, model_admin):
+        return [("blocking", "Blocking"), ("any", "Any open blocker"), ("no", "No open blocker")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "blocking":
+            return queryset.filter(open_blocking__gt=0)
+        if self.value() == "any":
+            return queryset.filter(Q(open_blocking__gt=0) | Q(open_warnings__gt=0))
+        if self.value() == "no":
+            return queryset.filter(open_blocking=0, open_warnings=0)
+        return queryset
+
+
+def blockers_badge(obj):
+    if obj.open_blocking:
+        return badge(f"{obj.open_blocking} blocking", "bad")
+    if obj.open_warnings:
+        return badge(f"{obj.open_warnings} warning{pluralize(obj.open_warnings)}", "warn")
+    return None
+
+
+def _with_reporter(update):
+    update.reporter_name = person(update.reported_by) or update.reported_by_username
+    return update
 
 
 class EvidenceFileForm(forms.ModelForm):
@@ -115,31 +157,35 @@ class EvidenceFileInline(admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
     resource_classes = [PartResource]
     formats = FORMATS
     import_template_name = "admin/parts/part/import.html"
+    # Chosen for the daily question "which parts hold SOP up, and whose are they": fits 1440 px with the filters.
     list_display = [
-        "part_number",
-        "revision",
+        "part_label",
         "name",
-        "supplier",
+        "supplier_code",
+        "owner_name",
         "effective_need",
-        "promised_date",
+        "promised",
         "ppap_badge",
         "late_badge",
+        "blockers",
     ]
-    list_display_links = ["part_number", "name"]
-    list_filter = ["program", "supplier", "ppap_status", "criticality", LateFilter]
-    list_select_related = ["program", "supplier"]
+    list_display_links = ["part_label", "name"]
+    list_filter = [LateFilter, BlockedFilter, "program", "ppap_status", "criticality", "supplier"]
+    list_select_related = ["program", "supplier", "owner"]
     search_fields = ["part_number", "name", "supplier__code"]
     autocomplete_fields = ["program", "supplier", "owner"]
-    readonly_fields = ["last_supplier_update_at", "created_at", "updated_at"]
+    readonly_fields = ["gate", "last_supplier_update_at", "created_at", "updated_at"]
     actions = ["approve_ppap", "mark_received"]
+    object_buttons = ["approve_ppap_button", "mark_received_button"]
     list_per_page = 100
     inlines = [EvidenceFileInline]
     fieldsets = [
+        ("What the gate thinks", {"fields": ["gate"]}),  # on an existing part only (get_fieldsets)
         (
             None,
             {
@@ -162,12 +208,74 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         ),
         ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
     ]
+    UPDATES_SHOWN = 20
 
     def save_model(self, request, obj, form, change):
         services.part_save(part=obj, actor=request.user)
 
     def get_queryset(self, request):
-        return parts_with_status(super().get_queryset(request), today=timezone.localdate())
+        queryset = parts_with_status(super().get_queryset(request), today=timezone.localdate())
+        return with_open_blockers(queryset, ObjectType.PART)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is not None else fieldsets[1:]
+
+    @admin.display(description="what the gate thinks")
+    def gate(self, obj):
+        if obj.pk is None:
+            return "Shown once saved."
+        dates = [
+            ("Effective need date", short_date(obj.effective_need_date), "the need date, or SOP less the lead days"),
+            ("PPAP due", short_date(obj.effective_ppap_due_date), "the PPAP due date, or need less the PPAP lead"),
+            ("Late", "yes" if obj.late else "no", "the part_late rule as of today"),
+        ]
+        updates = obj.supplier_updates.select_related("reported_by").order_by("-reported_at", "-id")
+        url = reverse("admin:parts_supplierupdate_changelist") + f"?part__id__exact={obj.pk}"
+        return gate_panel(
+            ObjectType.PART,
+            obj.pk,
+            dates=dates,
+            updates=[_with_reporter(update) for update in updates[: self.UPDATES_SHOWN]],
+            updates_total=updates.count(),
+            updates_url=url,
+        )
+
+    @admin.display(description="part", ordering="part_number")
+    def part_label(self, obj):
+        return f"{obj.part_number} {obj.revision}"
+
+    @admin.display(description="supplier", ordering="supplier__code")
+    def supplier_code(self, obj):
+        if obj.supplier is None:
+            return badge("Unsourced", "bad")
+        return format_html('<span title="{}">{}</span>', obj.supplier.name, obj.supplier.code)
+
+    @admin.display(description="owner", ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    @admin.display(description="promised", ordering="promised_date")
+    def promised(self, obj):
+        return short_date(obj.promised_date)
+
+    @admin.display(description="open blockers", ordering="open_blocking")
+    def blockers(self, obj):
+        return blockers_badge(obj)
+
+    @object_button("Approve PPAP", shown=lambda part: part.ppap_status != PPAPStatus.APPROVED)
+    def approve_ppap_button(self, request, part, text):
+        try:
+            services.parts_approve_ppap(actor=request.user, part_ids=[part.pk])
+        except NotPermitted as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return
+        self.message_user(request, f"PPAP of {part.part_number} approved.", messages.SUCCESS)
+
+    @object_button("Mark received today", shown=lambda part: part.received_on is None, tone="plain")
+    def mark_received_button(self, request, part, text):
+        services.parts_mark_received(actor=request.user, part_ids=[part.pk])
+        self.message_user(request, f"{part.part_number} marked received today.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not EvidenceFile:
@@ -209,7 +317,7 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="need date", ordering="effective_need_date")
     def effective_need(self, obj):
-        return obj.effective_need_date
+        return short_date(obj.effective_need_date)
 
     @admin.display(description="PPAP", ordering="ppap_status")
     def ppap_badge(self, obj):
@@ -237,24 +345,40 @@ class SupplierUpdateAdmin(admin.ModelAdmin):
     """The update log is append-only: readable here, never edited."""
 
     list_display = [
-        "reported_at",
-        "part",
-        "supplier",
+        "reported",
+        "part_number",
+        "supplier_code",
         "reporter",
-        "promised_date",
+        "promised",
         "ppap_status",
         "capacity_per_week",
         "tooling_stage",
     ]
-    list_select_related = ["part", "supplier"]
-    list_filter = ["part__program", "ppap_status"]
+    list_select_related = ["part", "supplier", "reported_by"]
+    list_filter = ["part__program", "ppap_status", "supplier"]
     search_fields = ["part__part_number", "note", "reported_by_username"]
     date_hierarchy = "reported_at"
 
     @admin.display(description="reported by", ordering="reported_by_username")
     def reporter(self, obj):
-        # The username stored with the update: it stays when the user is deleted.
-        return obj.reported_by_username or None
+        # The reporter's full name; the username stored with the update when the user is gone.
+        return person(obj.reported_by) or obj.reported_by_username or None
+
+    @admin.display(description="reported at", ordering="reported_at")
+    def reported(self, obj):
+        return timezone.localtime(obj.reported_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="part", ordering="part__part_number")
+    def part_number(self, obj):
+        return format_html('<span title="{}">{} {}</span>', obj.part.name, obj.part.part_number, obj.part.revision)
+
+    @admin.display(description="supplier", ordering="supplier__code")
+    def supplier_code(self, obj):
+        return obj.supplier.code if obj.supplier else None
+
+    @admin.display(description="promised", ordering="promised_date")
+    def promised(self, obj):
+        return short_date(obj.promised_date)
 
     def has_add_permission(self, request):
         return False

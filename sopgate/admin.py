@@ -4,9 +4,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_badges import badge
+from .admin_badges import badge, person, short_date
 from .choices import AlertStatus, Severity
 from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
 from .roles import NotPermitted
@@ -18,6 +19,10 @@ admin.site.site_title = "SOPGate admin"
 admin.site.index_title = "Supply-chain readiness"
 
 User = get_user_model()
+
+
+def _minute(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else None
 
 
 admin.site.unregister(User)
@@ -76,7 +81,7 @@ class ProgramForm(forms.ModelForm):
 
 @admin.register(Program)
 class ProgramAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "sop_date", "owner", "decision_badge", "last_scanned_at", "archived_at"]
+    list_display = ["code", "name", "sop", "owner_name", "decision_badge", "last_scan", "archived"]
     list_filter = [ArchivedFilter]
     list_select_related = ["owner"]
     search_fields = ["code", "name"]
@@ -126,6 +131,22 @@ class ProgramAdmin(SimpleHistoryAdmin):
             )
         )
 
+    @admin.display(description="SOP date", ordering="sop_date")
+    def sop(self, obj):
+        return short_date(obj.sop_date)
+
+    @admin.display(description="owner", ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    @admin.display(description="last scan", ordering="last_scanned_at")
+    def last_scan(self, obj):
+        return _minute(obj.last_scanned_at)
+
+    @admin.display(description="archived", ordering="archived_at")
+    def archived(self, obj):
+        return short_date(obj.archived_at.date()) if obj.archived_at else None
+
     @admin.display(description="gate")
     def decision_badge(self, obj):
         if obj.open_blocking:
@@ -167,15 +188,35 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Blocker)
 class BlockerAdmin(ReadOnlyAdmin):
-    list_display = ["object_label", "rule", "severity_badge", "owner", "opened_at", "resolved_at", "program"]
-    list_filter = [OpenFilter, "program", "severity", "rule"]
-    list_select_related = ["program", "owner"]
+    list_display = ["object_label", "rule_label", "severity_badge", "owners", "opened", "resolved", "program_code"]
+    list_filter = [OpenFilter, "severity", "program", "rule", "supplier"]
+    list_select_related = ["program", "owner", "co_owner"]
     search_fields = ["object_label", "message"]
     date_hierarchy = "opened_at"
 
     @admin.display(description="severity", ordering="severity")
     def severity_badge(self, obj):
         return badge(obj.get_severity_display(), "bad" if obj.severity == Severity.BLOCKING else "warn")
+
+    @admin.display(description="rule", ordering="rule")
+    def rule_label(self, obj):
+        return obj.get_rule_display()
+
+    @admin.display(description="owners", ordering="owner__last_name")
+    def owners(self, obj):
+        return ", ".join(filter(None, (person(obj.owner), person(obj.co_owner)))) or None
+
+    @admin.display(description="opened", ordering="opened_at")
+    def opened(self, obj):
+        return _minute(obj.opened_at)
+
+    @admin.display(description="resolved", ordering="resolved_at")
+    def resolved(self, obj):
+        return _minute(obj.resolved_at)
+
+    @admin.display(description="program", ordering="program__code")
+    def program_code(self, obj):
+        return obj.program.code
 
 
 @admin.register(Alert)

@@ -154,6 +154,7 @@ class DigestDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "digest deliveries"
         ordering = ["-date", "recipient"]
         constraints = [models.UniqueConstraint(fields=["recipient", "date"], name="digest_once_per_recipient_day")]
 

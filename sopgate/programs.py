@@ -50,7 +50,12 @@ class Program(models.Model):
         ordering = ["sop_date", "code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """Code and name, the code once: "SU7 electric sedan" stays as it is, not "SU7 SU7 electric sedan"."""
+        return self.name if self.name.split(" ", 1)[0] == self.code else f"{self.code} {self.name}"
 
 
 class RampStep(models.Model):

@@ -267,3 +267,33 @@ def blocker_list_for_user(user) -> QuerySet[Blocker]:
         own_parts = Part.objects.filter(supplier_id=supplier_id).values("pk")
         return queryset.filter(object_type=ObjectType.PART, object_id__in=own_parts)
     return queryset if user_is_engineer(user) else queryset.none()
+
+
+def with_open_blockers(queryset: QuerySet, object_type: str) -> QuerySet:
+    """`queryset` with `open_blocking` and `open_warnings`: the open gate blockers about each row, as correlated
+    subqueries (the admin's lists count and filter on them without joining every blocker)."""
+    from django.db.models import IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    def count(severity):
+        rows = (
+            Blocker.objects.filter(
+                object_type=object_type, object_id=OuterRef("pk"), resolved_at__isnull=True, severity=severity
+            )
+            .order_by()
+            .values("object_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+    return queryset.annotate(open_blocking=count(Severity.BLOCKING), open_warnings=count(Severity.WARNING))
+
+
+def blockers_about(object_type: str, object_id: int) -> QuerySet[Blocker]:
+    """Every blocker, open or resolved, about one object: open first, newest first."""
+    return (
+        Blocker.objects.filter(object_type=object_type, object_id=object_id)
+        .select_related("owner", "co_owner")
+        .order_by(F("resolved_at").desc(nulls_first=True), "-opened_at")
+    )

@@ -2,14 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db import models, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from sopgate.admin_badges import badge
+from sopgate.admin_badges import badge, person, short_date
+from sopgate.admin_buttons import ObjectButtons, object_button
+from sopgate.admin_panel import gate_panel
+from sopgate.choices import ObjectType
 from sopgate.roles import NotPermitted
+from sopgate.selectors import with_open_blockers
 
 from . import services
 from .choices import SignOffSide, TestStatus
@@ -26,6 +31,67 @@ TEST_TONES = {
 
 def _refusal_errors(refused: ValidationError | NotPermitted) -> dict[str, list[str]]:
     return refused.message_dict
+
+
+def _refusal_text(refused: ValidationError | NotPermitted) -> str:
+    return " ".join(error for errors in _refusal_errors(refused).values() for error in errors)
+
+
+class BlockedFilter(admin.SimpleListFilter):
+    """Rows with open gate blockers (annotated by `sopgate.selectors.with_open_blockers`)."""
+
+    title = "blocked"
+    parameter_name = "blocked"
+
+    def lookups(self, request, model_admin):
+        return [("blocking", "Blocking"), ("any", "Any open blocker"), ("no", "No open blocker")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "blocking":
+            return queryset.filter(open_blocking__gt=0)
+        if self.value() == "any":
+            return queryset.filter(Q(open_blocking__gt=0) | Q(open_warnings__gt=0))
+        if self.value() == "no":
+            return queryset.filter(open_blocking=0, open_warnings=0)
+        return queryset
+
+
+class LateFilter(admin.SimpleListFilter):
+    """Open rows whose date (`date_field`: a test's planned end, an item's due date) has passed."""
+
+    title = "late"
+    parameter_name = "late"
+    date_field = ""
+    done = Q()
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Late"), ("no", "Not late")]
+
+    def queryset(self, request, queryset):
+        late = Q(**{f"{self.date_field}__lt": timezone.localdate()}) & ~self.done
+        if self.value() == "yes":
+            return queryset.filter(late)
+        if self.value() == "no":
+            return queryset.exclude(late)
+        return queryset
+
+
+class TestLateFilter(LateFilter):
+    date_field = "planned_end"
+    done = Q(status__in=[TestStatus.PASSED, TestStatus.WAIVED])
+
+
+class ItemLateFilter(LateFilter):
+    date_field = "due_date"
+    done = Q(done_at__isnull=False)
+
+
+def blockers_badge(obj):
+    if obj.open_blocking:
+        return badge(f"{obj.open_blocking} blocking", "bad")
+    if obj.open_warnings:
+        return badge(f"{obj.open_warnings} warning{pluralize(obj.open_warnings)}", "warn")
+    return None
 
 
 class ValidationTestForm(forms.ModelForm):
@@ -46,15 +112,64 @@ class ValidationTestForm(forms.ModelForm):
 
 
 @admin.register(ValidationTest)
-class ValidationTestAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "phase", "status_badge", "owner", "planned_end", "required_for_sop", "program"]
+class ValidationTestAdmin(ObjectButtons, SimpleHistoryAdmin):
+    list_display = ["code", "name", "phase", "status_badge", "owner_name", "planned", "required_for_sop", "blockers"]
     list_display_links = ["code", "name"]
-    list_filter = ["program", "phase", "status", "required_for_sop"]
+    list_filter = [TestLateFilter, BlockedFilter, "program", "phase", "status", "required_for_sop"]
     list_select_related = ["program", "owner"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["program", "part", "owner"]
+    readonly_fields = ["gate"]
     list_per_page = 100
     form = ValidationTestForm
+    object_buttons = ["record_passed", "record_failed"]
+
+    def get_queryset(self, request):
+        return with_open_blockers(super().get_queryset(request), ObjectType.VALIDATION_TEST)
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "gate"]
+        return fields + ["gate"] if obj is not None else fields
+
+    @admin.display(description="what the gate thinks")
+    def gate(self, obj):
+        return gate_panel(ObjectType.VALIDATION_TEST, obj.pk, dates=[("Planned end", short_date(obj.planned_end), "")])
+
+    @admin.display(description="owner", ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    @admin.display(description="planned end", ordering="planned_end")
+    def planned(self, obj):
+        return short_date(obj.planned_end)
+
+    @admin.display(description="open blockers", ordering="open_blocking")
+    def blockers(self, obj):
+        return blockers_badge(obj)
+
+    def _record(self, request, test, status, note):
+        test.status = status
+        if note:
+            test.result_note = note
+        try:
+            services.test_save(test=test, actor=request.user)
+        except (ValidationError, NotPermitted) as refused:
+            self.message_user(request, _refusal_text(refused), messages.ERROR)
+            return
+        self.message_user(request, f"{test.code} recorded {test.get_status_display().lower()}.", messages.SUCCESS)
+
+    @object_button("Record passed", shown=lambda test: test.status != TestStatus.PASSED)
+    def record_passed(self, request, test, text):
+        self._record(request, test, TestStatus.PASSED, text)
+
+    @object_button(
+        "Record failed",
+        shown=lambda test: test.status != TestStatus.FAILED,
+        text=("note", "What failed"),
+        tone="plain",
+    )
+    def record_failed(self, request, test, text):
+        self._record(request, test, TestStatus.FAILED, text)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -89,10 +204,18 @@ class HandoverItemForm(forms.ModelForm):
 class HandoverItemInline(admin.TabularInline):
     model = HandoverItem
     form = HandoverItemForm
-    fields = ["title", "responsible", "due_date", "required", "done_at", "done_by", "evidence"]
-    readonly_fields = ["done_at", "done_by"]
+    fields = ["title", "responsible", "due_date", "required", "done", "evidence"]
+    readonly_fields = ["done"]
     autocomplete_fields = ["responsible"]
     extra = 0
+    # A one-line-high evidence box: the checklist's items fit 1440 px without the table scrolling sideways.
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})}}
+
+    @admin.display(description="done")
+    def done(self, obj):
+        if obj.done_at is None:
+            return badge("Open", "warn")
+        return f"{timezone.localtime(obj.done_at):%Y-%m-%d} by {person(obj.done_by) or 'unknown'}"
 
 
 class RevertInTransaction:
@@ -116,8 +239,16 @@ class WithdrawalActionForm(ActionForm):
 
 
 @admin.register(HandoverChecklist)
-class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
-    list_display = ["area", "program", "rd_owner", "production_owner", "open_items", "rd_badge", "production_badge"]
+class HandoverChecklistAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
+    list_display = [
+        "area",
+        "program",
+        "rd_owner_name",
+        "production_owner_name",
+        "open_items",
+        "rd_badge",
+        "production_badge",
+    ]
     list_filter = ["program"]
     list_select_related = ["program", "rd_owner", "production_owner"]
     search_fields = ["area"]
@@ -126,6 +257,46 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     inlines = [HandoverItemInline]
     actions = ["sign_off_rd", "sign_off_production", "withdraw_rd", "withdraw_production"]
     action_form = WithdrawalActionForm
+    object_buttons = [
+        "sign_off_rd_button",
+        "sign_off_production_button",
+        "withdraw_rd_button",
+        "withdraw_production_button",
+    ]
+
+    @admin.display(description="R&D owner", ordering="rd_owner__last_name")
+    def rd_owner_name(self, obj):
+        return person(obj.rd_owner)
+
+    @admin.display(description="production owner", ordering="production_owner__last_name")
+    def production_owner_name(self, obj):
+        return person(obj.production_owner)
+
+    def _one(self, checklist):
+        return HandoverChecklist.objects.filter(pk=checklist.pk)
+
+    @object_button("Sign off R&D", shown=lambda c: c.rd_signed_off_at is None)
+    def sign_off_rd_button(self, request, checklist, text):
+        self._sign_off(request, self._one(checklist), SignOffSide.RD)
+
+    @object_button("Sign off production", shown=lambda c: c.production_signed_off_at is None)
+    def sign_off_production_button(self, request, checklist, text):
+        self._sign_off(request, self._one(checklist), SignOffSide.PRODUCTION)
+
+    @object_button(
+        "Withdraw R&D sign-off", shown=lambda c: c.rd_signed_off_at is not None, text=("reason", "Reason"), tone="plain"
+    )
+    def withdraw_rd_button(self, request, checklist, text):
+        self._withdraw(request, self._one(checklist), SignOffSide.RD, reason=text)
+
+    @object_button(
+        "Withdraw production sign-off",
+        shown=lambda c: c.production_signed_off_at is not None,
+        text=("reason", "Reason"),
+        tone="plain",
+    )
+    def withdraw_production_button(self, request, checklist, text):
+        self._withdraw(request, self._one(checklist), SignOffSide.PRODUCTION, reason=text)
 
     def get_queryset(self, request):
         # A correlated subquery, so the changelist's COUNT(*) does not join and group every item.
@@ -185,10 +356,10 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
     def sign_off_production(self, request, queryset):
         self._sign_off(request, queryset, SignOffSide.PRODUCTION)
 
-    def _withdraw(self, request, queryset, side):
+    def _withdraw(self, request, queryset, side, reason=None):
         # A refused item change asks for the sign-off to be withdrawn first; this is where the admin does it.
         at_field = f"{side}_signed_off_at"
-        reason = request.POST.get("reason", "")
+        reason = request.POST.get("reason", "") if reason is None else reason
         withdrawn = unsigned = 0
         for checklist in queryset:
             if getattr(checklist, at_field) is None:
@@ -216,15 +387,48 @@ class HandoverChecklistAdmin(RevertInTransaction, SimpleHistoryAdmin):
 
 
 @admin.register(HandoverItem)
-class HandoverItemAdmin(RevertInTransaction, SimpleHistoryAdmin):
-    list_display = ["title", "checklist", "responsible", "due_date", "required", "done_badge"]
-    list_filter = ["checklist__program", "checklist", "required"]
+class HandoverItemAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
+    list_display = ["title", "checklist", "responsible_name", "due", "required", "done_badge", "blockers"]
+    list_filter = [ItemLateFilter, BlockedFilter, "checklist__program", "checklist", "required"]
     list_select_related = ["checklist", "responsible"]
     search_fields = ["title", "checklist__area"]
     autocomplete_fields = ["checklist", "responsible"]
-    readonly_fields = ["done_at", "done_by"]
+    readonly_fields = ["done_at", "done_by", "gate"]
     form = HandoverItemForm
     actions = ["mark_done"]
+    object_buttons = ["mark_done_button"]
+
+    def get_queryset(self, request):
+        return with_open_blockers(super().get_queryset(request), ObjectType.HANDOVER_ITEM)
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "gate"]
+        return fields + ["gate"] if obj is not None else fields
+
+    @admin.display(description="what the gate thinks")
+    def gate(self, obj):
+        return gate_panel(ObjectType.HANDOVER_ITEM, obj.pk, dates=[("Due", short_date(obj.due_date), "")])
+
+    @admin.display(description="responsible", ordering="responsible__last_name")
+    def responsible_name(self, obj):
+        return person(obj.responsible)
+
+    @admin.display(description="due", ordering="due_date")
+    def due(self, obj):
+        return short_date(obj.due_date)
+
+    @admin.display(description="open blockers", ordering="open_blocking")
+    def blockers(self, obj):
+        return blockers_badge(obj)
+
+    @object_button("Mark done", shown=lambda item: item.done_at is None, text=("evidence", "Evidence"))
+    def mark_done_button(self, request, item, text):
+        try:
+            services.item_mark_done(item=item, actor=request.user, evidence=text or None)
+        except (ValidationError, NotPermitted) as refused:
+            self.message_user(request, _refusal_text(refused), messages.ERROR)
+            return
+        self.message_user(request, f"'{item.title}' marked done.", messages.SUCCESS)
 
     @admin.display(description="done", ordering="done_at")
     def done_badge(self, obj):

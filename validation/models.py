@@ -24,7 +24,7 @@ class ValidationTest(models.Model):
     planned_start = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     planned_end = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     status = models.CharField(max_length=16, choices=TestStatus.choices, default=TestStatus.PLANNED)
-    required_for_sop = models.BooleanField(default=True)
+    required_for_sop = models.BooleanField("required for SOP", default=True)
     result_note = models.TextField(blank=True, help_text="What the test found; required when it failed.")
     completed_on = models.DateField(
         null=True, blank=True, validators=PLANNING_DATE, help_text="Required when it passed; not in the future."

@@ -216,7 +216,12 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
                 f'<rect x="{x}" y="{bar_y}" width="{w}" height="{bar_h}" {fills[tone]}/></g>'
             )
             if stacked and w > 34:
-                add(f'<text x="{x + w // 2}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>')
+                pill = 8 + 7 * len(value_text)
+                add(
+                    f'<rect x="{x + w // 2 - pill // 2}" y="{bar_y + 2}" width="{pill}" height="{bar_h - 4}" rx="3" '
+                    f'class="sg-inbar-bg"/>'
+                    f'<text x="{x + w // 2}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>'
+                )
             x = end
         add(f'<text x="{max(x, label_width + 2) + 6}" y="{text_y}" class="sg-value">{end_text}</text>')
     if legend_entries:

@@ -101,7 +101,7 @@ def _capacity(program: Program) -> dict:
                     Segment("Capacity short", m.short, "bad"),
                     Segment("Capacity unconfirmed", m.unconfirmed, "neutral"),
                 ],
-                f"{m.covered_pct} % covered",
+                _capacity_note(m),
             )
             for m in months
         ],
@@ -128,6 +128,15 @@ def _capacity(program: Program) -> dict:
         "months": months,
         "bottleneck": coverage.bottleneck,
     }
+
+
+def _capacity_note(month) -> str:
+    """A month's end label: the share covered, and the shortfall when the tightest part cannot meet the demand
+    (99 % of parts covered still means the line stops at the bottleneck)."""
+    note = f"{month.covered_pct} % covered"
+    if month.gap_vehicles is not None and month.gap_vehicles < 0:
+        note += f", \u2716 {-month.gap_vehicles} vehicles/week short"
+    return note
 
 
 def _tests(program: Program) -> dict:

@@ -37,6 +37,7 @@ class BlockerRow(NamedTuple):
     owners: str  # `report.blocker_owners`
     position: int  # among the open blockers of its rule, oldest first, from 1
     rule_total: int  # open blockers of its rule
+    supplier_code: str | None = None  # the supplier the blocker is about, if any (the page bundles by it)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def shown_blockers(program: Program, *, warnings_per_rule: int) -> list[Blocker]
     each one's place in its rule (`position`): one query."""
     return list(
         Blocker.objects.filter(program=program, resolved_at__isnull=True)
-        .select_related("owner", "co_owner")
+        .select_related("owner", "co_owner", "supplier")
         .annotate(position=Window(RowNumber(), partition_by=F("rule"), order_by=[F("opened_at"), F("id")]))
         .filter(Q(severity=Severity.BLOCKING) | Q(position__lte=warnings_per_rule))
         .order_by("severity", "rule", "opened_at", "id")
@@ -94,6 +95,7 @@ def program_gate(program: Program, *, today: date, items: dict, warnings_per_rul
             blocker_owners(b),
             b.position,
             totals[b.rule],
+            b.supplier.code if b.supplier else None,
         )
         for b in shown_blockers(program, warnings_per_rule=shown_warnings)
     ]

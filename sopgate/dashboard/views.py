@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from ..admin_badges import badge
 from ..choices import Decision, ObjectType, Rule, Severity
-from ..models import Program
+from ..models import Program, ScanRequest
 from ..roles import user_is_engineer
 from ..selectors import program_readiness
 from ..templatetags.sopgate_pages import page_url
@@ -69,6 +69,42 @@ def program_list(request):
     return render(request, "dashboard/index.html", {"rows": rows, "today": today, "archived": archived})
 
 
+BUNDLE_AT = 3  # a supplier's blockers of one rule shown as one row from this many on
+
+
+def _bundled(rows: list[dict]) -> list[dict]:
+    """One supplier's blockers of one rule (its stale updates, its late parts) as one row with their count once
+    there are `BUNDLE_AT` or more: the objects are listed inside it, the oldest age is shown."""
+    by_supplier: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["supplier_code"]:
+            by_supplier.setdefault(row["supplier_code"], []).append(row)
+    out, done = [], set()
+    for row in rows:
+        code = row["supplier_code"]
+        members = by_supplier.get(code, [])
+        if not code or len(members) < BUNDLE_AT:
+            out.append(row)
+            continue
+        if code in done:
+            continue
+        done.add(code)
+        first = members[0]
+        out.append(
+            {
+                "bundle": True,
+                "label": code,
+                "url": first["url"],
+                "count": len(members),
+                "owners": ", ".join(dict.fromkeys(m["owners"] for m in members if m["owners"])),
+                "age_days": max(m["age_days"] for m in members),
+                "detail": f"{len(members)} objects of {code}: {first['detail']}",
+                "items": members,
+            }
+        )
+    return out
+
+
 def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
     """Open blockers grouped by rule, blocking rules first, for `dashboard/blocker_group.html`; warnings beyond
     the first few link to the admin.
@@ -87,21 +123,33 @@ def blocker_groups(program: Program, gate: ProgramGate) -> list[dict]:
             "badge": badges[group.severity],
             "total": group.total,
             "not_shown": group.not_shown,
+            "shown": len(group.rows),
             "all_url": f"{changelist}?{program_query}&rule__exact={group.rule}",  # a rule is a plain identifier
-            "rows": [
-                {
-                    "url": page_url(ADMIN_CHANGE_URLS[row.object_type], row.object_id),
-                    "label": row.object_label,
-                    "owners": row.owners,
-                    "age_days": row.age_days,
-                    "message": row.message,
-                    "detail": row.message.removeprefix(f"{row.object_label}: "),
-                }
-                for row in group.rows
-            ],
+            "rows": _bundled(
+                [
+                    {
+                        "url": page_url(ADMIN_CHANGE_URLS[row.object_type], row.object_id),
+                        "label": row.object_label,
+                        "owners": row.owners,
+                        "age_days": row.age_days,
+                        "message": row.message,
+                        "detail": row.message.removeprefix(f"{row.object_label}: "),
+                        "supplier_code": row.supplier_code,
+                    }
+                    for row in group.rows
+                ]
+            ),
         }
         for group in gate.groups
     ]
+
+
+def scan_queued(program: Program) -> dict:
+    """The program's pending re-scan (its `ScanRequest` row), for the page's "re-scan queued" note."""
+    request = ScanRequest.objects.filter(program=program).values_list("requested_at", "changes").first()
+    if request is None:
+        return {"scan_queued": None, "scan_changes": 0}
+    return {"scan_queued": request[0], "scan_changes": request[1]}
 
 
 @require_GET
@@ -123,6 +171,7 @@ def program_detail(request, code):
         "decision_badge": decision_badge(readiness.decision),
         "forecast_slip": forecast_slip,
         "open_count": readiness.blocking_count + readiness.warning_count,
+        **scan_queued(program),
         "blocker_groups": blocker_groups(program, gate),
         "charts": charts,
         "today": today,

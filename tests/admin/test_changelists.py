@@ -116,13 +116,13 @@ def _snapshots(n):
 CHANGELISTS = [
     ("admin:parts_part_changelist", _parts, 9),
     ("admin:parts_supplier_changelist", _suppliers, 8),
-    ("admin:parts_supplierupdate_changelist", _supplier_updates, 10),
+    ("admin:parts_supplierupdate_changelist", _supplier_updates, 11),  # + the supplier filter
     ("admin:parts_supplieruser_changelist", _supplier_users, 7),
     ("admin:validation_validationtest_changelist", _tests, 8),
     ("admin:validation_handoverchecklist_changelist", _checklists, 8),
     ("admin:validation_handoveritem_changelist", _items, 9),
     ("admin:sopgate_program_changelist", _programs, 7),
-    ("admin:sopgate_blocker_changelist", _blockers, 10),
+    ("admin:sopgate_blocker_changelist", _blockers, 11),  # + the supplier filter
     ("admin:sopgate_alert_changelist", _alerts, 7),
     ("admin:sopgate_digestdelivery_changelist", _digests, 7),
     ("admin:sopgate_readinesssnapshot_changelist", _snapshots, 8),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.browser import chromium, console_problems, requires_browser
+from tests.browser import chromium, console_problems, requires_browser, screenshots
 
 pytestmark = [pytest.mark.browser, requires_browser]
 
@@ -88,3 +88,23 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
     # The admin titles a change page "<object> | Change <model> | SOPGate admin".
     assert browser.title.startswith(f"{label} | Change ")
     assert browser.find_element(By.CSS_SELECTOR, "#content form").is_displayed()
+
+
+def test_dashboard_fits_1440_and_the_program_page_fits_a_phone(live_server, transactional_db, browser):
+    """No sideways scroll of the page: the program list at 1440 px, the program page at 1440 and 390 px."""
+    from django.core.cache import cache
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from sopgate.demo.load import DEMO_PASSWORD
+
+    cache.clear()
+    _load_demo_with_history()
+    browser.get(f"{live_server.url}/admin/login/?next=/programs/")
+    browser.find_element(By.NAME, "username").send_keys("engineer")
+    browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url == f"{live_server.url}/programs/")
+    screenshots(browser, "dashboard-index", widths=(1440,))
+    browser.get(f"{live_server.url}/programs/SU7/")
+    screenshots(browser, "dashboard-program", widths=(1440, 390))

@@ -69,3 +69,23 @@ def test_bars_end_where_their_totals_do_and_leave_room_for_the_label_after_them(
     assert max(x + w for x, w in bars[:7]) <= 640 - end_room + 2
     assert all(x + 7.6 * len(text) <= 640 for x, text in totals)
     assert bars[7] == (190, 2)  # the smallest bar is still drawn
+
+
+def test_numbers_inside_stacked_bars_sit_on_a_label_of_their_own():
+    from sopgate.dashboard.charts import BarRow, Segment, bar_chart
+
+    svg = str(
+        bar_chart(title="t", rows=[BarRow("Jul", [Segment("a", 40, "good"), Segment("b", 60, "warn")])], unit="parts")
+    )
+    assert svg.count('class="sg-inbar-bg"') == 2  # a white label under each number, on the hatched one too
+    assert svg.index('class="sg-inbar-bg"') < svg.index('class="sg-inbar"')
+
+
+def test_capacity_note_names_the_shortfall_at_the_bottleneck():
+    from datetime import date
+
+    from sopgate.dashboard.charts_page import _capacity_note
+    from sopgate.dashboard.selectors import RampCoverage
+
+    month = RampCoverage(date(2027, 6, 1), 9000, 2100, 99, 1, 0, 1800)
+    assert _capacity_note(month) == "99.0 % covered, \u2716 300 vehicles/week short"

@@ -1,5 +1,7 @@
 import re
 from collections import Counter
+from datetime import datetime, time
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -23,8 +25,8 @@ INDEX_QUERIES = 8
 # with parts done, ramp steps, capacity per ramp month, bottleneck part, tests, handover (required and done items,
 # overdue items, checklists), supplier scores with their open blockers (two); then the verdict (open blockers per
 # rule, the blockers to show, the blockers the forecast looks at). 5 while the page's reads were hand-written SQL
-# sent in one round trip (12 one by one).
-PROGRAM_QUERIES = 17
+# sent in one round trip (12 one by one). Then the program's pending re-scan, for the "re-scan queued" note.
+PROGRAM_QUERIES = 18
 
 
 def escape_text(text: str) -> str:
@@ -121,7 +123,7 @@ def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_char
         assert f'href="{reverse(name, args=[blocker.object_id])}" class="sg-blocker-link"' in html
         detail = blocker.message.removeprefix(f"{blocker.object_label}: ")
         assert detail != blocker.message  # the Object column already names it; the message cell doesn't repeat it
-        assert f'<td title="{escape_text(blocker.message)}">{escape_text(detail)}</td>' in html
+        assert f'<td title="{escape_text(blocker.message)}" data-label="Message">{escape_text(detail)}</td>' in html
     for rule in readiness.counts["by_rule"]:
         assert f'id="rule-{rule}"' in html
     for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):
@@ -153,7 +155,10 @@ def test_long_warning_lists_show_the_oldest_and_link_to_all_of_them_in_the_admin
     program = build_program("SU7", 8, at_today, warnings=5)
     readiness = program_readiness(program, today=at_today)
     html = engineer_client.get("/programs/SU7/").content.decode()
-    assert f'Open blockers <span class="sg-count">({len(readiness.blockers)})</span>' in html
+    # The heading counts what the tiles count, blocking and warnings apart (not the rows shown).
+    counts = f"({readiness.blocking_count} blocking, {readiness.warning_count} warnings)"
+    assert f'Open blockers <span class="sg-count" id="open-count">{counts}</span>' in html
+    assert f'<dd class="sg-kpi-value">{readiness.blocking_count} blocking</dd>' in html
     blocking = [b for b in readiness.blockers if b.severity == "blocking"]
     for blocker in blocking:  # every blocking one is on the page
         assert f'/{blocker.object_id}/change/" class="sg-blocker-link">{escape(blocker.object_label)}<' in html
@@ -226,3 +231,37 @@ def test_the_index_leaves_archived_programs_out_unless_asked(engineer_client, at
     assert "<strong>SU7</strong>" in html and "<strong>OLD</strong>" not in html
     html = engineer_client.get("/?archived=1").content.decode()
     assert "<strong>SU7</strong>" in html and "<strong>OLD</strong>" in html
+
+
+def test_readiness_bar_takes_the_decisions_colour(engineer_client, at_today):
+    build_program("SU7", 8, at_today)  # failing parts and tests: No go
+    html = engineer_client.get("/").content.decode()
+    assert 'class="sg-meter sg-meter-no_go"' in html
+    css = (Path(__file__).parents[2] / "static/dashboard/dashboard.css").read_text()
+    assert ".sg-meter-no_go .sg-meter-fill { fill: var(--bad); }" in css
+
+
+def test_a_pending_rescan_is_named_with_its_time(engineer_client, at_today):
+    from django.utils import timezone
+
+    from sopgate.models import ScanRequest
+
+    program = build_program("SU7", 4, at_today)
+    assert 'id="scan-queued"' not in engineer_client.get("/programs/SU7/").content.decode()
+    queued = timezone.make_aware(datetime.combine(at_today, time(9, 0)))
+    ScanRequest.objects.update_or_create(program=program, defaults={"requested_at": queued, "changes": 2})
+    html = engineer_client.get("/programs/SU7/").content.decode()
+    assert f"Re-scan queued at {at_today.isoformat()} 09:00 after 2 changes" in html
+
+
+def test_one_suppliers_blockers_of_a_rule_are_one_row_with_a_count(engineer_client, at_today):
+    program = build_program("SU7", 4, at_today)
+    supplier = SupplierFactory(code="STALE")
+    for _ in range(5):
+        PartFactory(program=program, supplier=supplier, capacity_per_week=None)  # capacity unconfirmed
+    program_scan(program_id=program.pk, today=at_today)
+    html = engineer_client.get("/programs/SU7/").content.decode()
+    section = html[html.index('id="rule-capacity_unconfirmed"') :].split('<div class="sg-group">')[0]
+    assert section.count('<tr class="sg-bundle">') == 1
+    assert '>STALE</a> <span class="sg-count">&times; 5</span>' in section
+    assert section.count('class="sg-blocker-link"') == 5  # each part still one click away, inside the row
