@@ -20,7 +20,7 @@ from sopgate.selectors import with_open_blockers
 
 from . import services
 from .choices import PPAPStatus
-from .forms import PartForm, SupplierForm, SupplierUserForm
+from .forms import PartForm, PartImportForm, SupplierForm, SupplierUserForm
 from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
 
@@ -162,6 +162,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [PartResource]
     formats = FORMATS
     import_template_name = "admin/parts/part/import.html"
+    import_form_class = PartImportForm
     # Chosen for the daily question "which parts hold SOP up, and whose are they": fits 1440 px with the filters.
     list_display = [
         "part_label",

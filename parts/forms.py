@@ -1,10 +1,12 @@
 """Admin form pieces for parts and suppliers."""
 
 import re
+from pathlib import Path
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from import_export.forms import ImportForm
 
 from validation.ownership import supplier_membership_refusal
 
@@ -71,3 +73,28 @@ class SupplierUserForm(forms.ModelForm):
         if refusal:
             raise ValidationError(refusal)
         return user
+
+
+class PartImportForm(ImportForm):
+    """The BOM import's form: the format may be left to the file's name ("bom.csv" is read as CSV, "bom.xlsx" as an
+    Excel workbook), also where the page's script that picks it did not run."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.fields["format"].required = False
+        self.fields["format"].help_text = "Left empty: taken from the file's extension."
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("import_file")
+        if cleaned.get("format") or upload is None:
+            return cleaned
+        extension = Path(upload.name).suffix.lower().lstrip(".")
+        titles = {title.lower(): value for value, title in self.fields["format"].choices if value}
+        if extension in titles:
+            cleaned["format"] = titles[extension]
+        else:
+            self.add_error(
+                "format", f"Choose the file's format: '.{extension}' is none of {', '.join(sorted(titles))}."
+            )
+        return cleaned

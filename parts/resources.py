@@ -19,6 +19,7 @@ from import_export.formats import base_formats
 from sopgate.programs import Program
 from sopgate.spreadsheets import formula_safe, formula_unquoted
 
+from .choices import Criticality
 from .models import Part, Supplier
 
 
@@ -92,12 +93,43 @@ class WholeNumberWidget(widgets.IntegerWidget):
         return int(match[1])
 
 
+class ChoiceWidget(widgets.Widget):
+    """A choice given by its value or its label, in any case ("Standard" is `standard`); anything else is refused
+    with the values it may be."""
+
+    def __init__(self, choices, label: str):
+        super().__init__()
+        self.by_text = {text.casefold(): value for value, name in choices for text in (value, str(name))}
+        self.values = [value for value, _ in choices]
+        self.label = label
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        if text.casefold() not in self.by_text:
+            raise ValueError(f"'{text}' is not a {self.label}; use one of: {', '.join(self.values)}.")
+        return self.by_text[text.casefold()]
+
+
 class ExcelCSV(base_formats.CSV):
-    """CSV with a byte order mark: Excel reads a CSV file without one in the PC's own code page, garbling
-    "Grüße" (the gate report's CSV carries one too). The import reads both."""
+    """CSV as Excel writes and reads it. Exported with a byte order mark: Excel reads a CSV file without one in the
+    PC's own code page, garbling "Grüße" (the gate report's CSV carries one too); the import reads both. Imported
+    with the delimiter the header row uses: German (and most European) Excel separates with ';', since ',' is
+    their decimal comma."""
+
+    DELIMITERS = (",", ";", "\t")
 
     def export_data(self, dataset, **kwargs):
         return "\ufeff" + super().export_data(dataset, **kwargs)
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes) and self.encoding:
+            in_stream = in_stream.decode(self.encoding)
+        if isinstance(in_stream, str):
+            header = in_stream.lstrip("\ufeff").split("\n", 1)[0]
+            kwargs.setdefault("delimiter", max(self.DELIMITERS, key=header.count))
+        return super().create_dataset(in_stream, **kwargs)
 
 
 # The admin's formats, with CSV exported as Excel reads it.
@@ -125,6 +157,9 @@ class PartResource(resources.ModelResource):
     # An empty cell is the model's default, one per vehicle.
     qty_per_vehicle = fields.Field("qty_per_vehicle", "qty_per_vehicle", WholeNumberWidget(minimum=1), default=1)
     need_date = fields.Field("need_date", "need_date", ISODateWidget())
+    criticality = fields.Field(
+        "criticality", "criticality", ChoiceWidget(Criticality.choices, "criticality"), default=Criticality.STANDARD
+    )
 
     class Meta:
         model = Part

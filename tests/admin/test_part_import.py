@@ -335,3 +335,57 @@ def test_a_suppliers_login_as_owner_is_named_and_nothing_imports(bom_world, engi
     # The login and its membership come in one query: the check costs a row nothing more.
     with django_assert_num_queries(1), pytest.raises(ValueError):
         OwnerWidget().clean("sam")
+
+
+# --- What Excel writes (issue 19) ------------------------------------------------------------------------------------
+
+
+def test_a_semicolon_csv_as_german_excel_writes_it_imports(bom_world, engineer_client):
+    rows = [row.replace(",", ";") for row in GOOD_ROWS]
+    content = io.BytesIO(("\ufeff" + "\n".join([HEADER.replace(",", ";"), *rows])).encode())  # "CSV UTF-8", BOM
+    preview = _upload(engineer_client, content, "Stückliste.csv")
+    assert preview.status_code == 200 and _row_errors(preview) == []
+    _confirm(engineer_client, preview)
+    assert Part.objects.get(part_number="BM-100").qty_per_vehicle == 8
+    assert Part.objects.count() == 3
+
+
+def test_the_format_is_taken_from_the_files_extension(bom_world, engineer_client):
+    for name, content in (("bom.csv", _csv(*GOOD_ROWS)), ("bom.xlsx", _xlsx_of(GOOD_ROWS))):
+        content.name = name
+        preview = engineer_client.post(reverse("admin:parts_part_import"), {"resource": "0", "import_file": content})
+        assert preview.status_code == 200 and "confirm_form" in preview.context, name
+    unknown = io.BytesIO(b"x")
+    unknown.name = "bom.pages"
+    refused = engineer_client.post(reverse("admin:parts_part_import"), {"resource": "0", "import_file": unknown})
+    assert refused.context["form"].errors["format"][0].startswith("Choose the file's format: '.pages' is none of ")
+
+
+def test_a_criticality_by_its_label_imports_and_a_wrong_one_lists_the_choices(bom_world, engineer_client):
+    labelled = _upload(engineer_client, _csv("SU7,BM-100,B,Battery module,CATL-NB,8,2027-02-10,Safety,anna"), "a.csv")
+    assert _row_errors(labelled) == []
+    wrong = _upload(engineer_client, _csv("SU7,BM-100,B,Battery module,CATL-NB,8,2027-02-10,Vital,anna"), "b.csv")
+    assert _row_errors(wrong) == [
+        "Row 1, criticality: 'Vital' is not a criticality; use one of: safety, critical, standard."
+    ]
+
+
+def test_the_preview_lists_every_row_error_as_text(bom_world, engineer_client):
+    bad = ["SU7,XX-1,A,Mystery part,NOPE-42,1,2027-02-30,standard,anna"]
+    html = _upload(engineer_client, _csv(*GOOD_ROWS, *bad), "bom.csv").content.decode()
+    listed = html[html.index('class="sg-import-errors"') :]
+    assert "Row 4, supplier: Unknown supplier code &#x27;NOPE-42&#x27;." in listed
+    assert "Row 4, need_date: &#x27;2027-02-30&#x27; is not a valid date" in listed
+    assert "Nothing was imported: 1 row of the file has errors" in html
+
+
+def _xlsx_of(rows) -> io.BytesIO:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    for row in rows:
+        sheet.append(next(csv.reader([row])))
+    content = io.BytesIO()
+    book.save(content)
+    content.seek(0)
+    return content
