@@ -307,7 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["sopgate.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "sopgate.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sopgate.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min")},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
@@ -331,6 +331,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sopgate.api.schema.add_error_responses",
+    ],
 }
 
 # --- Security ------------------------------------------------------------------------------------

@@ -61,7 +61,11 @@ class PartFileViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
             part=self.part(), actor=self.request.user, kind=data["kind"], upload=data["file"]
         )
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        summary="Download an evidence file",
+        description="The file itself, as an attachment with its uploaded name.",
+        responses={(200, "application/octet-stream"): bytes},
+    )
     @action(detail=True, methods=["get"])
     def content(self, request, part_pk=None, pk=None):
         evidence = get_object_or_404(self.get_queryset(), pk=pk)

@@ -1,5 +1,5 @@
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.permissions import SAFE_METHODS
@@ -39,8 +39,12 @@ class SupplierViewSet(ModelViewSet):
 
 
 class PartViewSet(ModelViewSet):
-    """Parts are read as rows (`PartSerializer` over `values()`) and written through `PartWriteSerializer`; a
-    write answers with the part read back as a row."""
+    """Parts of the programs, with the dates the gate uses (`effective_need_date`, `effective_ppap_due_date`) and
+    what it thinks of them as of today (`late`, `open_blockers`). A supplier token lists only its supplier's parts;
+    suppliers report through `/api/supplier-updates/`, engineers change parts here."""
+
+    # Read as rows (PartSerializer over values()), written through PartWriteSerializer; a write answers with the part
+    # read back as a row.
 
     serializer_class = PartSerializer
     permission_classes = [IsEngineerOrSupplierReading]
@@ -119,7 +123,10 @@ _ONE_OR_MANY_OUT = PolymorphicProxySerializer(
 class SupplierUpdateViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """What suppliers reported. POST one object, or a list of up to 1,000 applied all or nothing."""
+    """What suppliers reported about their parts: promised date, PPAP submission, capacity, tooling stage, note.
+    POST one object, or a list of up to 1,000 applied all or nothing (errors by item index). Name a part by `part`
+    (id) or by `program` + `part_number` (+ `revision`). A supplier may not promise a date before today nor set a
+    PPAP status that is the customer's decision; it may store up to its daily limit (429 after)."""
 
     serializer_class = SupplierUpdateSerializer
     permission_classes = [IsEngineerOrSupplier]
@@ -135,6 +142,27 @@ class SupplierUpdateViewSet(
     @extend_schema(
         request=_ONE_OR_MANY_IN,
         responses={201: _ONE_OR_MANY_OUT},
+        examples=[
+            OpenApiExample(
+                "One update",
+                request_only=True,
+                value={"program": "SU7", "part_number": "BM-107", "promised_date": "2027-01-20", "note": "extra shift"},
+            ),
+            OpenApiExample(
+                "A batch, all or nothing",
+                request_only=True,
+                value=[
+                    {"part": 1021, "ppap_status": "submitted", "note": "PSW sent to SQE"},
+                    {"program": "SU7", "part_number": "SF-200", "revision": "B", "capacity_per_week": 2400},
+                ],
+            ),
+            OpenApiExample(
+                "Refused item of a batch",
+                response_only=True,
+                status_codes=["400"],
+                value=[{}, {"promised_date": ["A promised date cannot be before today (2027-01-04)."]}],
+            ),
+        ],
         parameters=[
             OpenApiParameter(
                 HEADER,

@@ -34,7 +34,13 @@ class ProgramViewSet(ModelViewSet):
     lookup_value_regex = CODE_REGEX
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(responses=ReadinessSerializer, filters=False)
+    @extend_schema(
+        summary="Read a program's readiness",
+        description="The gate's decision (go, conditional, no_go), readiness percent, counts, forecast SOP date with "
+        "its reason, and the open blockers, as of today.",
+        responses=ReadinessSerializer,
+        filters=False,
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def readiness(self, request, code=None, format=None):  # noqa: A002 - DRF's name for the `.json` suffix
         program = self.get_object()

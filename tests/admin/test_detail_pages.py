@@ -13,7 +13,7 @@ from parts.models import SupplierUpdate
 from sopgate.models import Blocker, DigestDelivery
 from sopgate.services import program_scan
 from tests.factories import ChecklistFactory, EngineerFactory, ItemFactory, PartFactory, ValidationTestFactory
-from validation.choices import TestStatus
+from validation.choices import TestStatus as Status
 from validation.models import ValidationTest
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_record_result_buttons_apply_the_status_rules(at_today, engineer_client)
     ]
     assert _press(engineer_client, test, "record_passed") == [("success", "PV-CRASH-01 recorded passed.")]
     test = ValidationTest.objects.get(pk=test.pk)
-    assert test.status == TestStatus.PASSED and test.result_note == "B-pillar cracked" and test.completed_on
+    assert test.status == Status.PASSED and test.result_note == "B-pillar cracked" and test.completed_on
 
 
 def test_lists_filter_late_and_blocked(at_today, engineer_client):
