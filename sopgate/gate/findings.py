@@ -8,8 +8,6 @@ they all match.
 """
 
 import hashlib
-import math
-from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,39 +19,19 @@ from django.db.models import BigIntegerField, BooleanField, Case, DateField, F, 
 from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
-from parts.expressions import date_minus_days
+from parts.expressions import JSONMapMember, date_minus_days
 from parts.models import Part
 from parts.selectors import part_dates
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
 from ..choices import ObjectType
-from ..models import Program, RampStep
+from ..models import Program
+from .coverage import ProgramRamp, program_ramp
 from .rules import RULE, Facts, GateRule, rules_of
 
 # 40 bits: a program's open blockers are compared by the SUM of their fingerprints, which stays below 63 bits
 # for up to 2**23 blockers.
 FINGERPRINT_BYTES = 5
-
-
-@dataclass(frozen=True)
-class PeakDemand:
-    """The ramp step with the highest weekly vehicle rate: every part's capacity is checked against it."""
-
-    month: date
-    planned_vehicles: int
-    days_in_month: int
-
-    def weekly_demand(self, qty_per_vehicle: int) -> int:
-        return math.ceil(self.planned_vehicles * qty_per_vehicle * 7 / self.days_in_month)
-
-
-def peak_demand(program: Program) -> PeakDemand | None:
-    steps = [
-        PeakDemand(month, vehicles, monthrange(month.year, month.month)[1])
-        for month, vehicles in RampStep.objects.filter(program=program).values_list("month", "planned_vehicles")
-    ]
-    # Highest vehicles per day; ceil() keeps that order, so this step also has the highest weekly demand.
-    return max(steps, key=lambda s: (s.planned_vehicles / s.days_in_month, s.month), default=None)
 
 
 class Finding(NamedTuple):
@@ -116,7 +94,7 @@ class Kind:
     """A kind of object the rules are about: which objects count, what its rules' conditions may name (see
     `rules`), the fields its findings state, its label and its owners (the program owner where none is set)."""
 
-    queryset: Callable[[Program, date, PeakDemand | None], QuerySet]
+    queryset: Callable[[Program, date, ProgramRamp | None], QuerySet]
     fields: tuple[str, ...]
     label: str  # a format over `fields`
     owners: tuple[str, ...]  # the first set is the owner, a second one the co-owner
@@ -127,19 +105,30 @@ def _gate_dates(queryset: QuerySet, program: Program, today: date) -> QuerySet:
     return queryset.alias(as_of=Value(today, DateField()), sop=Value(program.sop_date, DateField()))
 
 
-def _parts(program: Program, today: date, peak: PeakDemand | None) -> QuerySet:
+def _parts(program: Program, today: date, weeks: ProgramRamp | None) -> QuerySet:
     stale_day = today - timedelta(days=program.stale_update_days)
-    days = Value(peak.days_in_month if peak else None, BigIntegerField())
-    vehicles_x7 = Value(peak.planned_vehicles * 7 if peak else None, BigIntegerField())
+    # The ramp's peak week (planned vehicles as an exact fraction num/den): a weekly figure is below a part's
+    # peak demand when figure × den < qty × num, with no division (NULL without a ramp plan, or when not asked).
+    peak = weeks.peak if weeks else None
+    num = Value(peak[0].numerator if peak else None, BigIntegerField())
+    den = Value(peak[0].denominator if peak else None, BigIntegerField())
+    # Each part's weekly verdict, computed once per scan in Python (`coverage.program_ramp`), as columns.
+    short = weeks.short_facts() if weeks else {}
     parts = part_dates(Part.objects.filter(program=program), today=today)
-    return _gate_dates(
-        parts.annotate(last_update=Coalesce("last_supplier_update_at", "created_at")), program, today
-    ).alias(
-        at_risk_from=date_minus_days(F("effective_need_date"), Value(program.at_risk_days)),
-        stale_before=Value(timezone.make_aware(datetime.combine(stale_day, time.min))),
-        interim_limit=Value(interim_limit(program), DateField()),
-        peak_capacity=Cast("capacity_per_week", BigIntegerField()) * days,
-        peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * vehicles_x7,
+    return (
+        _gate_dates(parts.annotate(last_update=Coalesce("last_supplier_update_at", "created_at")), program, today)
+        .alias(
+            at_risk_from=date_minus_days(F("effective_need_date"), Value(program.at_risk_days)),
+            stale_before=Value(timezone.make_aware(datetime.combine(stale_day, time.min))),
+            interim_limit=Value(interim_limit(program), DateField()),
+            peak_run_at_rate=Cast("run_at_rate_per_week", BigIntegerField()) * den,
+            peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * num,
+        )
+        .annotate(
+            capacity_short_week=JSONMapMember(short, F("id"), "week"),
+            capacity_shortfall=Cast(JSONMapMember(short, F("id"), "units"), BigIntegerField()),
+            capacity_short_closed=JSONMapMember(short, F("id"), "closed"),
+        )
     )
 
 
@@ -174,6 +163,11 @@ KINDS = {
             "capacity_per_week",
             "qty_per_vehicle",
             "last_update",
+            "run_at_rate_on",
+            "run_at_rate_per_week",
+            "capacity_short_week",
+            "capacity_shortfall",
+            "capacity_short_closed",
         ),
         label="{name} {part_number} rev {revision}",
         owners=("owner_id",),
@@ -200,9 +194,10 @@ KINDS = {
 }
 
 
-def kind_queryset(kind: ObjectType, program: Program, today: date, peak: PeakDemand | None = None) -> QuerySet:
-    """The objects of one kind in a program, annotated with the names its rules' conditions use."""
-    return KINDS[kind].queryset(program, today, peak)
+def kind_queryset(kind: ObjectType, program: Program, today: date, weeks: ProgramRamp | None = None) -> QuerySet:
+    """The objects of one kind in a program, annotated with the names its rules' conditions use (the ramp's
+    figures only when given `weeks`)."""
+    return KINDS[kind].queryset(program, today, weeks)
 
 
 def interim_limit(program: Program) -> date:
@@ -223,8 +218,10 @@ def _flag(rule: GateRule):
 
 
 def program_findings(program: Program, today: date) -> list[Finding]:
-    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind)."""
-    peak = peak_demand(program)
+    """Every finding of every rule for one program as of `today`: eight queries (four for the ramp week by week,
+    `coverage.program_ramp`, and one per kind)."""
+    weeks = program_ramp(program)
+    peak = weeks.peak
     figures = {
         "today": today,
         "sop": program.sop_date,
@@ -249,7 +246,7 @@ def program_findings(program: Program, today: date) -> list[Finding]:
         codes = [(rule.code.value, rule_code(rule, stated, today)) for rule in rules]
         flags = {f"rule_{n}": _flag(rule) for n, rule in enumerate(rules)}
         rows = (
-            kind_queryset(object_type, program, today, peak)
+            kind_queryset(object_type, program, today, weeks)
             .filter(reduce(or_, (rule.condition for rule in rules)))
             .annotate(row_hash=_row_hash(kind.fields), **flags)
             .order_by()
