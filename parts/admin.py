@@ -16,7 +16,7 @@ from sopgate.gate.part_status import parts_with_status
 from . import services
 from .choices import PPAPStatus
 from .forms import PartForm, SupplierForm, SupplierUserForm
-from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
+from .models import CapacityLine, EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
 
 PPAP_TONES = {
@@ -114,6 +114,16 @@ class EvidenceFileInline(admin.TabularInline):
         return False
 
 
+class CapacityLineInline(admin.TabularInline):
+    """The part's capacity plan, written through `services.capacity_lines_apply` (who and when kept; the part's
+    capacity_per_week follows the line in force today)."""
+
+    model = CapacityLine
+    extra = 1
+    fields = ["effective_from", "capacity_per_week", "reported_by_username", "reported_at"]
+    readonly_fields = ["reported_by_username", "reported_at"]
+
+
 @admin.register(Part)
 class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
@@ -138,7 +148,7 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     readonly_fields = ["last_supplier_update_at", "created_at", "updated_at"]
     actions = ["approve_ppap", "mark_received"]
     list_per_page = 100
-    inlines = [EvidenceFileInline]
+    inlines = [CapacityLineInline, EvidenceFileInline]
     fieldsets = [
         (
             None,
@@ -160,16 +170,49 @@ class PartAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
             "PPAP and tooling",
             {"fields": ["ppap_status", "ppap_level", "ppap_due_date", "interim_expires_on", "tooling_stage"]},
         ),
-        ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
+        (
+            "Capacity",
+            {
+                "fields": [
+                    "capacity_per_week",
+                    "run_at_rate_on",
+                    "run_at_rate_per_week",
+                    "last_supplier_update_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
 
     def save_model(self, request, obj, form, change):
         services.part_save(part=obj, actor=request.user)
 
+    def _save_capacity_lines(self, request, form, formset):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        items = []
+        for row in formset.forms:
+            if not row.has_changed() or not row.cleaned_data:
+                continue
+            if row.cleaned_data.get("DELETE") and row.instance.pk:
+                services.capacity_line_delete(actor=request.user, line=row.instance)
+                formset.deleted_objects.append(row.instance)
+            elif not row.cleaned_data.get("DELETE"):
+                items.append(
+                    {
+                        "part_id": form.instance.pk,
+                        "effective_from": row.cleaned_data["effective_from"],
+                        "capacity_per_week": row.cleaned_data["capacity_per_week"],
+                    }
+                )
+        formset.new_objects = services.capacity_lines_apply(actor=request.user, items=items)
+
     def get_queryset(self, request):
         return parts_with_status(super().get_queryset(request), today=timezone.localdate())
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is CapacityLine:
+            return self._save_capacity_lines(request, form, formset)
         if formset.model is not EvidenceFile:
             return super().save_formset(request, form, formset, change)
         # As formset.save() would leave it for the admin's change message: the rows added, none changed or deleted.
