@@ -1,11 +1,23 @@
 """Hand-written SQL baselines (PostgreSQL), computing the same results as the ORM code being measured."""
 
+from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
 
-from sopgate.gate.findings import peak_demand
+from sopgate.models import RampStep
+
+
+def peak_demand(program):
+    """The ramp step with the highest vehicles per day, as (days in its month, vehicles): the monthly capacity
+    check this baseline still makes (the gate's weekly one is measured by the `ramp_coverage` case)."""
+    steps = [
+        (monthrange(month.year, month.month)[1], vehicles)
+        for month, vehicles in RampStep.objects.filter(program=program).values_list("month", "planned_vehicles")
+    ]
+    return max(steps, key=lambda step: step[1] / step[0], default=None)
+
 
 # Every rule's violations for one program in one statement: one row per violating object with a flag per rule.
 # `{...}` are empty here; SCAN_WITH_COLUMNS_SQL fills them with the columns a finding carries besides its flags.
@@ -92,8 +104,8 @@ def scan_params(program, today: date) -> dict:
         "at_risk": program.at_risk_days,
         "interim_limit": program.sop_date + timedelta(days=90),
         "has_peak": peak is not None,
-        "peak_days": peak.days_in_month if peak else 1,
-        "peak_vehicles7": peak.planned_vehicles * 7 if peak else 0,
+        "peak_days": peak[0] if peak else 1,
+        "peak_vehicles7": peak[1] * 7 if peak else 0,
         "stale_cutoff": timezone.make_aware(
             datetime.combine(today - timedelta(days=program.stale_update_days), time.min)
         ),

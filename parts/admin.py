@@ -21,7 +21,7 @@ from sopgate.selectors import with_open_blockers
 from . import services
 from .choices import PPAPStatus
 from .forms import PartForm, PartImportForm, SupplierForm, SupplierUserForm
-from .models import EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
+from .models import CapacityLine, EvidenceFile, Part, Supplier, SupplierUpdate, SupplierUser
 from .resources import FORMATS, PartResource, import_error_messages
 
 PPAP_TONES = {
@@ -156,6 +156,16 @@ class EvidenceFileInline(admin.TabularInline):
         return False
 
 
+class CapacityLineInline(admin.TabularInline):
+    """The part's capacity plan, written through `services.capacity_lines_apply` (who and when kept; the part's
+    capacity_per_week follows the line in force today)."""
+
+    model = CapacityLine
+    extra = 1
+    fields = ["effective_from", "capacity_per_week", "reported_by_username", "reported_at"]
+    readonly_fields = ["reported_by_username", "reported_at"]
+
+
 @admin.register(Part)
 class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
     form = PartForm
@@ -184,7 +194,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
     actions = ["approve_ppap", "mark_received"]
     object_buttons = ["approve_ppap_button", "mark_received_button"]
     list_per_page = 100
-    inlines = [EvidenceFileInline]
+    inlines = [CapacityLineInline, EvidenceFileInline]
     fieldsets = [
         ("What the gate thinks", {"fields": ["gate"]}),  # on an existing part only (get_fieldsets)
         (
@@ -207,12 +217,43 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
             "PPAP and tooling",
             {"fields": ["ppap_status", "ppap_level", "ppap_due_date", "interim_expires_on", "tooling_stage"]},
         ),
-        ("Capacity", {"fields": ["capacity_per_week", "last_supplier_update_at", "created_at", "updated_at"]}),
+        (
+            "Capacity",
+            {
+                "fields": [
+                    "capacity_per_week",
+                    "run_at_rate_on",
+                    "run_at_rate_per_week",
+                    "last_supplier_update_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
     UPDATES_SHOWN = 20
 
     def save_model(self, request, obj, form, change):
         services.part_save(part=obj, actor=request.user)
+
+    def _save_capacity_lines(self, request, form, formset):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        items = []
+        for row in formset.forms:
+            if not row.has_changed() or not row.cleaned_data:
+                continue
+            if row.cleaned_data.get("DELETE") and row.instance.pk:
+                services.capacity_line_delete(actor=request.user, line=row.instance)
+                formset.deleted_objects.append(row.instance)
+            elif not row.cleaned_data.get("DELETE"):
+                items.append(
+                    {
+                        "part_id": form.instance.pk,
+                        "effective_from": row.cleaned_data["effective_from"],
+                        "capacity_per_week": row.cleaned_data["capacity_per_week"],
+                    }
+                )
+        formset.new_objects = services.capacity_lines_apply(actor=request.user, items=items)
 
     def get_queryset(self, request):
         queryset = parts_with_status(super().get_queryset(request), today=timezone.localdate())
@@ -279,6 +320,8 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"{part.part_number} marked received today.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is CapacityLine:
+            return self._save_capacity_lines(request, form, formset)
         if formset.model is not EvidenceFile:
             return super().save_formset(request, form, formset, change)
         # As formset.save() would leave it for the admin's change message: the rows added, none changed or deleted.

@@ -1,6 +1,9 @@
 """Database expressions shared by the parts queries and the gate rules."""
 
+import json
+
 from django.db import models
+from django.db.models.functions import Cast
 
 
 class DateAddDays(models.Func):
@@ -23,3 +26,30 @@ class DateAddDays(models.Func):
 
 def date_minus_days(date_expr, days_expr) -> DateAddDays:
     return DateAddDays(date_expr, models.ExpressionWrapper(-days_expr, output_field=models.IntegerField()))
+
+
+class JSONMapMember(models.Func):
+    """`mapping[str(key)][member]` as text, for a dict computed in Python (one parameter, whatever its size) and a
+    key expression per row: how a figure computed once per scan in Python reaches a rule's condition as a column
+    (`sopgate.gate.coverage`). NULL where the key or the member is missing."""
+
+    output_field = models.TextField()
+
+    def __init__(self, mapping: dict, key, member: str, **extra):
+        super().__init__(
+            models.Value(json.dumps(mapping, default=str)),
+            Cast(key, models.TextField()),
+            models.Value(member),
+            **extra,
+        )
+
+    def _compiled(self, compiler):
+        return [compiler.compile(expression) for expression in self.source_expressions]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (mapping, p1), (key, p2), (member, p3) = self._compiled(compiler)
+        return f"((({mapping})::jsonb -> ({key})) ->> ({member}))", (*p1, *p2, *p3)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        (mapping, p1), (key, p2), (member, p3) = self._compiled(compiler)
+        return f"json_extract({mapping}, '$.\"' || ({key}) || '\".' || ({member}))", (*p1, *p2, *p3)

@@ -6,7 +6,7 @@ from django import forms
 from sopgate.api.fields import ISO_DATE
 
 from .choices import Criticality, PPAPStatus, ToolingStage
-from .models import Part, Supplier, SupplierUpdate
+from .models import CapacityLine, Part, Supplier, SupplierUpdate
 
 ID_MAX = 2**63 - 1
 
@@ -104,4 +104,13 @@ class SupplierUpdateFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = SupplierUpdate
+        fields = ["part", "program"]
+
+
+class CapacityLineFilterSet(django_filters.FilterSet):
+    part = IdFilter(field_name="part_id", help_text="Part id.")
+    program = django_filters.CharFilter(field_name="part__program__code", help_text="Program code.")
+
+    class Meta:
+        model = CapacityLine
         fields = ["part", "program"]

@@ -45,6 +45,14 @@ class Supplier(models.Model):
     )
     alert_emails = models.JSONField(default=list, blank=True, validators=[_alert_emails_validator])
     is_active = models.BooleanField(default=True)
+    calendar = models.ForeignKey(
+        "sopgate.WorkCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="suppliers",
+        help_text="The supplier's work calendar; empty = the plant's (the program's).",
+    )
 
     history = HistoricalRecords(bases=[HistoricalActor])
 
@@ -103,7 +111,20 @@ class Part(models.Model):
     )
     interim_expires_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
     tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, default=ToolingStage.NOT_STARTED)
-    capacity_per_week = models.PositiveIntegerField(null=True, blank=True, help_text="Supplier-confirmed run@rate.")
+    capacity_per_week = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Supplier-confirmed capacity: the capacity plan's line in force today, where the part has one.",
+    )
+    run_at_rate_on = models.DateField(
+        "run at rate on", null=True, blank=True, validators=PLANNING_DATE, help_text="When the supplier ran at rate."
+    )
+    run_at_rate_per_week = models.PositiveIntegerField(
+        "run-at-rate per week",
+        null=True,
+        blank=True,
+        help_text="The rate demonstrated; caps the capacity the gate counts from the run-at-rate date on.",
+    )
     last_supplier_update_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -166,6 +187,8 @@ class SupplierUpdate(models.Model):
     ppap_status = models.CharField(max_length=20, choices=PPAPStatus.choices, blank=True)
     capacity_per_week = models.PositiveIntegerField(null=True, blank=True)
     tooling_stage = models.CharField(max_length=20, choices=ToolingStage.choices, blank=True)
+    run_at_rate_on = models.DateField(null=True, blank=True, validators=PLANNING_DATE)
+    run_at_rate_per_week = models.PositiveIntegerField(null=True, blank=True)
     note = models.TextField(
         blank=True,
         max_length=SUPPLIER_UPDATE_NOTE_MAX_LENGTH,
@@ -204,6 +227,33 @@ class SupplierUpdate(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Supplier updates are append-only.")
+
+
+class CapacityLine(models.Model):
+    """One line of a part's capacity plan: from `effective_from` on (until the next line), the supplier can make
+    `capacity_per_week`, as reported by whom and when. Written through `parts.services.capacity_lines_apply`, which
+    keeps the part's `capacity_per_week` at the line in force today; a line posted again for the same day
+    replaces it."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="capacity_lines", db_index=False)
+    effective_from = models.DateField(validators=PLANNING_DATE)
+    capacity_per_week = models.PositiveIntegerField()
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    reported_by_username = models.CharField("reported by (username)", max_length=150, blank=True)
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["part", "effective_from"]
+        constraints = [
+            # Also the index every read by part uses.
+            models.UniqueConstraint(fields=["part", "effective_from"], name="capacity_line_unique_day"),
+            models.CheckConstraint(condition=Q(capacity_per_week__gte=0), name="capacity_line_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.capacity_per_week:,}/week from {self.effective_from}"
 
 
 class IdempotencyRecord(models.Model):

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from sopgate.roles import supplier_id_for_user, user_is_engineer
 
 from .expressions import DateAddDays, date_minus_days
-from .models import Part, Supplier, SupplierUpdate
+from .models import CapacityLine, Part, Supplier, SupplierUpdate
 
 
 def effective_need_date_expression() -> Coalesce:
@@ -73,6 +73,8 @@ SUPPLIER_UPDATE_ROW = (
     "ppap_status",
     "capacity_per_week",
     "tooling_stage",
+    "run_at_rate_on",
+    "run_at_rate_per_week",
     "note",
 )
 
@@ -106,3 +108,8 @@ def part_revisions_by_number(
         if (code, number) in numbers:
             revisions.setdefault((code, number), {})[revision] = pk
     return revisions
+
+
+def capacity_line_list_for_user(user) -> QuerySet[CapacityLine]:
+    """Capacity plan lines a user may see: those of the parts it may see (`part_list_for_user`)."""
+    return CapacityLine.objects.filter(part__in=part_list_for_user(user))

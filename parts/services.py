@@ -24,13 +24,28 @@ from sopgate.roles import supplier_id_for_user
 from . import selectors
 from .batch_writes import bulk_history_snapshot, bulk_insert_columns, bulk_merge
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
+from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
-SUPPLIER_UPDATE_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage")
+SUPPLIER_UPDATE_FIELDS = (
+    "promised_date",
+    "ppap_status",
+    "capacity_per_week",
+    "tooling_stage",
+    "run_at_rate_on",
+    "run_at_rate_per_week",
+)
 # What a supplier update reports, and what it stores for a field it does not report.
-_NOT_REPORTED = {"promised_date": None, "ppap_status": "", "capacity_per_week": None, "tooling_stage": "", "note": ""}
+_NOT_REPORTED = {
+    "promised_date": None,
+    "ppap_status": "",
+    "capacity_per_week": None,
+    "tooling_stage": "",
+    "run_at_rate_on": None,
+    "run_at_rate_per_week": None,
+    "note": "",
+}
 
 
 def _parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
@@ -312,6 +327,85 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
         reason=f"supplier update by {username}"[:100] if username else "supplier update",
     )
     return stored
+
+
+class CapacityLinesRefused(Exception):
+    """Capacity lines that store nothing: per item, in order, the fields refused and why ({} for a fine one)."""
+
+    def __init__(self, errors: list[dict[str, list[str]]]):
+        self.errors = errors
+        super().__init__(errors)
+
+
+def capacity_lines_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> list[CapacityLine]:
+    """Store capacity plan lines (`part_id`, `effective_from`, `capacity_per_week`), by `actor`, all or nothing: a
+    line for a day the part already has a line for replaces it. A supplier user writes lines for its own parts
+    only (another's part is "not found", like a missing one). Each touched part's `capacity_per_week` becomes its
+    line in force today (`part_capacity_refresh`). A fixed number of queries, whatever the number of lines."""
+    if not items:
+        return []
+    supplier_id = supplier_id_for_user(actor) if actor is not None else None
+    within = Part.objects.all() if supplier_id is None else Part.objects.filter(supplier_id=supplier_id)
+    now = now or timezone.now()
+    username = actor.get_username() if actor is not None else ""
+    with transaction.atomic():
+        locked = _parts_lock({item["part_id"] for item in items}, within=within)
+        errors = [
+            {}
+            if item["part_id"] in locked
+            else {"part": [gettext("No part with id %(id)s.") % {"id": item["part_id"]}]}
+            for item in items
+        ]
+        if any(errors):
+            raise CapacityLinesRefused(errors)
+        # The last of several lines for one part and day wins, as if they had been posted one after the other.
+        latest = {(item["part_id"], item["effective_from"]): item["capacity_per_week"] for item in items}
+        lines = CapacityLine.objects.bulk_create(
+            [
+                CapacityLine(
+                    part_id=part_id,
+                    effective_from=day,
+                    capacity_per_week=capacity,
+                    reported_by=actor,
+                    reported_by_username=username,
+                    reported_at=now,
+                )
+                for (part_id, day), capacity in latest.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["part", "effective_from"],
+            update_fields=["capacity_per_week", "reported_by", "reported_by_username", "reported_at"],
+        )
+        _part_capacity_refresh(locked, actor, today=timezone.localdate(now))
+    return lines
+
+
+def capacity_line_delete(*, actor, line: CapacityLine) -> None:
+    """Delete one line of a part's capacity plan (the caller checked that `actor` may see it); the part's
+    `capacity_per_week` follows."""
+    with transaction.atomic():
+        locked = _parts_lock({line.part_id}, within=Part.objects.all())
+        line.delete()
+        _part_capacity_refresh(locked, actor, today=timezone.localdate())
+
+
+def _part_capacity_refresh(locked: dict[int, _LockedPart], actor, *, today: date) -> None:
+    """Set each locked part's `capacity_per_week` to its line in force today (the latest line from today or
+    before), for the parts whose plan has such a line and whose stored figure differs; two queries and a write."""
+    in_force: dict[int, int] = {}
+    for part_id, capacity in (
+        CapacityLine.objects.filter(part_id__in=locked, effective_from__lte=today)
+        .order_by("part_id", "effective_from")
+        .values_list("part_id", "capacity_per_week")
+    ):
+        in_force[part_id] = capacity
+    stored = dict(Part.objects.filter(pk__in=in_force).values_list("pk", "capacity_per_week"))
+    changes = {pk: {"capacity_per_week": capacity} for pk, capacity in in_force.items() if stored[pk] != capacity}
+    if changes:
+        bulk_merge(Part, changes, constants={"updated_at": timezone.now()})
+        _recorded(list(changes), {locked[pk].program_id for pk in changes}, actor, reason="capacity plan")
+    else:
+        program_data_changed.send(sender=Part, program_ids={part.program_id for part in locked.values()})
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:

@@ -1,7 +1,6 @@
 """What the portal reads for one supplier: its parts sorted by what needs action first, their open blockers, their
 weekly demand over the ramp, and the updates and files of one part. Every query is scoped by the supplier's id."""
 
-from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -10,9 +9,10 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from parts.models import EvidenceFile, Part, SupplierUpdate
 from sopgate.choices import ObjectType, Severity
-from sopgate.gate.findings import PeakDemand
+from sopgate.gate.coverage import program_ramp
 from sopgate.gate.part_status import parts_with_status
-from sopgate.models import Blocker, RampStep
+from sopgate.models import Blocker, Program
+from sopgate.ramp import week_label
 
 
 def supplier_parts(*, supplier_id: int, today: date) -> QuerySet[Part]:
@@ -48,38 +48,41 @@ def supplier_open_blockers(*, supplier_id: int, part_ids: list[int] | None = Non
 
 @dataclass(frozen=True)
 class RampDemand:
-    month: date
+    """One ISO week of the ramp for one part: the plant's planned vehicles, the part's demand and its capacity
+    (None while the supplier has confirmed none), as the gate computes them (`sopgate.gate.coverage`)."""
+
+    week: str
+    starts_on: date
     planned_vehicles: int
     weekly_demand: int
     capacity_per_week: int | None
-
-    @property
-    def short(self) -> bool:
-        return self.capacity_per_week is not None and self.capacity_per_week < self.weekly_demand
+    short: bool  # the week the gate's capacity_shortfall starts: cumulative demand over cumulative capacity
 
 
 def ramp_demand(parts: list[Part]) -> dict[int, list[RampDemand]]:
-    """Per part id: each ramp step of its program with the part's weekly demand in that step, as the gate's
-    capacity rule computes it today (`sopgate.gate.findings.PeakDemand.weekly_demand`), beside the part's capacity. One
-    query. The ramp week by week (calendars, capacity plans) will replace this one function."""
-    steps: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    program_ids = {part.program_id for part in parts}
-    for program_id, month, vehicles in RampStep.objects.filter(program_id__in=program_ids).values_list(
-        "program_id", "month", "planned_vehicles"
-    ):
-        steps[program_id].append((month, vehicles))
-    demand = {}
+    """Per part id: each week of its program's ramp (from the SOP week to the plan's end) with the part's demand
+    by the plant calendar and capacity by its supplier's calendar and capacity plan. Four queries per program
+    (the supplier's parts are nearly always of one), plus one for the programs."""
+    by_program: dict[int, set[int]] = defaultdict(set)
     for part in parts:
-        demand[part.pk] = [
-            RampDemand(
-                month,
-                vehicles,
-                PeakDemand(month, vehicles, monthrange(month.year, month.month)[1]).weekly_demand(part.qty_per_vehicle),
-                part.capacity_per_week,
-            )
-            for month, vehicles in sorted(steps[part.program_id])
-        ]
-    return demand
+        by_program[part.program_id].add(part.pk)
+    demand: dict[int, list[RampDemand]] = {}
+    for program in Program.objects.filter(pk__in=by_program):
+        weeks = program_ramp(program, part_ids=by_program[program.pk])
+        for pk, part in weeks.parts.items():
+            short_week = part.short.week if part.short else None
+            demand[pk] = [
+                RampDemand(
+                    week_label(monday),
+                    monday,
+                    weeks.planned(n),
+                    part.demands[n],
+                    part.capacities[n] if part.capacities is not None else None,
+                    monday == short_week,
+                )
+                for n, monday in enumerate(weeks.weeks)
+            ]
+    return {part.pk: demand.get(part.pk, []) for part in parts}
 
 
 def supplier_part_updates(*, supplier_id: int, part_id: int) -> QuerySet[SupplierUpdate]:

@@ -9,7 +9,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_badges import badge, person, short_date
 from .choices import AlertStatus, Severity
-from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot
+from .holidays import HolidayFileError, holiday_dates
+from .models import Alert, Blocker, DigestDelivery, Program, RampStep, ReadinessSnapshot, WorkCalendar
 from .roles import NotPermitted
 from .selectors import program_delete_refusals
 from .services import dispatch_alerts, program_check_gate_settings, programs_archive
@@ -42,6 +43,42 @@ class AccountAdmin(UserAdmin):
     def deactivate(self, request, queryset):
         count = queryset.filter(is_active=True).update(is_active=False)
         self.message_user(request, f"{count} user{pluralize(count)} deactivated.", messages.SUCCESS)
+
+
+class WorkCalendarForm(forms.ModelForm):
+    holiday_file = forms.FileField(
+        required=False,
+        help_text="A CSV with a date column (YYYY-MM-DD) or an .ics file of all-day events: its dates are added "
+        "to the closed dates.",
+    )
+
+    class Meta:
+        model = WorkCalendar
+        fields = ["code", "name", "working_weekdays", "closed_dates"]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("holiday_file")
+        if upload:
+            try:
+                imported = holiday_dates(upload.read(), filename=upload.name)
+            except HolidayFileError as error:
+                raise forms.ValidationError({"holiday_file": str(error)}) from error
+            closed = set(cleaned.get("closed_dates") or []) | {day.isoformat() for day in imported}
+            cleaned["closed_dates"] = sorted(closed)
+            self.instance.closed_dates = cleaned["closed_dates"]
+        return cleaned
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(SimpleHistoryAdmin):
+    form = WorkCalendarForm
+    list_display = ["code", "name", "working_weekdays", "closed_count"]
+    search_fields = ["code", "name"]
+
+    @admin.display(description="closed dates")
+    def closed_count(self, calendar) -> int:
+        return len(calendar.closed_dates)
 
 
 class RampStepInline(admin.TabularInline):

@@ -33,6 +33,8 @@ class Rule(models.TextChoices):
     PPAP_INTERIM_EXPIRING = "ppap_interim_expiring", "Interim PPAP expiring"
     CAPACITY_SHORTFALL = "capacity_shortfall", "Capacity shortfall"
     CAPACITY_UNCONFIRMED = "capacity_unconfirmed", "Capacity unconfirmed"
+    RUN_AT_RATE_MISSING = "run_at_rate_missing", "Run at rate missing"
+    RUN_AT_RATE_BELOW_DEMAND = "run_at_rate_below_demand", "Run at rate below demand"
     SUPPLIER_UPDATE_STALE = "supplier_update_stale", "Supplier update stale"
     TEST_FAILED = "test_failed", "Test failed"
     TEST_AFTER_SOP = "test_after_sop", "Test ends after SOP"

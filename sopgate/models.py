@@ -7,9 +7,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import AlertStatus, Decision, ObjectType, Rule, Severity
-from .programs import Program, RampStep
+from .programs import Program, RampStep, WorkCalendar
 
-__all__ = ["Alert", "Blocker", "DigestDelivery", "Program", "RampStep", "ReadinessSnapshot", "ScanRequest"]
+__all__ = [
+    "Alert",
+    "Blocker",
+    "DigestDelivery",
+    "Program",
+    "RampStep",
+    "ReadinessSnapshot",
+    "ScanRequest",
+    "WorkCalendar",
+]
 
 
 def _choices_check(field: str, choices) -> models.CheckConstraint:

@@ -1,14 +1,70 @@
 """The program and its ramp plan: what every layer above plans against. No gate rule lives here."""
 
+from datetime import date
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .history import HistoricalActor
-from .validators import MAX_PLANNED_VEHICLES, PLANNING_DATE, person_field
+from .validators import MAX_DATE, MAX_PLANNED_VEHICLES, MIN_DATE, PLANNING_DATE, person_field
 
 CODE_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' or '-'.")
+
+
+ISO_WEEKDAYS = range(1, 8)  # Monday = 1 ... Sunday = 7
+MONDAY_TO_FRIDAY = [1, 2, 3, 4, 5]
+
+
+def _default_working_weekdays() -> list[int]:
+    return list(MONDAY_TO_FRIDAY)
+
+
+def _working_weekdays_validator(value) -> None:
+    if not isinstance(value, list) or not value or any(day not in ISO_WEEKDAYS for day in value):
+        raise ValidationError("Give at least one ISO weekday, 1 (Monday) to 7 (Sunday).")
+    if len(set(value)) != len(value):
+        raise ValidationError("Give each weekday once.")
+
+
+def _closed_dates_validator(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Enter a list of dates.")
+    for day in value:
+        if not isinstance(day, str):
+            raise ValidationError("Each closed date is a date, YYYY-MM-DD.")
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise ValidationError(f"{day} is not a date (YYYY-MM-DD).") from None
+        if not MIN_DATE <= parsed <= MAX_DATE:
+            raise ValidationError(f"{day} is outside {MIN_DATE}..{MAX_DATE}.")
+
+
+class WorkCalendar(models.Model):
+    """When a plant or a supplier works: its working weekdays and its closed dates (holidays, shutdowns). The ramp
+    week by week (`sopgate.ramp`) counts working days by it; without one, every weekday works."""
+
+    code = models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+    working_weekdays = models.JSONField(
+        default=_default_working_weekdays,
+        validators=[_working_weekdays_validator],
+        help_text="ISO weekdays worked: 1 = Monday ... 7 = Sunday.",
+    )
+    # ISO dates as text in a JSON list: the API's shape, and what the admin's holiday import merges into.
+    closed_dates = models.JSONField(default=list, blank=True, validators=[_closed_dates_validator])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[HistoricalActor], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -32,6 +88,14 @@ class Program(models.Model):
     stale_update_days = models.PositiveSmallIntegerField(default=14)
     signoff_days = models.PositiveSmallIntegerField(
         default=7, help_text="Handover sign-offs are due this many days before SOP."
+    )
+    calendar = models.ForeignKey(
+        WorkCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        help_text="The plant's work calendar; empty = every weekday works.",
     )
     last_scanned_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A program with gate history is archived, never deleted: its blockers, snapshots and alerts are the record

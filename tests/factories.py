@@ -6,9 +6,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from parts.choices import PPAPStatus
-from parts.models import Part, Supplier, SupplierUser
+from parts.models import CapacityLine, Part, Supplier, SupplierUser
 from parts.services import api_token_issue
-from sopgate.models import Program, RampStep
+from sopgate.models import Program, RampStep, WorkCalendar
 from validation.choices import TestPhase, TestStatus
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
@@ -95,6 +95,27 @@ class PartFactory(factory.django.DjangoModelFactory):
     ppap_status = PPAPStatus.APPROVED
     capacity_per_week = 100000
     last_supplier_update_at = None
+
+
+class WorkCalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkCalendar
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"CAL{n}")
+    name = factory.LazyAttribute(lambda c: f"Calendar {c.code}")
+    working_weekdays = factory.LazyFunction(lambda: [1, 2, 3, 4, 5])
+    closed_dates = factory.LazyFunction(list)
+
+
+class CapacityLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CapacityLine
+
+    part = factory.SubFactory("tests.factories.PartFactory")
+    effective_from = date(2027, 1, 1)
+    capacity_per_week = 1000
+    reported_by_username = "factory"
 
 
 class ValidationTestFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,15 @@ from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
-SUPPLIER_UPDATE_CHANGES = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
+SUPPLIER_UPDATE_CHANGES = (
+    "promised_date",
+    "ppap_status",
+    "capacity_per_week",
+    "tooling_stage",
+    "run_at_rate_on",
+    "run_at_rate_per_week",
+    "note",
+)
 
 
 class SupplierSerializer(BoundedModelSerializer):
@@ -15,9 +23,16 @@ class SupplierSerializer(BoundedModelSerializer):
         child=serializers.EmailField(), max_length=50, required=False, help_text="Alert contacts."
     )
 
+    calendar = CodeField(
+        queryset=Supplier._meta.get_field("calendar").related_model.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The supplier's work calendar (code); empty = the plant's.",
+    )
+
     class Meta:
         model = Supplier
-        fields = ["id", "code", "name", "country", "alert_emails", "is_active"]
+        fields = ["id", "code", "name", "country", "alert_emails", "is_active", "calendar"]
 
 
 class PartSerializer(serializers.Serializer):
@@ -49,7 +64,11 @@ class PartSerializer(serializers.Serializer):
     )
     interim_expires_on = serializers.DateField(read_only=True, allow_null=True)
     tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, read_only=True)
-    capacity_per_week = serializers.IntegerField(read_only=True, allow_null=True)
+    capacity_per_week = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The capacity plan's line in force today, where the part has one."
+    )
+    run_at_rate_on = serializers.DateField(read_only=True, allow_null=True)
+    run_at_rate_per_week = serializers.IntegerField(read_only=True, allow_null=True)
     last_supplier_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
     late = serializers.BooleanField(read_only=True, help_text="Late as of today (the `part_late` rule).")
     open_blockers = serializers.IntegerField(read_only=True, help_text="Open gate blockers about this part.")
@@ -112,6 +131,8 @@ class SupplierUpdateSerializer(serializers.Serializer):
     tooling_stage = serializers.ChoiceField(
         choices=ToolingStage.choices, allow_blank=True, read_only=True, help_text="Empty when not reported."
     )
+    run_at_rate_on = serializers.DateField(read_only=True, allow_null=True)
+    run_at_rate_per_week = serializers.IntegerField(read_only=True, allow_null=True)
     note = serializers.CharField(read_only=True)
 
 
@@ -132,6 +153,8 @@ class SupplierUpdateWriteSerializer(KnownFieldsMixin, serializers.Serializer):
     ppap_status = serializers.ChoiceField(choices=PPAPStatus.choices, required=False)
     capacity_per_week = serializers.IntegerField(required=False, min_value=0, max_value=2147483647)
     tooling_stage = serializers.ChoiceField(choices=ToolingStage.choices, required=False)
+    run_at_rate_on = BoundedDateField(required=False)
+    run_at_rate_per_week = serializers.IntegerField(required=False, min_value=0, max_value=2147483647)
     note = serializers.CharField(required=False, allow_blank=True, max_length=SUPPLIER_UPDATE_NOTE_MAX_LENGTH)
 
     def validate(self, attrs: dict) -> dict:
@@ -183,3 +206,15 @@ def supplier_updates_validated(data) -> tuple[list[dict | None], list[dict]]:
             items.append(None)
             errors.append(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
     return items, errors
+
+
+class CapacityLineSerializer(serializers.Serializer):
+    """A line of a part's capacity plan: read from rows (`selectors.capacity_line_rows_for_user`), written through
+    `services.capacity_lines_apply` (posting a line for a day the part already has replaces it)."""
+
+    id = serializers.IntegerField(read_only=True)
+    part = serializers.IntegerField(source="part_id", min_value=1, max_value=2**63 - 1, help_text="Part id.")
+    effective_from = BoundedDateField()
+    capacity_per_week = serializers.IntegerField(min_value=0, max_value=2147483647)
+    reported_by = StoredUsernameField(source="reported_by_username")
+    reported_at = serializers.DateTimeField(read_only=True)

@@ -10,6 +10,7 @@ router.include_root_view = False
 router.register("suppliers", views.SupplierViewSet, basename="supplier")
 router.register("parts", views.PartViewSet, basename="part")
 router.register("supplier-updates", views.SupplierUpdateViewSet, basename="supplierupdate")
+router.register("capacity-lines", views.CapacityLineViewSet, basename="capacityline")
 
 part_files = files.PartFileViewSet.as_view({"get": "list", "post": "create"})
 part_file_content = files.PartFileViewSet.as_view({"get": "content"})

@@ -9,12 +9,21 @@ from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 from sopgate.gate.part_status import part_list_for_api
 
-from ..filtersets import PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
-from ..selectors import supplier_list_for_user, supplier_update_rows_for_user
-from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, part_save, supplier_updates_apply
+from ..filtersets import CapacityLineFilterSet, PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
+from ..selectors import capacity_line_list_for_user, supplier_list_for_user, supplier_update_rows_for_user
+from ..services import (
+    CapacityLinesRefused,
+    SupplierDailyLimitExceeded,
+    SupplierUpdatesRefused,
+    capacity_line_delete,
+    capacity_lines_apply,
+    part_save,
+    supplier_updates_apply,
+)
 from .idempotency import HEADER, run_once
 from .serializers import (
     PART_ROW,
+    CapacityLineSerializer,
     PartSerializer,
     PartWriteSerializer,
     SupplierSerializer,
@@ -186,3 +195,34 @@ class SupplierUpdateViewSet(
             raise DailyLimitReached(refusal) from refusal
         body = SupplierUpdateSerializer(stored, many=True).data
         return Response(body if isinstance(request.data, list) else body[0], status=status.HTTP_201_CREATED)
+
+
+class CapacityLineViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Capacity plan lines of the parts the caller may see; a supplier writes its own parts' lines only (another's
+    part is not found). Posting a line for a day the part already has a line for replaces it."""
+
+    serializer_class = CapacityLineSerializer
+    permission_classes = [IsEngineerOrSupplier]
+    filter_backends = FILTER_BACKENDS
+    parser_classes = PARSERS
+    filterset_class = CapacityLineFilterSet
+    ordering_fields = ["effective_from", "id"]
+
+    def get_queryset(self):
+        return capacity_line_list_for_user(self.request.user).order_by("part_id", "effective_from")
+
+    def perform_create(self, serializer):
+        try:
+            [line] = capacity_lines_apply(actor=self.request.user, items=[dict(serializer.validated_data)])
+        except CapacityLinesRefused as refused:
+            raise ValidationError(refused.errors[0]) from refused
+        serializer.instance = self.get_queryset().get(part_id=line.part_id, effective_from=line.effective_from)
+
+    def perform_destroy(self, instance):
+        capacity_line_delete(actor=self.request.user, line=instance)

@@ -37,3 +37,15 @@ class IsEngineerOrSupplier(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return user_is_engineer(request.user) or is_supplier_user(request.user)
+
+
+class IsEngineerOrAuthenticatedReading(BasePermission):
+    """Engineers read and write; anyone else signed in (a supplier user) only reads: shared reference data such as
+    work calendars."""
+
+    message = "Only engineers may change this; everyone signed in may read it."
+
+    def has_permission(self, request, view) -> bool:
+        if user_is_engineer(request.user):
+            return True
+        return request.method in SAFE_METHODS and bool(request.user and request.user.is_authenticated)

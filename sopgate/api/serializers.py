@@ -1,13 +1,25 @@
 from rest_framework import serializers
 
 from sopgate.choices import Decision
-from sopgate.models import Blocker, Program, RampStep
+from sopgate.models import Blocker, Program, RampStep, WorkCalendar
 
 from .fields import BoundedModelSerializer, CodeField, UsernameField
 
 
+class WorkCalendarSerializer(BoundedModelSerializer):
+    class Meta:
+        model = WorkCalendar
+        fields = ["id", "code", "name", "working_weekdays", "closed_dates"]
+
+    def validate_closed_dates(self, value):
+        return sorted(set(value))
+
+
 class ProgramSerializer(BoundedModelSerializer):
     owner = UsernameField(allow_null=True, required=False)
+    calendar = CodeField(
+        queryset=WorkCalendar.objects.all(), allow_null=True, required=False, help_text="The plant calendar's code."
+    )
 
     class Meta:
         model = Program
@@ -22,6 +34,7 @@ class ProgramSerializer(BoundedModelSerializer):
             "at_risk_days",
             "stale_update_days",
             "signoff_days",
+            "calendar",
             "last_scanned_at",
         ]
         read_only_fields = ["last_scanned_at"]
@@ -99,3 +112,26 @@ class ReadinessSerializer(serializers.Serializer):
     forecast_reason = serializers.CharField()
     counts = ReadinessCountsSerializer()
     blockers = BlockerSerializer(many=True, help_text="Open blockers.")
+
+
+class BottleneckPartSerializer(serializers.Serializer):
+    part = serializers.IntegerField()
+    part_number = serializers.CharField()
+    revision = serializers.CharField()
+    capacity = serializers.IntegerField()
+    demand = serializers.IntegerField()
+
+
+class CoverageWeekSerializer(serializers.Serializer):
+    week = serializers.CharField(help_text="ISO week, e.g. 2027-W09.")
+    starts_on = serializers.DateField()
+    planned_vehicles = serializers.IntegerField(help_text="The week's share of the monthly plan by the plant calendar.")
+    achievable_vehicles = serializers.IntegerField(
+        allow_null=True, help_text="The least, over sourced parts of known capacity, of capacity ÷ qty per vehicle."
+    )
+    bottleneck = BottleneckPartSerializer(many=True)
+
+
+class RampCoverageSerializer(serializers.Serializer):
+    program = serializers.CharField()
+    weeks = CoverageWeekSerializer(many=True)

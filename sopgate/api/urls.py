@@ -10,6 +10,7 @@ router.include_root_view = False
 router.register("programs", views.ProgramViewSet, basename="program")
 router.register(rf"programs/(?P<program_code>{CODE_REGEX})/ramp-steps", views.RampStepViewSet, basename="rampstep")
 router.register("blockers", views.BlockerViewSet, basename="blocker")
+router.register("calendars", views.WorkCalendarViewSet, basename="calendar")
 
 urlpatterns = [
     path("", include((router.urls, "sopgate-api"))),

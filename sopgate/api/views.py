@@ -8,13 +8,21 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from sopgate.filtersets import BlockerFilterSet, ProgramFilterSet
-from sopgate.models import Program, RampStep
+from sopgate.gate.coverage import program_ramp
+from sopgate.models import Program, RampStep, WorkCalendar
 from sopgate.selectors import blocker_list_for_user, program_readiness
 from sopgate.services import program_check_gate_settings
 
 from .base import FILTER_BACKENDS, PARSERS, ModelViewSet
-from .permissions import IsEngineer, IsEngineerOrSupplierReading
-from .serializers import BlockerSerializer, ProgramSerializer, RampStepSerializer, ReadinessSerializer
+from .permissions import IsEngineer, IsEngineerOrAuthenticatedReading, IsEngineerOrSupplierReading
+from .serializers import (
+    BlockerSerializer,
+    ProgramSerializer,
+    RampCoverageSerializer,
+    RampStepSerializer,
+    ReadinessSerializer,
+    WorkCalendarSerializer,
+)
 
 # Codes follow the models' CODE_VALIDATOR; anything else in the path is a 404 before any query.
 CODE_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -24,7 +32,7 @@ class ProgramViewSet(ModelViewSet):
     """Programs by code. Their gate settings (lead days, at-risk, stale-update and sign-off days) are changed by a
     launch manager only (403 naming who may)."""
 
-    queryset = Program.objects.select_related("owner")
+    queryset = Program.objects.select_related("owner", "calendar")
     serializer_class = ProgramSerializer
     permission_classes = [IsEngineer]
     filterset_class = ProgramFilterSet
@@ -46,6 +54,15 @@ class ProgramViewSet(ModelViewSet):
         program = self.get_object()
         return Response(ReadinessSerializer(program_readiness(program, today=timezone.localdate())).data)
 
+    @extend_schema(summary="Read the achievable ramp, week by week", responses=RampCoverageSerializer, filters=False)
+    @action(detail=True, methods=["get"], url_path="ramp-coverage", pagination_class=None, filter_backends=[])
+    def ramp_coverage(self, request, code=None, format=None):  # noqa: A002 - DRF's name for the `.json` suffix
+        """Per ISO week from the SOP week to the end of the ramp plan: planned and achievable vehicles and the
+        bottleneck parts. A constant number of queries, whatever the program's size."""
+        program = self.get_object()
+        weeks = program_ramp(program).coverage()
+        return Response(RampCoverageSerializer({"program": program.code, "weeks": weeks}).data)
+
     def _save(self, serializer):
         program = self.unsaved(serializer)
         with transaction.atomic():
@@ -54,6 +71,19 @@ class ProgramViewSet(ModelViewSet):
 
     perform_create = _save
     perform_update = _save
+
+
+class WorkCalendarViewSet(ModelViewSet):
+    """Work calendars by code: engineers write, everyone signed in reads."""
+
+    queryset = WorkCalendar.objects.all()
+    serializer_class = WorkCalendarSerializer
+    permission_classes = [IsEngineerOrAuthenticatedReading]
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name"]
+    lookup_field = "code"
+    lookup_value_regex = CODE_REGEX
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
 
 _PROGRAM_CODE = OpenApiParameter("program_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{CODE_REGEX}$")

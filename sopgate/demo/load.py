@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from parts.choices import Criticality, PPAPStatus, ToolingStage
-from parts.models import Part, Supplier, SupplierUser
+from parts.models import CapacityLine, Part, Supplier, SupplierUser
 from validation.choices import TestPhase, TestStatus
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 from validation.services import item_save
 
-from ..models import Program, RampStep
+from ..models import Program, RampStep, WorkCalendar
 from ..roles import LAUNCH_MANAGERS
 from .story import CRITICAL, ENGINEERS, FAMILIES, HANDOVER, QTY, SAFETY, SUPPLIERS, TEST_FAMILIES
 
@@ -96,10 +96,11 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     launch.groups.add(Group.objects.get_or_create(name=LAUNCH_MANAGERS)[0])
 
     sop = today + timedelta(days=60)
-    program, created = _save_if_changed(
-        Program, {"code": code}, {"name": "SU7 electric sedan", "sop_date": sop, "owner": launch}
-    )
     first_month = _month_add(sop, 1)
+    plant, german = _calendars(first_month)
+    program, created = _save_if_changed(
+        Program, {"code": code}, {"name": "SU7 electric sedan", "sop_date": sop, "owner": launch, "calendar": plant}
+    )
     ramp = [2000, 4000, 6000, 8000, 9000, 10000]
     RampStep.objects.filter(program=program).exclude(month__in=[_month_add(first_month, i) for i in range(6)]).delete()
     for offset, vehicles in enumerate(ramp):
@@ -118,6 +119,7 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
                 "country": country,
                 "alert_emails": [f"quality@{scode.lower()}.example"],
                 "is_active": True,
+                "calendar": german if country == "DE" else None,
             },
         )
 
@@ -196,8 +198,15 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
         "WH-121": {**open_part, "need_date": None, "promised_date": default_need + timedelta(days=12)},
         # Needed in five days and no promise at all.
         "HPM-107": {**open_part, "promised_date": None, "need_date": today + timedelta(days=5)},
-        # Capacity shortfall: the battery module line runs at 1,800 packs' worth a week.
-        "BM-121": {**open_part, "capacity_per_week": 1800 * 8, "ppap_status": PPAPStatus.APPROVED},
+        # Capacity shortfall: the battery module line makes 250 packs' worth a week until its second line starts
+        # in the ramp's third month (`_capacity_plans`), and it ran at rate at only 1,800 packs' worth a week.
+        "BM-121": {
+            **open_part,
+            "capacity_per_week": 250 * 8,
+            "ppap_status": PPAPStatus.APPROVED,
+            "run_at_rate_on": today - timedelta(days=10),
+            "run_at_rate_per_week": 1800 * 8,
+        },
         # PPAP overdue and rejected.
         "SPM-107": {**open_part, "ppap_status": PPAPStatus.SUBMITTED, "ppap_due_date": today - timedelta(days=6)},
         "DL-114": {**open_part, "ppap_status": PPAPStatus.REJECTED},
@@ -218,6 +227,7 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
                 setattr(part, k, v)
             part.save()
 
+    _capacity_plans(program, today, first_month)
     _load_tests(program, today, sop, rng, validation, people)
     _load_handover(program, today, sop, rng, launch, production, people)
 
@@ -225,6 +235,50 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     supplier_user = _user("supplier", "Sam", "Supplier", staff=False)
     SupplierUser.objects.update_or_create(user=supplier_user, defaults={"supplier": suppliers[supplier_code]})
     return DemoResult(program, "engineer", supplier_user.username, supplier_code, created)
+
+
+def _calendars(first_month: date) -> tuple[WorkCalendar, WorkCalendar]:
+    """The plant's calendar with a Spring Festival shutdown in the ramp's first month (dates relative to the demo's
+    today, like the rest of the story), and a German supplier calendar with the country's fixed holidays."""
+    shutdown = first_month + timedelta(days=(7 - first_month.weekday()) % 7 + 7)  # the month's second Monday
+    plant, _ = _save_if_changed(
+        WorkCalendar,
+        {"code": "SU7-PLANT"},
+        {
+            "name": "SU7 plant, Spring Festival shutdown",
+            "working_weekdays": [1, 2, 3, 4, 5],
+            "closed_dates": [(shutdown + timedelta(days=n)).isoformat() for n in range(5)],
+        },
+    )
+    years = (first_month.year, first_month.year + 1)
+    fixed = ((1, 1), (1, 6), (5, 1), (10, 3), (11, 1), (12, 24), (12, 25), (12, 26), (12, 31))
+    german, _ = _save_if_changed(
+        WorkCalendar,
+        {"code": "DE-BW"},
+        {
+            "name": "Baden-Württemberg suppliers",
+            "working_weekdays": [1, 2, 3, 4, 5],
+            "closed_dates": [date(year, month, day).isoformat() for year in years for month, day in fixed],
+        },
+    )
+    return plant, german
+
+
+def _capacity_plans(program, today: date, first_month: date) -> None:
+    """Some suppliers ramp their capacity: a line now and a bigger one later, so the achievable ramp climbs."""
+    ramps = {
+        "BM-121": [(today, 250 * 8), (_month_add(first_month, 2), 3000 * 8)],
+        "BM-107": [(today, 2000 * 8), (_month_add(first_month, 3), 3200 * 8)],
+        "WH-121": [(today, 2600), (_month_add(first_month, 1), 3600)],
+    }
+    parts = dict(Part.objects.filter(program=program, part_number__in=ramps).values_list("part_number", "pk"))
+    for number, lines in ramps.items():
+        for effective_from, per_week in lines:
+            CapacityLine.objects.update_or_create(
+                part_id=parts[number],
+                effective_from=effective_from,
+                defaults={"capacity_per_week": per_week, "reported_by_username": "demo"},
+            )
 
 
 def _load_tests(program, today, sop, rng, owner, people):

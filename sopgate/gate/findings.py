@@ -1,5 +1,6 @@
 """The findings of the gate rules (`rules.RULES`) for one program as of a date: one ORM query per kind of object
-(parts, tests, handover items, checklists), whatever the program's size, plus one for its ramp plan.
+(parts, tests, handover items, checklists), whatever the program's size, plus four for its ramp week by week
+(`coverage.program_ramp`: the plan, parts, calendars and capacity lines).
 
 Each kind's query selects the objects that violate at least one of its rules, with one boolean column per rule
 (its condition) and the values its findings may state; Python hashes those values into each finding's
@@ -9,8 +10,6 @@ all match.
 """
 
 import hashlib
-import math
-from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,39 +22,19 @@ from django.db.models import BigIntegerField, DateField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from parts.expressions import date_minus_days
+from parts.expressions import JSONMapMember, date_minus_days
 from parts.models import Part
 from parts.selectors import part_dates
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 
 from ..choices import ObjectType
-from ..models import Program, RampStep
+from ..models import Program
+from .coverage import ProgramRamp, program_ramp
 from .rules import RULE, Facts, GateRule, rules_of
 
 # 40 bits: a program's open blockers are compared by the SUM of their fingerprints, which stays below 63 bits
 # for up to 2**23 blockers.
 FINGERPRINT_BYTES = 5
-
-
-@dataclass(frozen=True)
-class PeakDemand:
-    """The ramp step with the highest weekly vehicle rate: every part's capacity is checked against it."""
-
-    month: date
-    planned_vehicles: int
-    days_in_month: int
-
-    def weekly_demand(self, qty_per_vehicle: int) -> int:
-        return math.ceil(self.planned_vehicles * qty_per_vehicle * 7 / self.days_in_month)
-
-
-def peak_demand(program: Program) -> PeakDemand | None:
-    steps = [
-        PeakDemand(month, vehicles, monthrange(month.year, month.month)[1])
-        for month, vehicles in RampStep.objects.filter(program=program).values_list("month", "planned_vehicles")
-    ]
-    # Highest vehicles per day; ceil() keeps that order, so this step also has the highest weekly demand.
-    return max(steps, key=lambda s: (s.planned_vehicles / s.days_in_month, s.month), default=None)
 
 
 class Finding(NamedTuple):
@@ -125,10 +104,14 @@ class GateInputs:
     stale_before: datetime
     interim_limit: date
     signoff_due: date
-    peak: PeakDemand | None
+    peak: tuple | None  # the ramp's peak week: (its planned vehicles as an exact fraction, its Monday)
+    # Each short part's weekly verdict, computed once per scan in Python: (part id, first short week, units short,
+    # closed dates that week), sorted; empty when not asked (`kind_queryset` without `weeks`).
+    short: tuple[tuple[int, str, int, str], ...]
 
     @classmethod
-    def of(cls, program: Program, today: date, peak: PeakDemand | None) -> "GateInputs":
+    def of(cls, program: Program, today: date, weeks: ProgramRamp | None) -> "GateInputs":
+        facts = weeks.short_facts() if weeks else {}
         stale_day = today - timedelta(days=program.stale_update_days)
         return cls(
             program_id=program.pk,
@@ -138,7 +121,8 @@ class GateInputs:
             stale_before=timezone.make_aware(datetime.combine(stale_day, time.min)),
             interim_limit=interim_limit(program),
             signoff_due=program.sop_date - timedelta(days=program.signoff_days),
-            peak=peak,
+            peak=weeks.peak if weeks else None,
+            short=tuple(sorted((pk, f["week"], f["units"], f["closed"]) for pk, f in facts.items())),
         )
 
 
@@ -147,8 +131,11 @@ def _gate_dates(queryset: QuerySet, g: GateInputs) -> QuerySet:
 
 
 def _parts(g: GateInputs) -> QuerySet:
-    days = Value(g.peak.days_in_month if g.peak else None, BigIntegerField())
-    vehicles_x7 = Value(g.peak.planned_vehicles * 7 if g.peak else None, BigIntegerField())
+    # The ramp's peak week (planned vehicles as an exact fraction num/den): a weekly figure is below a part's
+    # peak demand when figure × den < qty × num, with no division (NULL without a ramp plan, or when not asked).
+    num = Value(g.peak[0].numerator if g.peak else None, BigIntegerField())
+    den = Value(g.peak[0].denominator if g.peak else None, BigIntegerField())
+    short = {pk: {"week": week, "units": units, "closed": closed} for pk, week, units, closed in g.short}
     parts = part_dates(Part.objects.filter(program_id=g.program_id), today=g.today)
     return (
         _gate_dates(parts.annotate(last_update=Coalesce("last_supplier_update_at", "created_at")), g)
@@ -161,8 +148,13 @@ def _parts(g: GateInputs) -> QuerySet:
             at_risk_from=date_minus_days(F("effective_need_date"), Value(g.at_risk_days)),
             stale_before=Value(g.stale_before),
             interim_limit=Value(g.interim_limit, DateField()),
-            peak_capacity=Cast("capacity_per_week", BigIntegerField()) * days,
-            peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * vehicles_x7,
+            peak_run_at_rate=Cast("run_at_rate_per_week", BigIntegerField()) * den,
+            peak_demand=Cast("qty_per_vehicle", BigIntegerField()) * num,
+        )
+        .annotate(
+            capacity_short_week=JSONMapMember(short, F("id"), "week"),
+            capacity_shortfall=Cast(JSONMapMember(short, F("id"), "units"), BigIntegerField()),
+            capacity_short_closed=JSONMapMember(short, F("id"), "closed"),
         )
     )
 
@@ -210,6 +202,11 @@ KINDS = {
             "capacity_per_week",
             "qty_per_vehicle",
             "last_update_on",
+            "run_at_rate_on",
+            "run_at_rate_per_week",
+            "capacity_short_week",
+            "capacity_shortfall",
+            "capacity_short_closed",
         ),
         label="{name} {part_number} rev {revision}",
         owners=("owner_id",),
@@ -236,9 +233,10 @@ KINDS = {
 }
 
 
-def kind_queryset(kind: ObjectType, program: Program, today: date, peak: PeakDemand | None = None) -> QuerySet:
-    """The objects of one kind in a program, annotated with the names its rules' conditions use."""
-    return _built(kind, GateInputs.of(program, today, peak), findings=False).all()
+def kind_queryset(kind: ObjectType, program: Program, today: date, weeks: ProgramRamp | None = None) -> QuerySet:
+    """The objects of one kind in a program, annotated with the names its rules' conditions use (the ramp's
+    figures only when given `weeks`)."""
+    return _built(kind, GateInputs.of(program, today, weeks), findings=False).all()
 
 
 @lru_cache(maxsize=256)
@@ -271,9 +269,10 @@ def row_hash(values: tuple) -> int:
 
 
 def program_findings(program: Program, today: date) -> list[Finding]:
-    """Every finding of every rule for one program as of `today`: five queries (the ramp plan and one per kind,
-    `_built`)."""
-    peak = peak_demand(program)
+    """Every finding of every rule for one program as of `today`: eight queries (four for the ramp week by week,
+    `coverage.program_ramp`, and one per kind, `_built`)."""
+    weeks = program_ramp(program)
+    peak = weeks.peak
     figures = {
         "today": today,
         "sop": program.sop_date,
@@ -290,7 +289,7 @@ def program_findings(program: Program, today: date) -> list[Finding]:
         *(value for name, value in figures.items() if name != "today"),
         timezone.get_current_timezone_name(),
     )
-    inputs = GateInputs.of(program, today, peak)
+    inputs = GateInputs.of(program, today, weeks)
     findings: list[Finding] = []
     add = findings.append
     for object_type, kind in KINDS.items():

@@ -9,13 +9,16 @@ Besides the model's fields, a condition may use these names:
 - parts: `effective_need_date` (need date, else SOP − part lead days), `effective_ppap_due_date` (PPAP due, else
   need − PPAP lead days), `at_risk_horizon` (as_of + at-risk days), `at_risk_from` (need − at-risk days),
   `last_update` (last supplier update, else creation), `stale_before` (the start of as_of − stale-update days),
-  `interim_limit` (SOP + 90 days), `peak_capacity` and `peak_demand` (capacity per week and weekly demand, both
-  times the days of the ramp's peak month, so that they compare without division; NULL without a ramp plan);
+  `interim_limit` (SOP + 90 days), `peak_run_at_rate` and `peak_demand` (run-at-rate per week and the demand of
+  the ramp's peak week, both times that week's planned-vehicles denominator, so that they compare without
+  division; NULL without a ramp plan), and the part's weekly verdict from the ramp week by week
+  (`sopgate.gate.coverage`, computed once per scan): `capacity_short_week` (the first short ISO week, NULL when
+  none), `capacity_shortfall` (units) and `capacity_short_closed` (the closed dates that week);
 - checklists: `signoff_due` (SOP − sign-off days).
 
 A rule's message is a function of the finding's named facts (`Facts`): the row's fields and the names above, with
 `label`, `today` and the program's figures (`sop`, `part_lead_days`, `signoff_days`, ..., and `peak`, the
-`PeakDemand` of its ramp plan).
+ramp's peak week: its planned vehicles and its Monday).
 
 This module imports no model: the part list (`parts.selectors`) takes `part_late` from here.
 """
@@ -30,6 +33,7 @@ from parts.choices import PPAP_ACCEPTED, PPAPStatus
 from validation.choices import TEST_DONE, TEST_RUNNING, TestStatus
 
 from ..choices import ObjectType, Rule, Severity
+from ..ramp import demand, week_label
 
 
 class Facts(dict):
@@ -62,6 +66,11 @@ class GateRule:
     @property
     def blocking(self) -> bool:
         return self.severity == Severity.BLOCKING
+
+
+def peak_weekly_demand(peak, qty_per_vehicle: int) -> int:
+    """A part's demand in the ramp's peak week (`peak`: its planned vehicles, exact, and its Monday)."""
+    return demand(peak[0], qty_per_vehicle)
 
 
 # --- Parts ---------------------------------------------------------------------------------------------
@@ -171,12 +180,14 @@ RULES: tuple[GateRule, ...] = (
         Rule.CAPACITY_SHORTFALL,
         Severity.BLOCKING,
         ObjectType.PART,
-        Q(peak_capacity__lt=F("peak_demand")),
+        # Set by the scan from the ramp week by week (`coverage.program_ramp`): the first week whose cumulative
+        # demand since the SOP week exceeds the cumulative capacity since then, NULL for a part that keeps up.
+        Q(capacity_short_week__isnull=False),
         message_changes_daily=False,
         message=lambda f: (
-            f"{f.label}: capacity {f.capacity_per_week:,}/week below {f.peak.month:%B %Y} demand of "
-            f"{f.peak.weekly_demand(f.qty_per_vehicle):,}/week "
-            f"({f.peak.planned_vehicles:,} vehicles × {f.qty_per_vehicle} per vehicle)"
+            f"{f.label}: short from {f.capacity_short_week} by {f.capacity_shortfall:,} units "
+            "(cumulative demand since the SOP week over cumulative capacity)"
+            + (f"; closed that week: {f.capacity_short_closed}" if f.capacity_short_closed else "")
         ),
         alerts_supplier=True,
     ),
@@ -187,6 +198,37 @@ RULES: tuple[GateRule, ...] = (
         Q(capacity_per_week__isnull=True, peak_demand__isnull=False),
         message_changes_daily=False,
         message=lambda f: f"{f.label}: supplier has not confirmed a weekly capacity for the ramp plan",
+    ),
+    GateRule(
+        Rule.RUN_AT_RATE_MISSING,
+        Severity.WARNING,
+        ObjectType.PART,
+        OPEN_PART
+        & Q(
+            supplier__isnull=False,
+            capacity_per_week__isnull=False,
+            run_at_rate_on__isnull=True,
+            effective_ppap_due_date__lte=F("as_of"),
+        ),
+        message=lambda f: (
+            f"{f.label}: no run at rate yet, PPAP due {f.ppap_due} ({days_text(f.today - f.ppap_due)} ago)"
+            if f.ppap_due < f.today
+            else f"{f.label}: no run at rate yet, PPAP due today"
+        ),
+        alerts_supplier=True,
+    ),
+    GateRule(
+        Rule.RUN_AT_RATE_BELOW_DEMAND,
+        Severity.BLOCKING,
+        ObjectType.PART,
+        # Both sides times the peak week's denominator (see `peak_demand`): rate < ⌈share × qty⌉ ⟺ rate < share × qty.
+        Q(peak_run_at_rate__lt=F("peak_demand")),
+        message_changes_daily=False,
+        message=lambda f: (
+            f"{f.label}: ran at {f.run_at_rate_per_week:,}/week on {f.run_at_rate_on}, below the peak demand of "
+            f"{peak_weekly_demand(f.peak, f.qty_per_vehicle):,}/week ({week_label(f.peak[1])})"
+        ),
+        alerts_supplier=True,
     ),
     GateRule(
         Rule.SUPPLIER_UPDATE_STALE,

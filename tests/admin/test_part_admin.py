@@ -162,6 +162,11 @@ def _change_form_data(part, **changes):
         "files-INITIAL_FORMS": "0",
         "files-MIN_NUM_FORMS": "0",
         "files-MAX_NUM_FORMS": "1000",
+        # The capacity plan inline (none added here).
+        "capacity_lines-TOTAL_FORMS": "0",
+        "capacity_lines-INITIAL_FORMS": "0",
+        "capacity_lines-MIN_NUM_FORMS": "0",
+        "capacity_lines-MAX_NUM_FORMS": "1000",
         "_save": "Save",
     }
     data.update(changes)
@@ -189,7 +194,7 @@ def test_an_evidence_file_is_added_on_the_part_page_within_the_limits(
 
     refused = post("rate.exe", b"MZ")
     assert refused.status_code == 200
-    (formset,) = refused.context["inline_admin_formsets"]
+    (formset,) = [f for f in refused.context["inline_admin_formsets"] if f.formset.prefix == "files"]
     assert formset.formset.forms[0].errors["file"][0].startswith("rate.exe: a .exe file is not taken")
     too_big = post("rate.pdf", b"x" * (2**20 + 1))
     assert "evidence files may be up to 1 MB" in too_big.content.decode()

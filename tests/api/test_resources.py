@@ -34,6 +34,8 @@ PART_FIELDS = [
     "interim_expires_on",
     "tooling_stage",
     "capacity_per_week",
+    "run_at_rate_on",
+    "run_at_rate_per_week",
     "last_supplier_update_at",
     "late",
     "open_blockers",
@@ -137,7 +139,7 @@ def test_part_create_patch_delete(world, eng):
 
 def test_supplier_fields(world, eng):
     body = eng.get("/api/suppliers/ACME/").json()
-    assert list(body) == ["id", "code", "name", "country", "alert_emails", "is_active"]
+    assert list(body) == ["id", "code", "name", "country", "alert_emails", "is_active", "calendar"]
     assert body["alert_emails"] == ["alerts@acme.example"]
     bad = eng.patch("/api/suppliers/ACME/", {"alert_emails": ["not-an-email"], "country": "germany"}, format="json")
     assert bad.status_code == 400

@@ -81,7 +81,8 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
     assert shot.stat().st_size > 50_000
     browser.set_window_size(1400, 1000)
 
-    link = browser.find_element(By.CSS_SELECTOR, "a.sg-blocker-link")
+    # A part's blocker: a part's label is its admin title (a handover item's blocker label adds its area).
+    link = browser.find_element(By.CSS_SELECTOR, "a.sg-blocker-link[href*='/parts/part/']")
     label = link.text
     link.click()
     assert "/admin/" in browser.current_url and browser.current_url.endswith("/change/")

@@ -16,9 +16,9 @@ def _text(response) -> str:
 @pytest.mark.parametrize(
     "accept, expected",
     [
-        ("en-US,en;q=0.9", ["Your parts", "Feb. 20, 2027", "July 2027 9,033", "Open blockers", 'lang="en"']),
-        ("zh-CN,zh;q=0.9", ["您的零件", "2027年2月20日", "2027年7月 9,033", "未解决的阻碍项", 'lang="zh-hans"']),
-        ("de-DE,de;q=0.9", ["Ihre Teile", "20. Februar 2027", "Juli 2027 9.033", "Offene Blocker", 'lang="de"']),
+        ("en-US,en;q=0.9", ["Your parts", "Feb. 20, 2027", "2027-W09 1,740", "Open blockers", 'lang="en"']),
+        ("zh-CN,zh;q=0.9", ["您的零件", "2027年2月20日", "2027-W09 1,740", "未解决的阻碍项", 'lang="zh-hans"']),
+        ("de-DE,de;q=0.9", ["Ihre Teile", "20. Februar 2027", "2027-W09 1.740", "Offene Blocker", 'lang="de"']),
     ],
     ids=["en", "zh-hans", "de"],
 )

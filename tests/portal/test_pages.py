@@ -28,20 +28,29 @@ def test_the_part_list_puts_blocked_then_late_then_soonest_need_first(alice_clie
     assert order == sorted(order)
     assert "SF-900" not in page and "secret of another supplier" not in page
     text = _text(response)
-    # The blocker's message, the dates the gate uses, the weekly demand per ramp step and the capacity.
+    # The blocker's message, the dates the gate uses, the first short week with its demand, the demand at the
+    # ramp's end (weekly by the plant calendar: see the next test) and the capacity.
     assert "capacity 1,000/week below demand 9,033/week" in text
     assert "Feb. 20, 2027" in text  # BM-100's need date
-    assert "March 2027 1,807" in text and "July 2027 9,033 over capacity" in text
+    assert "2027-W09 1,740 short from here" in text and "by 2027-W30 9,091" in text
     assert "1,000" in text
 
 
-def test_the_weekly_demand_is_the_gates_formula_per_ramp_step(portal):
+def test_the_weekly_demand_is_the_gates_week_by_week(portal):
     from portal.selectors import ramp_demand
 
     demand = ramp_demand([portal.blocked, portal.healthy])
-    # ceil(planned × qty ÷ (days in month ÷ 7)): March 2,000 × 4 × 7 / 31, July 10,000 × 4 × 7 / 31.
-    assert [(step.weekly_demand, step.short) for step in demand[portal.blocked.pk]] == [(1807, True), (9033, True)]
-    assert [(step.weekly_demand, step.short) for step in demand[portal.healthy.pk]] == [(452, False), (2259, False)]
+    # Weekly now (DOMAIN.md "The ramp, week by week"), replacing the month's demand × 7 / days: March's 2,000
+    # over its 23 weekdays, 5 in W09: 434.8 × 4 per vehicle = 1,740; W13 holds 3 March and 2 April weekdays
+    # (April keeps 2,000 over 22): 4 × (2,000 × 3 / 23 + 2,000 × 2 / 22) = 1,770.8 → 1,771; a full July week is
+    # 10,000 × 5 / 22 × 4 = 9,091. BM-100 (1,000 a week) is short from the SOP week on.
+    weeks = {step.week: step for step in demand[portal.blocked.pk]}
+    assert (weeks["2027-W09"].weekly_demand, weeks["2027-W09"].short) == (1740, True)
+    assert weeks["2027-W13"].weekly_demand == 1771
+    assert weeks["2027-W28"].weekly_demand == 9091
+    assert [step.short for step in demand[portal.blocked.pk]].count(True) == 1  # the first short week only
+    assert not any(step.short for step in demand[portal.healthy.pk])
+    assert max(step.weekly_demand for step in demand[portal.healthy.pk]) == 2273
 
 
 def test_the_part_list_costs_the_same_queries_for_one_part_as_for_ten(
@@ -50,7 +59,8 @@ def test_the_part_list_costs_the_same_queries_for_one_part_as_for_ten(
     from tests.factories import PartFactory
 
     alice_client.get("/supplier/")
-    with django_assert_max_num_queries(8) as few:
+    # 9: the ramp week by week reads the programs, then per program its plan, parts, calendars and capacity lines.
+    with django_assert_max_num_queries(9) as few:
         alice_client.get("/supplier/")
     for n in range(10):
         PartFactory(program=portal.program, supplier=portal.acme, owner=portal.engineer, part_number=f"X-{n}")

@@ -59,7 +59,9 @@ def test_an_alert_per_recipient_for_blocking_blockers_only(program):
     catl = SupplierFactory(code="CATL", alert_emails=["quality@catl.example", "Launch@CATL.example"])
     draxl = SupplierFactory(code="DRAXL", alert_emails=["q@draxl.example"])
     _part(program, anna, catl, "BM-107", promised_date=NEED + timedelta(days=20))  # part_late
-    _part(program, anna, catl, "BM-121", capacity_per_week=1800)  # capacity_shortfall
+    # capacity_shortfall, week by week and cumulative: 8 a vehicle, July's 80,000 against 1,800 a week built
+    # since the SOP week (22 weeks: 39,600).
+    _part(program, anna, catl, "BM-121", capacity_per_week=1800, qty_per_vehicle=8)
     _part(program, marco, draxl, "DS-114", ppap_status=PPAPStatus.REJECTED)  # ppap_rejected
     _part(program, marco, draxl, "DS-121", promised_date=NEED - timedelta(days=2))  # at risk: warning
     _part(program, marco, draxl, "DS-128", last_supplier_update_at=NOW - timedelta(days=29))  # stale: warning

@@ -13,6 +13,7 @@ from sopgate.models import Blocker
 from tests.factories import (
     SOP,
     TODAY,
+    CapacityLineFactory,
     ChecklistFactory,
     ItemFactory,
     PartFactory,
@@ -20,6 +21,7 @@ from tests.factories import (
     RampStepFactory,
     SupplierFactory,
     ValidationTestFactory,
+    WorkCalendarFactory,
 )
 from validation.choices import TestStatus as Status
 
@@ -231,68 +233,117 @@ def test_ppap_interim_expiry_ignored_once_approved(program, scan):
 # --- capacity -------------------------------------------------------------------------------------
 
 
-def test_capacity_shortfall_domain_example(program, scan):
-    """DOMAIN.md: 10,000 vehicles in July, 1 per vehicle -> ceil(10,000 × 7 / 31) = 2,259 a week."""
-    RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=2000)
-    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
-    short = part(program, capacity_per_week=1800)
-    one_short = part(program, part_number="BM-2", capacity_per_week=2258)
-    enough = part(program, part_number="BM-3", capacity_per_week=2259)
+# Weekly semantics (DOMAIN.md "The ramp, week by week"): the monthly "capacity below the peak month's days ÷ 7"
+# tests this section held are replaced deliberately. The plan below is March 2027 only: 2,300 vehicles over its
+# 23 weekdays = 100 a day, so 500 in each full week W09-W12 and 300 in W13 (Mon 29 - Wed 31); the ramp runs from
+# the SOP week (W09) to W13, and a part is short in the first week whose cumulative demand exceeds its
+# cumulative capacity.
+
+
+def march_plan(program, vehicles=2300):
+    RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=vehicles)
+
+
+@pytest.mark.parametrize(("capacity", "short"), [(499, True), (500, False)])
+def test_capacity_shortfall_names_the_first_short_week_and_the_units(program, scan, capacity, short):
+    march_plan(program)
+    p = part(program, capacity_per_week=capacity)
     found = scan(program, rule="capacity_shortfall")
-    assert found == {
-        short.pk: "Battery module BM-100 rev B: capacity 1,800/week below July 2027 demand of 2,259/week "
-        "(10,000 vehicles × 1 per vehicle)",
-        one_short.pk: "Battery module BM-2 rev B: capacity 2,258/week below July 2027 demand of 2,259/week "
-        "(10,000 vehicles × 1 per vehicle)",
-    }
-    assert enough.pk not in found
+    assert found == (
+        {
+            p.pk: "Battery module BM-100 rev B: short from 2027-W09 by 1 units "
+            "(cumulative demand since the SOP week over cumulative capacity)"
+        }
+        if short
+        else {}
+    )
 
 
-@pytest.mark.parametrize(("capacity", "short"), [(4516, True), (4517, False)])
+@pytest.mark.parametrize(("capacity", "short"), [(999, True), (1000, False)])
 def test_capacity_shortfall_multiplies_qty_per_vehicle(program, scan, capacity, short):
-    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
-    p = part(program, qty_per_vehicle=2, capacity_per_week=capacity)  # ceil(20,000 × 7 / 31) = 4,517
-    found = scan(program, rule="capacity_shortfall")
-    assert (p.pk in found) is short
-    if short:
-        assert found[p.pk].endswith("demand of 4,517/week (10,000 vehicles × 2 per vehicle)")
+    march_plan(program)
+    p = part(program, qty_per_vehicle=2, capacity_per_week=capacity)  # 1,000 a full week
+    assert (p.pk in scan(program, rule="capacity_shortfall")) is short
 
 
-def test_capacity_shortfall_checks_every_ramp_step_not_just_the_biggest(program, scan):
-    # February (28 days) at 9,100 vehicles needs 2,275/week; July at 10,000 needs only 2,259/week.
-    RampStepFactory(program=program, month=date(2027, 2, 1), planned_vehicles=9100)
-    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
-    p = part(program, capacity_per_week=2260)
-    ok = part(program, part_number="BM-2", capacity_per_week=2275)
-    found = scan(program, rule="capacity_shortfall")
-    assert found == {
-        p.pk: "Battery module BM-100 rev B: capacity 2,260/week below February 2027 demand of 2,275/week "
-        "(9,100 vehicles × 1 per vehicle)"
-    }
-    assert ok.pk not in found
-
-
-@pytest.mark.parametrize("april_first", [False, True])
-def test_capacity_shortfall_with_two_peak_months_of_equal_daily_rate(program, scan, april_first):
-    # January 3,100 / 31 days and April 3,000 / 30 days: 100 vehicles a day, 700 a week, whichever is stored
-    # first. The peak's days and vehicles come from one step (mixing 31 days with 3,000 vehicles would give
-    # 678 a week and miss the part), and the message names the later month.
-    steps = [(date(2027, 1, 1), 3100), (date(2027, 4, 1), 3000)]
-    for month, vehicles in reversed(steps) if april_first else steps:
-        RampStepFactory(program=program, month=month, planned_vehicles=vehicles)
-    p = part(program, capacity_per_week=699)
-    part(program, part_number="BM-2", capacity_per_week=700)
+def test_capacity_shortfall_builds_ahead_of_a_supplier_holiday_and_names_it_when_it_cannot(program, scan):
+    # The supplier closes W11 (March 15-19). At 750 a week it has built 1,500 by then, as much as the plant
+    # needs by the end of W11: not short. At 700 it has 1,400 against 1,500: short by 100 in W11, which is named.
+    march_plan(program)
+    holidays = WorkCalendarFactory(code="DE-BW", closed_dates=[f"2027-03-{day}" for day in range(15, 20)])
+    supplier = SupplierFactory(calendar=holidays)
+    ahead = part(program, supplier=supplier, capacity_per_week=750)
+    behind = part(program, supplier=supplier, part_number="BM-2", capacity_per_week=700)
     assert scan(program, rule="capacity_shortfall") == {
-        p.pk: "Battery module BM-100 rev B: capacity 699/week below April 2027 demand of 700/week "
-        "(3,000 vehicles × 1 per vehicle)"
+        behind.pk: "Battery module BM-2 rev B: short from 2027-W11 by 100 units (cumulative demand since the SOP "
+        "week over cumulative capacity); closed that week: 2027-03-15, 2027-03-16, 2027-03-17, 2027-03-18, "
+        "2027-03-19"
+    }
+    assert ahead.pk not in scan(program, rule="capacity_shortfall")
+
+
+def test_capacity_shortfall_spreads_the_month_over_the_plants_working_days(program, scan):
+    # The plant closes March 10: 22 working days for 2,200 vehicles = 100 a day, 400 in W10. A supplier on the
+    # plant's calendar (it has none) loses the day too; at 480 a week: W09 480/500 short by 20.
+    program.calendar = WorkCalendarFactory(code="PLANT", closed_dates=["2027-03-10"])
+    program.save()
+    march_plan(program, vehicles=2200)
+    p = part(program, capacity_per_week=480)
+    assert scan(program, rule="capacity_shortfall") == {
+        p.pk: "Battery module BM-100 rev B: short from 2027-W09 by 20 units "
+        "(cumulative demand since the SOP week over cumulative capacity)"
+    }
+
+
+def test_capacity_shortfall_follows_the_capacity_plan_lines(program, scan):
+    # 600 a week until March 14, then 300: 600, 1,200, 1,500, 1,800 against 500, 1,000, 1,500, 2,000: short in
+    # W12 by 200. The part's capacity_per_week (the line in force today, 600) alone would not be short.
+    march_plan(program)
+    p = part(program, capacity_per_week=600)
+    CapacityLineFactory(part=p, effective_from=date(2027, 1, 1), capacity_per_week=600)
+    CapacityLineFactory(part=p, effective_from=date(2027, 3, 15), capacity_per_week=300)
+    assert scan(program, rule="capacity_shortfall") == {
+        p.pk: "Battery module BM-100 rev B: short from 2027-W12 by 200 units "
+        "(cumulative demand since the SOP week over cumulative capacity)"
     }
 
 
 def test_capacity_shortfall_handles_capacities_that_overflow_32_bits(program, scan):
-    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=10000)
+    march_plan(program)
     part(program, capacity_per_week=2_000_000_000)
     part(program, part_number="BM-2", qty_per_vehicle=40_000, capacity_per_week=1)
     assert len(scan(program, rule="capacity_shortfall")) == 1
+
+
+# --- run at rate ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rate", "below"), [(499, True), (500, False)])
+def test_run_at_rate_below_the_peak_weekly_demand_blocks_and_caps_capacity(program, scan, rate, below):
+    march_plan(program)  # peak: 500 a week, first in W09
+    p = part(program, capacity_per_week=600, run_at_rate_on=TODAY, run_at_rate_per_week=rate)
+    found = scan(program, rule="run_at_rate_below_demand")
+    assert found == (
+        {
+            p.pk: "Battery module BM-100 rev B: ran at 499/week on 2027-01-04, below the peak demand of 500/week (2027-W09)"
+        }
+        if below
+        else {}
+    )
+    # The rate caps the 600 a week the supplier confirmed: short in W09 by 1.
+    assert (p.pk in scan(program, rule="capacity_shortfall")) is below
+
+
+@pytest.mark.parametrize(("due", "missing"), [(TODAY, True), (TODAY + timedelta(days=1), False)])
+def test_run_at_rate_missing_once_the_ppap_is_due(program, scan, due, missing):
+    march_plan(program)
+    p = part(program, capacity_per_week=600, ppap_due_date=due)
+    part(program, part_number="BM-2", capacity_per_week=600, ppap_due_date=due, run_at_rate_on=TODAY)
+    part(program, part_number="BM-3", capacity_per_week=None, ppap_due_date=due)  # no capacity plan yet
+    part(program, part_number="BM-4", capacity_per_week=600, ppap_due_date=due, received_on=TODAY)
+    assert scan(program, rule="run_at_rate_missing") == (
+        {p.pk: "Battery module BM-100 rev B: no run at rate yet, PPAP due today"} if missing else {}
+    )
 
 
 def test_capacity_unconfirmed_only_with_a_ramp_plan(program, scan):

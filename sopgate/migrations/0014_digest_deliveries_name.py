@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sopgate', '0011_blocker_reopened_at'),
+        ('sopgate', '0013_rules_run_at_rate'),
     ]
 
     operations = [

@@ -1,0 +1,171 @@
+"""A program's ramp week by week, read set-based: four queries whatever its size (its ramp plan, its parts, the
+calendars they use and their capacity lines), then the week arithmetic of `sopgate.ramp` in Python.
+
+The gate's `capacity_shortfall` rule reads each part's verdict from here (`findings`, through the part kind's
+`capacity_short_*` columns); the ramp-coverage API, the program page's chart, the gate report and the suppliers'
+portal read the weeks."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+from django.db.models import Q
+
+from parts.models import CapacityLine, Part
+from sopgate import ramp
+from sopgate.programs import Program, RampStep, WorkCalendar
+
+
+@dataclass
+class PartWeeks:
+    """One part's weeks: demand and capacity per week (None where its capacity is unknown) and its verdict."""
+
+    id: int
+    part_number: str
+    revision: str
+    name: str
+    supplier_id: int | None
+    qty_per_vehicle: int
+    demands: list[int]
+    capacities: list[int] | None
+    short: ramp.Shortfall | None = None
+    closed: list[date] = field(default_factory=list)  # plant's and supplier's closed dates in the short week
+
+
+@dataclass
+class ProgramRamp:
+    program: Program
+    plant: ramp.Calendar
+    weeks: list[date]  # Mondays, from the SOP week to the plan's end
+    shares: list[Fraction]  # planned vehicles per week, exact
+    parts: dict[int, PartWeeks]
+
+    @property
+    def peak(self) -> tuple[Fraction, date] | None:
+        """The week with the most planned vehicles (the first of equals), and its share."""
+        if not self.weeks:
+            return None
+        share, monday = max(zip(self.shares, self.weeks, strict=True), key=lambda pair: (pair[0], -pair[1].toordinal()))
+        return share, monday
+
+    def planned(self, n: int) -> int:
+        return ramp.demand(self.shares[n], 1)
+
+    def coverage(self) -> list[dict]:
+        """Per week: planned and achievable vehicles, and the bottleneck parts (sourced parts of known capacity)."""
+        counted = [part for part in self.parts.values() if part.capacities is not None and part.supplier_id]
+        qty = {part.id: part.qty_per_vehicle for part in counted}
+        weeks = []
+        for n, monday in enumerate(self.weeks):
+            able, binding = ramp.achievable({part.id: part.capacities[n] for part in counted}, qty)
+            weeks.append(
+                {
+                    "week": ramp.week_label(monday),
+                    "starts_on": monday,
+                    "planned_vehicles": self.planned(n),
+                    "achievable_vehicles": able,
+                    "bottleneck": [
+                        {
+                            "part": pk,
+                            "part_number": self.parts[pk].part_number,
+                            "revision": self.parts[pk].revision,
+                            "capacity": self.parts[pk].capacities[n],
+                            "demand": self.parts[pk].demands[n],
+                        }
+                        for pk in sorted(binding, key=lambda pk: (self.parts[pk].part_number, self.parts[pk].revision))
+                    ],
+                }
+            )
+        return weeks
+
+    def short_facts(self) -> dict[int, dict]:
+        """Per short part id: its first short week, the shortfall and the closed dates that week (what the
+        `capacity_shortfall` rule's message names)."""
+        return {
+            pk: {
+                "week": part.short.label,
+                "units": part.short.units,
+                "closed": ", ".join(day.isoformat() for day in part.closed),
+            }
+            for pk, part in self.parts.items()
+            if part.short is not None
+        }
+
+
+def _calendar(row: dict | None) -> ramp.Calendar:
+    if row is None:
+        return ramp.EVERY_WEEKDAY
+    return ramp.Calendar.of(
+        code=row["code"], working_weekdays=row["working_weekdays"], closed_dates=row["closed_dates"]
+    )
+
+
+def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> ProgramRamp:
+    """The ramp of `program` week by week, for all its parts (or those with `part_ids`): four queries."""
+    plan = ramp.monthly_plan(RampStep.objects.filter(program=program).values_list("month", "planned_vehicles"))
+    parts = Part.objects.filter(program=program)
+    lines = CapacityLine.objects.filter(part__program=program)
+    if part_ids is not None:
+        parts, lines = parts.filter(pk__in=part_ids), lines.filter(part_id__in=part_ids)
+    rows = list(
+        parts.order_by().values(
+            "id",
+            "part_number",
+            "revision",
+            "name",
+            "supplier_id",
+            "qty_per_vehicle",
+            "capacity_per_week",
+            "run_at_rate_on",
+            "run_at_rate_per_week",
+            "supplier__calendar_id",
+        )
+    )
+    # The plant's calendar and its suppliers' (one query, also when there are none).
+    used = WorkCalendar.objects.filter(Q(programs=program) | Q(suppliers__parts__program=program)).distinct()
+    calendars = {row["id"]: _calendar(row) for row in used.values("id", "code", "working_weekdays", "closed_dates")}
+    plan_lines: dict[int, list[tuple[date, int]]] = {}
+    for part_id, day, per_week in lines.order_by().values_list("part_id", "effective_from", "capacity_per_week"):
+        plan_lines.setdefault(part_id, []).append((day, per_week))
+
+    plant = calendars.get(program.calendar_id, ramp.EVERY_WEEKDAY)
+    weeks = ramp.ramp_weeks(program.sop_date, plan)
+    shares = ramp.planned_vehicles(weeks, plan, plant)
+    week_capacity: dict[tuple, int] = {}
+    result = {}
+    for row in rows:
+        supplier = calendars.get(row["supplier__calendar_id"], plant)
+        demands = [ramp.demand(share, row["qty_per_vehicle"]) for share in shares]
+        part = PartWeeks(
+            row["id"],
+            row["part_number"],
+            row["revision"],
+            row["name"],
+            row["supplier_id"],
+            row["qty_per_vehicle"],
+            demands,
+            None,
+        )
+        result[row["id"]] = part
+        part_lines = plan_lines.get(row["id"])
+        if part_lines is None and row["capacity_per_week"] is not None:
+            part_lines = [(date.min, row["capacity_per_week"])]  # no plan: the part's one figure, all along
+        if part_lines is None:
+            continue
+        capacity_plan = ramp.CapacityPlan(part_lines, row["run_at_rate_on"], row["run_at_rate_per_week"])
+        if len(part_lines) == 1 and row["run_at_rate_on"] is None:
+            # One figure all along: its weeks differ only by the supplier's calendar, the same for many parts.
+            per_week = part_lines[0][1]
+            part.capacities = [
+                week_capacity.setdefault((supplier, monday, per_week), ramp.capacity(monday, capacity_plan, supplier))
+                for monday in weeks
+            ]
+        else:
+            part.capacities = [ramp.capacity(monday, capacity_plan, supplier) for monday in weeks]
+        part.short = ramp.shortfall(weeks, demands, part.capacities)
+        if part.short is not None:
+            last = part.short.week + timedelta(days=6)
+            part.closed = sorted(
+                set(plant.closed_in(part.short.week, last)) | set(supplier.closed_in(part.short.week, last))
+            )
+    return ProgramRamp(program, plant, weeks, shares, result)

@@ -1,0 +1,194 @@
+"""The ramp week by week (DOMAIN.md "The ramp, week by week"): plain functions over dates and numbers, no query.
+
+- A **calendar** says which days work: its working ISO weekdays, less its closed dates (no calendar: Mon–Fri).
+- The **ramp plan** is a step function of months: a step's vehicles hold from its month until the next step's;
+  the plan ends with the last step's month. The ramp runs per ISO week from the SOP week to the week holding the
+  plan's last day.
+- **Planned vehicles** in a week: for each month the week touches, the month's vehicles ÷ the plant's working
+  days in that month × the plant's working days of the week in that month, summed. Kept exact (a `Fraction`);
+  a part's **weekly demand** is that × `qty_per_vehicle`, rounded up.
+- **Capacity** in a week: for each of the supplier's working days of the week, the capacity line in force that
+  day (capped by the run-at-rate from its date on) ÷ the supplier's working weekdays, summed and rounded down.
+  With one line all week that is DOMAIN's "line in force × working days that week ÷ working weekdays"; taking it
+  day by day also places a line or a run at rate that starts mid-week.
+- **Shortfall**: the first week whose cumulative demand since the SOP week exceeds the cumulative capacity since
+  then (a supplier builds ahead of its holidays; it cannot catch up after the plant needed the parts).
+- **Achievable** vehicles in a week: the least, over the parts with a known capacity, of capacity ÷ quantity per
+  vehicle (rounded down), and the parts that bind.
+"""
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+WEEK = timedelta(days=7)
+MONDAY_TO_FRIDAY = frozenset({1, 2, 3, 4, 5})
+
+
+@dataclass(frozen=True)
+class Calendar:
+    working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY  # ISO: Monday = 1
+    closed_dates: frozenset[date] = frozenset()
+    code: str = ""
+
+    @classmethod
+    def of(cls, *, code: str, working_weekdays: Iterable[int], closed_dates: Iterable[str | date]) -> "Calendar":
+        closed = frozenset(day if isinstance(day, date) else date.fromisoformat(day) for day in closed_dates)
+        return cls(frozenset(working_weekdays), closed, code)
+
+    def works(self, day: date) -> bool:
+        return day.isoweekday() in self.working_weekdays and day not in self.closed_dates
+
+    def working_days(self, first: date, last: date) -> list[date]:
+        """The working days from `first` to `last`, both included."""
+        return [first + timedelta(n) for n in range((last - first).days + 1) if self.works(first + timedelta(n))]
+
+    def closed_in(self, first: date, last: date) -> list[date]:
+        """The closed dates from `first` to `last` that would otherwise be working weekdays."""
+        return sorted(d for d in self.closed_dates if first <= d <= last and d.isoweekday() in self.working_weekdays)
+
+
+EVERY_WEEKDAY = Calendar()
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def monthly_plan(steps: Iterable[tuple[date, int]]) -> dict[date, int]:
+    """Vehicles per month (first days) from the first step's month to the last step's: each step holds until
+    the next one."""
+    ordered = sorted(steps)
+    plan: dict[date, int] = {}
+    for n, (month, vehicles) in enumerate(ordered):
+        until = ordered[n + 1][0] if n + 1 < len(ordered) else _next_month(month)
+        while month < until:
+            plan[month] = vehicles
+            month = _next_month(month)
+    return plan
+
+
+def ramp_weeks(sop: date, plan: dict[date, int]) -> list[date]:
+    """The Mondays of the ramp's weeks: from the SOP week to the week holding the plan's last day."""
+    if not plan:
+        return []
+    last_day = _next_month(max(plan)) - timedelta(days=1)
+    monday, weeks = week_start(sop), []
+    while monday <= last_day:
+        weeks.append(monday)
+        monday += WEEK
+    return weeks
+
+
+def planned_vehicles(weeks: Sequence[date], plan: dict[date, int], plant: Calendar) -> list[Fraction]:
+    """Each week's share of the monthly plan by the plant calendar (exact)."""
+    month_days: dict[date, int] = {}
+    for month in plan:
+        month_days[month] = len(plant.working_days(month, _next_month(month) - timedelta(days=1)))
+    shares = []
+    for monday in weeks:
+        share = Fraction(0)
+        for day in plant.working_days(monday, monday + timedelta(days=6)):
+            month = day.replace(day=1)
+            if month in plan:  # a month with a working day has month_days ≥ 1
+                share += Fraction(plan[month], month_days[month])
+        shares.append(share)
+    return shares
+
+
+def demand(share: Fraction, qty_per_vehicle: int) -> int:
+    """A part's demand in a week with `share` planned vehicles, rounded up."""
+    return -(-share.numerator * qty_per_vehicle // share.denominator)
+
+
+@dataclass
+class CapacityPlan:
+    """A part's capacity plan: its lines (`effective_from`, per week; before the first line it makes nothing)
+    and its run at rate, which caps the lines from its date on."""
+
+    lines: list[tuple[date, int]]
+    run_at_rate_on: date | None = None
+    run_at_rate_per_week: int | None = None
+    _days: list[date] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.lines = sorted(self.lines)
+        self._days = [day for day, _ in self.lines]
+
+    def per_week_on(self, day: date) -> int:
+        n = bisect.bisect_right(self._days, day)
+        rate = self.lines[n - 1][1] if n else 0
+        if self.run_at_rate_on is not None and self.run_at_rate_per_week is not None and day >= self.run_at_rate_on:
+            rate = min(rate, self.run_at_rate_per_week)
+        return rate
+
+    def changes_within(self, first: date, last: date) -> bool:
+        """Whether the rate changes on a day after `first` up to `last`."""
+        n = bisect.bisect_right(self._days, first)
+        if n < len(self._days) and self._days[n] <= last:
+            return True
+        return self.run_at_rate_on is not None and first < self.run_at_rate_on <= last
+
+
+def capacity(monday: date, plan: CapacityPlan, supplier: Calendar) -> int:
+    """What the supplier can make in the week starting `monday`, rounded down."""
+    days = supplier.working_days(monday, monday + timedelta(days=6))
+    if not days:
+        return 0
+    per_day = len(supplier.working_weekdays)
+    if not plan.changes_within(days[0], days[-1]):
+        return plan.per_week_on(days[0]) * len(days) // per_day
+    return sum(plan.per_week_on(day) for day in days) // per_day
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    week: date  # its Monday
+    units: int  # cumulative demand − cumulative capacity at that week's end
+
+    @property
+    def label(self) -> str:
+        return week_label(self.week)
+
+
+def shortfall(weeks: Sequence[date], demands: Sequence[int], capacities: Sequence[int]) -> Shortfall | None:
+    """The first week whose cumulative demand exceeds cumulative capacity, or None."""
+    needed = made = 0
+    for monday, wanted, able in zip(weeks, demands, capacities, strict=True):
+        needed += wanted
+        made += able
+        if needed > made:
+            return Shortfall(monday, needed - made)
+    return None
+
+
+def achievable(capacities: dict[object, int], qty_per_vehicle: dict[object, int]) -> tuple[int | None, list]:
+    """The vehicles a week's capacities support (the least capacity ÷ quantity, rounded down) and the parts that
+    bind; (None, []) without any part of known capacity."""
+    best, binding = None, []
+    for key, able in capacities.items():
+        vehicles = able // qty_per_vehicle[key]
+        if best is None or vehicles < best:
+            best, binding = vehicles, [key]
+        elif vehicles == best:
+            binding.append(key)
+    return best, binding
+
+
+def peak_share(shares: Sequence[Fraction]) -> Fraction | None:
+    return max(shares, default=None)
+
+
+def peak_demand(share: Fraction | None, qty_per_vehicle: int) -> int | None:
+    return None if share is None else demand(share, qty_per_vehicle)
