@@ -119,7 +119,13 @@ class Program(models.Model):
     @property
     def title(self) -> str:
         """Code and name, the code once: "SU7 electric sedan" stays as it is, not "SU7 SU7 electric sedan"."""
-        return self.name if self.name.split(" ", 1)[0] == self.code else f"{self.code} {self.name}"
+        return f"{self.code} {self.name_after_code}".rstrip()
+
+    @property
+    def name_after_code(self) -> str:
+        """The name without a leading code, to show beside the code: "electric sedan" of "SU7 electric sedan"."""
+        first, _, rest = self.name.partition(" ")
+        return rest if first == self.code else self.name
 
 
 class RampStep(models.Model):

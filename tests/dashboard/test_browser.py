@@ -101,11 +101,13 @@ def test_dashboard_fits_1440_and_the_program_page_fits_a_phone(live_server, tran
 
     cache.clear()
     _load_demo_with_history()
-    browser.get(f"{live_server.url}/admin/login/?next=/programs/")
+    browser.get(f"{live_server.url}/admin/login/?next=/")  # the program list is the dashboard's index
     browser.find_element(By.NAME, "username").send_keys("engineer")
     browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 20).until(lambda b: b.current_url == f"{live_server.url}/programs/")
+    WebDriverWait(browser, 20).until(lambda b: b.current_url == f"{live_server.url}/")
+    assert "SU7" in browser.find_element(By.TAG_NAME, "main").text  # the list itself, not an error page
     screenshots(browser, "dashboard-index", widths=(1440,))
     browser.get(f"{live_server.url}/programs/SU7/")
+    assert "SU7" in browser.title
     screenshots(browser, "dashboard-program", widths=(1440, 390))

@@ -265,3 +265,12 @@ def test_one_suppliers_blockers_of_a_rule_are_one_row_with_a_count(engineer_clie
     assert section.count('<tr class="sg-bundle">') == 1
     assert '>STALE</a> <span class="sg-count">&times; 5</span>' in section
     assert section.count('class="sg-blocker-link"') == 5  # each part still one click away, inside the row
+
+
+def test_a_program_named_after_its_code_is_named_once():
+    from sopgate.programs import Program
+
+    program = Program(code="SU7", name="SU7 electric sedan")
+    assert (program.title, program.name_after_code) == ("SU7 electric sedan", "electric sedan")
+    other = Program(code="EX9", name="Compact SUV")
+    assert (other.title, other.name_after_code) == ("EX9 Compact SUV", "Compact SUV")
