@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
@@ -11,6 +11,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge, person, short_date
+from sopgate.admin_blockers import BlockedFilter, blockers_badge
 from sopgate.admin_buttons import ObjectButtons, object_button
 from sopgate.admin_panel import gate_panel
 from sopgate.choices import ObjectType
@@ -85,33 +86,6 @@ class LateFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(late=self.value() == "yes")
         return queryset
-
-
-class BlockedFilter(admin.SimpleListFilter):
-    """Rows with open gate blockers (annotated by `sopgate.selectors.with_open_blockers`)."""
-
-    title = "blocked"
-    parameter_name = "blocked"
-
-    def lookups(self, request, model_admin):
-        return [("blocking", "Blocking"), ("any", "Any open blocker"), ("no", "No open blocker")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "blocking":
-            return queryset.filter(open_blocking__gt=0)
-        if self.value() == "any":
-            return queryset.filter(Q(open_blocking__gt=0) | Q(open_warnings__gt=0))
-        if self.value() == "no":
-            return queryset.filter(open_blocking=0, open_warnings=0)
-        return queryset
-
-
-def blockers_badge(obj):
-    if obj.open_blocking:
-        return badge(f"{obj.open_blocking} blocking", "bad")
-    if obj.open_warnings:
-        return badge(f"{obj.open_warnings} warning{pluralize(obj.open_warnings)}", "warn")
-    return None
 
 
 def _with_reporter(update):

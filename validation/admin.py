@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from sopgate.admin_badges import badge, person, short_date
+from sopgate.admin_blockers import BlockedFilter, blockers_badge
 from sopgate.admin_buttons import ObjectButtons, object_button
 from sopgate.admin_panel import gate_panel
 from sopgate.choices import ObjectType
@@ -35,25 +36,6 @@ def _refusal_errors(refused: ValidationError | NotPermitted) -> dict[str, list[s
 
 def _refusal_text(refused: ValidationError | NotPermitted) -> str:
     return " ".join(error for errors in _refusal_errors(refused).values() for error in errors)
-
-
-class BlockedFilter(admin.SimpleListFilter):
-    """Rows with open gate blockers (annotated by `sopgate.selectors.with_open_blockers`)."""
-
-    title = "blocked"
-    parameter_name = "blocked"
-
-    def lookups(self, request, model_admin):
-        return [("blocking", "Blocking"), ("any", "Any open blocker"), ("no", "No open blocker")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "blocking":
-            return queryset.filter(open_blocking__gt=0)
-        if self.value() == "any":
-            return queryset.filter(Q(open_blocking__gt=0) | Q(open_warnings__gt=0))
-        if self.value() == "no":
-            return queryset.filter(open_blocking=0, open_warnings=0)
-        return queryset
 
 
 class LateFilter(admin.SimpleListFilter):
@@ -84,14 +66,6 @@ class TestLateFilter(LateFilter):
 class ItemLateFilter(LateFilter):
     date_field = "due_date"
     done = Q(done_at__isnull=False)
-
-
-def blockers_badge(obj):
-    if obj.open_blocking:
-        return badge(f"{obj.open_blocking} blocking", "bad")
-    if obj.open_warnings:
-        return badge(f"{obj.open_warnings} warning{pluralize(obj.open_warnings)}", "warn")
-    return None
 
 
 class ValidationTestForm(forms.ModelForm):
