@@ -184,11 +184,3 @@ def achievable(capacities: dict[object, int], qty_per_vehicle: dict[object, int]
         elif vehicles == best:
             binding.append(key)
     return best, binding
-
-
-def peak_share(shares: Sequence[Fraction]) -> Fraction | None:
-    return max(shares, default=None)
-
-
-def peak_demand(share: Fraction | None, qty_per_vehicle: int) -> int | None:
-    return None if share is None else demand(share, qty_per_vehicle)
