@@ -6,9 +6,11 @@ from itertools import islice
 from parts.choices import PPAPStatus
 from validation.choices import TEST_DONE, TestStatus
 
+from ..gate.coverage import program_ramp
 from ..models import Program
 from . import selectors
 from .charts import BarRow, LineSeries, Segment, bar_chart, line_chart
+from .week_charts import program_ramp_chart
 
 PPAP_TONES = {
     PPAPStatus.APPROVED: "good",
@@ -25,6 +27,7 @@ TEST_TONES = {
     TestStatus.FAILED: "bad",
 }
 SUPPLIERS_IN_CHART = 12
+BOTTLENECK_SHOWN = 3  # bottleneck parts named per week; the rest are counted
 ITEM_CHARTS = {"parts": "ppap", "tests": "tests", "handover_items": "handover"}  # item kind -> chart counting it
 
 
@@ -36,7 +39,7 @@ def program_charts(program: Program, *, today: date) -> dict:
     charts = {
         "trend": _trend(program),
         "ppap": _ppap(program),
-        "capacity": _capacity(program),
+        "ramp": _ramp(program),
         "tests": _tests(program),
         "handover": _handover(program, today),
         "suppliers": _suppliers(program, today),
@@ -88,55 +91,32 @@ def _ppap(program: Program) -> dict:
     }
 
 
-def _capacity(program: Program) -> dict:
-    coverage = selectors.capacity_coverage(program)
-    months = coverage.months
-    bars = bar_chart(
-        title=f"Parts of {program.code} whose confirmed weekly capacity covers each ramp month",
-        rows=[
-            BarRow(
-                f"{m.month:%b %Y}",
-                [
-                    Segment("Capacity covers demand", m.covered, "good"),
-                    Segment("Capacity short", m.short, "bad"),
-                    Segment("Capacity unconfirmed", m.unconfirmed, "neutral"),
-                ],
-                _capacity_note(m),
-            )
-            for m in months
-        ],
-        unit="parts",
-        label_width=110,
-    )
-    lines = line_chart(
-        title=f"{program.code} weekly vehicle demand against the tightest confirmed part capacity",
-        x_labels=[f"{m.month:%b %y}" for m in months],
-        series=[
-            LineSeries("Demand, vehicles/week", [m.weekly_vehicles for m in months], "info"),
-            LineSeries(
-                "Bottleneck capacity, vehicles/week",
-                [m.bottleneck_vehicles for m in months],
-                "warn",
-                dashed=True,
-            ),
-        ],
-        unit="vehicles/week",
-    )
+def _ramp(program: Program) -> dict:
+    """The ramp week by week (`sopgate.gate.coverage`, four queries): the planned against achievable chart, a row
+    per week with its gap, bottleneck parts and closed dates, and how many parts the gate finds short."""
+    ramp = program_ramp(program)
+    coverage = ramp.coverage()
+    rows = []
+    for n, week in enumerate(coverage):
+        binding = [b["part"] for b in week["bottleneck"]]
+        achievable = week["achievable_vehicles"]
+        rows.append(
+            {
+                **week,
+                "gap": None if achievable is None else achievable - week["planned_vehicles"],
+                "bottleneck": week["bottleneck"][:BOTTLENECK_SHOWN],
+                "more": max(0, len(binding) - BOTTLENECK_SHOWN),
+                "closed": ramp.closed(n, binding),
+            }
+        )
+    sourced = [part for part in ramp.parts.values() if part.supplier_id]
     return {
-        "svg": bars,
-        "line_svg": lines,
-        "months": months,
-        "bottleneck": coverage.bottleneck,
+        "chart": program_ramp_chart(program.code, coverage),
+        "rows": rows,
+        "short": sum(1 for part in ramp.parts.values() if part.short is not None),
+        "unconfirmed": sum(1 for part in sourced if part.capacities is None),
+        "counted": sum(1 for part in sourced if part.capacities is not None),
     }
-
-
-def _capacity_note(month) -> str:
-    """A month's end label: the share covered, and the shortfall when the tightest part cannot meet the demand
-    (99 % of parts covered still means the line stops at the bottleneck)."""
-    note = f"{month.covered_pct} % covered"
-    if month.gap_vehicles is not None and month.gap_vehicles < 0:
-        note += f", \u2716 {-month.gap_vehicles} vehicles/week short"
-    return note
 
 
 def _tests(program: Program) -> dict:

@@ -2,17 +2,13 @@
 of programs, parts, tests or items; decision, readiness and forecast come from `sopgate.selectors.readiness`, late
 and stale parts from the gate's rules (`sopgate.gate.rules`)."""
 
-import math
-from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, Count, F, IntegerField, Min, Q
-from django.db.models.functions import Cast
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models import Count, F, Q
 
 from parts.choices import PPAPStatus
 from parts.models import Part
@@ -148,101 +144,6 @@ def part_counts(program: Program) -> PartCounts:
         counts[status] = n
         done += n_done
     return PartCounts({status.value: counts.get(status.value, 0) for status in PPAPStatus}, done)
-
-
-@dataclass(frozen=True)
-class RampCoverage:
-    month: date
-    planned_vehicles: int
-    weekly_vehicles: int  # vehicles per week that month, rounded up
-    covered: int  # parts whose confirmed weekly capacity meets that month's weekly demand
-    short: int
-    unconfirmed: int
-    bottleneck_vehicles: int | None  # vehicles per week the tightest confirmed part supports
-
-    @property
-    def total(self) -> int:
-        return self.covered + self.short + self.unconfirmed
-
-    @property
-    def covered_pct(self) -> Decimal:
-        return readiness_percent(self.covered, self.total) if self.total else Decimal("0.0")
-
-    @property
-    def gap_vehicles(self) -> int | None:
-        if self.bottleneck_vehicles is None:
-            return None
-        return self.bottleneck_vehicles - self.weekly_vehicles
-
-
-class Bottleneck(NamedTuple):
-    """The confirmed part that supports the fewest vehicles a week."""
-
-    label: str  # as `Part.__str__`
-    part_number: str
-    supplier_code: str | None
-    capacity_per_week: int
-    qty_per_vehicle: int
-    vehicles_per_week: int
-
-
-@dataclass(frozen=True)
-class CapacityCoverage:
-    months: list[RampCoverage]
-    bottleneck: Bottleneck | None
-
-
-def capacity_coverage(program: Program) -> CapacityCoverage:
-    """For each ramp month: which parts' confirmed capacity meets that month's weekly demand, in three queries.
-
-    Same arithmetic as the capacity_shortfall rule, month by month instead of at the peak only:
-    capacity_per_week × days_in_month ≥ planned_vehicles × qty_per_vehicle × 7, compared without division.
-    """
-    steps = [
-        (month, vehicles, monthrange(month.year, month.month)[1])
-        for month, vehicles in program.ramp_steps.order_by("month").values_list("month", "planned_vehicles")
-    ]
-    if not steps:
-        return CapacityCoverage([], None)
-    capacity = Cast("capacity_per_week", BigIntegerField())
-    qty = Cast("qty_per_vehicle", BigIntegerField())
-    covered = {
-        f"covered_{n}": Count("id", filter=Q(GreaterThanOrEqual(capacity * days, qty * (vehicles * 7))))
-        for n, (_, vehicles, days) in enumerate(steps)
-    }
-    parts = Part.objects.filter(program=program)
-    totals = parts.aggregate(
-        parts=Count("id"),
-        unconfirmed=Count("id", filter=Q(capacity_per_week__isnull=True)),
-        tightest=Min(F("capacity_per_week") / F("qty_per_vehicle"), output_field=IntegerField()),
-        **covered,
-    )
-    months = [
-        RampCoverage(
-            month=month,
-            planned_vehicles=vehicles,
-            weekly_vehicles=math.ceil(vehicles * 7 / days),
-            covered=totals[f"covered_{n}"],
-            short=totals["parts"] - totals["unconfirmed"] - totals[f"covered_{n}"],
-            unconfirmed=totals["unconfirmed"],
-            bottleneck_vehicles=totals["tightest"],
-        )
-        for n, (month, vehicles, days) in enumerate(steps)
-    ]
-    tightest = (
-        parts.filter(capacity_per_week__isnull=False)
-        .annotate(per_week=F("capacity_per_week") / F("qty_per_vehicle"))
-        .order_by("per_week", "part_number", "id")
-        .values_list(
-            "name", "part_number", "revision", "supplier__code", "capacity_per_week", "qty_per_vehicle", "per_week"
-        )
-        .first()
-    )
-    bottleneck = None
-    if tightest is not None:
-        name, number, revision, *rest = tightest
-        bottleneck = Bottleneck(f"{name} {number} rev {revision}", number, *rest)
-    return CapacityCoverage(months, bottleneck)
 
 
 @dataclass(frozen=True)

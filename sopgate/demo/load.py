@@ -96,8 +96,8 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     launch.groups.add(Group.objects.get_or_create(name=LAUNCH_MANAGERS)[0])
 
     sop = today + timedelta(days=60)
-    first_month = _month_add(sop, 1)
-    plant, german = _calendars(first_month)
+    first_month = sop.replace(day=1)  # the ramp starts in the SOP's month
+    plant, german = _calendars(sop, first_month)
     program, created = _save_if_changed(
         Program, {"code": code}, {"name": "SU7 electric sedan", "sop_date": sop, "owner": launch, "calendar": plant}
     )
@@ -237,10 +237,11 @@ def load_demo(*, today: date | None = None, code: str = "SU7") -> DemoResult:
     return DemoResult(program, "engineer", supplier_user.username, supplier_code, created)
 
 
-def _calendars(first_month: date) -> tuple[WorkCalendar, WorkCalendar]:
-    """The plant's calendar with a Spring Festival shutdown in the ramp's first month (dates relative to the demo's
-    today, like the rest of the story), and a German supplier calendar with the country's fixed holidays."""
-    shutdown = first_month + timedelta(days=(7 - first_month.weekday()) % 7 + 7)  # the month's second Monday
+def _calendars(sop: date, first_month: date) -> tuple[WorkCalendar, WorkCalendar]:
+    """The plant's calendar with a Spring Festival shutdown in the week after the SOP week, as at an SU7-like SOP
+    (dates relative to the demo's today, like the rest of the story), and a German supplier calendar with the
+    country's fixed holidays."""
+    shutdown = sop - timedelta(days=sop.weekday()) + timedelta(days=7)  # the Monday after the SOP week
     plant, _ = _save_if_changed(
         WorkCalendar,
         {"code": "SU7-PLANT"},

@@ -5,6 +5,7 @@ The gate's `capacity_shortfall` rule reads each part's verdict from here (`findi
 `capacity_short_*` columns); the ramp-coverage API, the program page's chart, the gate report and the suppliers'
 portal read the weeks."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -30,6 +31,7 @@ class PartWeeks:
     capacities: list[int] | None
     short: ramp.Shortfall | None = None
     closed: list[date] = field(default_factory=list)  # plant's and supplier's closed dates in the short week
+    calendar: ramp.Calendar = ramp.EVERY_WEEKDAY  # the supplier's (else the plant's)
 
 
 @dataclass
@@ -47,6 +49,14 @@ class ProgramRamp:
             return None
         share, monday = max(zip(self.shares, self.weeks, strict=True), key=lambda pair: (pair[0], -pair[1].toordinal()))
         return share, monday
+
+    def closed(self, n: int, part_ids: Iterable[int] = ()) -> list[date]:
+        """The plant's closed dates in week `n` and those of the suppliers of `part_ids`."""
+        first, last = self.weeks[n], self.weeks[n] + timedelta(days=6)
+        days = set(self.plant.closed_in(first, last))
+        for pk in part_ids:
+            days.update(self.parts[pk].calendar.closed_in(first, last))
+        return sorted(days)
 
     def planned(self, n: int) -> int:
         return ramp.demand(self.shares[n], 1)
@@ -145,6 +155,7 @@ def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> Progr
             row["qty_per_vehicle"],
             demands,
             None,
+            calendar=supplier,
         )
         result[row["id"]] = part
         part_lines = plan_lines.get(row["id"])

@@ -60,8 +60,8 @@ def test_engineer_sees_the_gate_charts_and_follows_a_blocker_to_the_admin(live_s
     sentence = browser.find_element(By.ID, "decision-sentence").text
     assert sentence == readiness.decision_sentence
     assert "cannot start production" in sentence
-    charts = browser.find_elements(By.CSS_SELECTOR, "svg.sg-chart")
-    assert len(charts) == 7
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.sg-chart, svg.wc-svg")
+    assert len(charts) == 6
     assert all(chart.size["width"] > 200 and chart.size["height"] > 50 for chart in charts)
     trend_points = browser.find_elements(By.CSS_SELECTOR, "#chart-trend .sg-mark")
     assert len(trend_points) == 4
@@ -111,3 +111,57 @@ def test_dashboard_fits_1440_and_the_program_page_fits_a_phone(live_server, tran
     browser.get(f"{live_server.url}/programs/SU7/")
     assert "SU7" in browser.title
     screenshots(browser, "dashboard-program", widths=(1440, 390))
+
+
+def test_the_ramp_chart_shows_planned_against_achievable_week_by_week(live_server, transactional_db, browser):
+    """The demo's ramp in a real browser: a bar per ISO week, the plan's step line over them, the Chinese New Year
+    week below plan and called out, the week table under it; screenshots of the figure at 1440 and 390 px."""
+    from django.core.cache import cache
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from sopgate.demo.load import DEMO_PASSWORD, load_demo
+    from sopgate.gate.coverage import program_ramp
+
+    cache.clear()
+    program = load_demo(today=timezone.localdate()).program
+    weeks = program_ramp(program).coverage()
+    below = [
+        w["week"]
+        for w in weeks
+        if w["achievable_vehicles"] is not None and w["achievable_vehicles"] < w["planned_vehicles"]
+    ]
+    assert below, "the demo's ramp should dip below plan somewhere, so the chart tells its story"
+
+    browser.get(f"{live_server.url}/admin/login/?next=/programs/SU7/")
+    browser.find_element(By.NAME, "username").send_keys("engineer")
+    browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url == f"{live_server.url}/programs/SU7/")
+    figure = browser.find_element(By.ID, "chart-ramp")
+    svg = figure.find_element(By.CSS_SELECTOR, "svg.wc-svg")
+    assert svg.size["width"] > 600 and svg.size["height"] > 200
+    bars = svg.find_elements(By.CSS_SELECTOR, "g.wc-mark rect")
+    assert len(bars) == sum(1 for w in weeks if w["achievable_vehicles"] is not None)
+    assert len(svg.find_elements(By.CSS_SELECTOR, "g.wc-mark circle")) == len(weeks)
+    titles = [t.get_attribute("textContent") for t in svg.find_elements(By.CSS_SELECTOR, "g.wc-mark > title")]
+    first = next(w for w in weeks if w["week"] == below[0])
+    assert any(t.startswith(f"{below[0]}: {first['achievable_vehicles']:,} vehicles achievable") for t in titles)
+    assert f"first below plan: {below[0]}" in svg.find_element(By.CSS_SELECTOR, ".wc-callout-text").text
+    # The bars below plan are drawn in the bad tone's pattern, the others in the good one's.
+    fills = [bar.get_attribute("fill") for bar in bars]
+    assert sum(fill.endswith("-bad)") for fill in fills) == len(below)
+    rows = figure.find_elements(By.CSS_SELECTOR, "#ramp-weeks tbody tr")
+    assert len(rows) == len(weeks)
+    assert len(figure.find_elements(By.CSS_SELECTOR, "#ramp-weeks tr.sg-row-short")) == len(below)
+    assert console_problems(browser) == []
+
+    artifacts = Path(os.environ.get("SOPGATE_ARTIFACTS", "artifacts/"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for width in (1440, 390):
+        browser.set_window_size(width, 1200)
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the program page scrolls sideways by {overflow} px at {width} px"
+        browser.execute_script("arguments[0].scrollIntoView()", figure)
+        shot = artifacts / f"dashboard-ramp-{width}.png"
+        assert figure.screenshot(str(shot)) and shot.stat().st_size > 10_000

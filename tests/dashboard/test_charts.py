@@ -79,13 +79,3 @@ def test_numbers_inside_stacked_bars_sit_on_a_label_of_their_own():
     )
     assert svg.count('class="sg-inbar-bg"') == 2  # a white label under each number, on the hatched one too
     assert svg.index('class="sg-inbar-bg"') < svg.index('class="sg-inbar"')
-
-
-def test_capacity_note_names_the_shortfall_at_the_bottleneck():
-    from datetime import date
-
-    from sopgate.dashboard.charts_page import _capacity_note
-    from sopgate.dashboard.selectors import RampCoverage
-
-    month = RampCoverage(date(2027, 6, 1), 9000, 2100, 99, 1, 0, 1800)
-    assert _capacity_note(month) == "99.0 % covered, \u2716 300 vehicles/week short"

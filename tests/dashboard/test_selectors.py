@@ -1,14 +1,14 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from parts.choices import PPAPStatus
 from parts.models import Part
-from sopgate.dashboard.selectors import capacity_coverage, program_summaries, supplier_scorecard
+from sopgate.dashboard.selectors import program_summaries, supplier_scorecard
 from sopgate.gate.part_status import parts_with_status
 from sopgate.selectors import program_readiness
 from tests.dashboard.conftest import build_program
-from tests.factories import PartFactory, ProgramFactory, RampStepFactory, SupplierFactory
+from tests.factories import PartFactory, ProgramFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,30 +31,6 @@ def test_program_summaries_agree_with_program_readiness(at_today):
         )
         assert summary.days_to_sop == readiness.days_to_sop
     assert summaries["D4"].decision == "go"
-
-
-def test_capacity_coverage_month_by_month(at_today):
-    program = ProgramFactory(code="CAP")
-    RampStepFactory(program=program, month=date(2027, 2, 1), planned_vehicles=2800)  # 28 days: 700/week
-    RampStepFactory(program=program, month=date(2027, 3, 1), planned_vehicles=3100)  # 31 days: 700/week
-    RampStepFactory(program=program, month=date(2027, 7, 1), planned_vehicles=6200)  # 31 days: 1,400/week
-    PartFactory(program=program, part_number="EXACT", capacity_per_week=700)
-    PartFactory(program=program, part_number="SHORT", capacity_per_week=699)
-    PartFactory(program=program, part_number="TWO", qty_per_vehicle=2, capacity_per_week=2800)
-    PartFactory(program=program, part_number="NONE", capacity_per_week=None)
-    coverage = capacity_coverage(program)
-    feb, mar, jul = coverage.months
-    assert (feb.weekly_vehicles, feb.covered, feb.short, feb.unconfirmed) == (700, 2, 1, 1)
-    assert (mar.weekly_vehicles, mar.covered, mar.short) == (700, 2, 1)
-    assert (jul.weekly_vehicles, jul.covered, jul.short, jul.unconfirmed) == (1400, 1, 2, 1)
-    assert jul.bottleneck_vehicles == 699 and jul.gap_vehicles == -701
-    assert coverage.bottleneck.part_number == "SHORT"
-
-
-def test_capacity_coverage_without_ramp_plan_is_empty(at_today):
-    program = ProgramFactory(code="NORAMP")
-    PartFactory(program=program)
-    assert capacity_coverage(program).months == []
 
 
 def test_supplier_scorecard_counts_late_stale_and_promises_kept(at_today):

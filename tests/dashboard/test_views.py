@@ -22,11 +22,11 @@ PAGES = ["dashboard:index", "dashboard:program", "dashboard:report_csv", "dashbo
 # The session, then the user with its supplier membership (one join), then six GROUP BY queries for all programs.
 INDEX_QUERIES = 8
 # Session, user with membership, the program with its owner, then the charts' reads through the ORM: trend, PPAP
-# with parts done, ramp steps, capacity per ramp month, bottleneck part, tests, handover (required and done items,
+# with parts done, the ramp week by week (ramp steps, parts, their calendars, capacity lines), tests, handover (required and done items,
 # overdue items, checklists), supplier scores with their open blockers (two); then the verdict (open blockers per
 # rule, the blockers to show, the blockers the forecast looks at). 5 while the page's reads were hand-written SQL
 # sent in one round trip (12 one by one). Then the program's pending re-scan, for the "re-scan queued" note.
-PROGRAM_QUERIES = 18
+PROGRAM_QUERIES = 19
 
 
 def escape_text(text: str) -> str:
@@ -126,9 +126,10 @@ def test_program_page_shows_decision_blockers_with_admin_links_forecast_and_char
         assert f'<td title="{escape_text(blocker.message)}" data-label="Message">{escape_text(detail)}</td>' in html
     for rule in readiness.counts["by_rule"]:
         assert f'id="rule-{rule}"' in html
-    for chart in ("trend", "ppap", "capacity", "tests", "handover", "suppliers"):
+    for chart in ("trend", "ppap", "ramp", "tests", "handover", "suppliers"):
         assert f'id="chart-{chart}"' in html
-    assert html.count('<svg class="sg-chart"') == 7
+    assert html.count('<svg class="sg-chart"') == 5
+    assert html.count('<svg class="wc-svg"') == 1
     assert response.content.isascii()  # other characters are references
     # Every chart mark explains itself: e.g. the PPAP bar of approved parts carries its count.
     approved = sum(1 for n in range(8) if n % 4 != 1)

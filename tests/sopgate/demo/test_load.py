@@ -88,12 +88,18 @@ def test_a_restart_keeps_what_was_changed_in_the_demo(seeded):
 def test_program_and_ramp(seeded, today):
     program = Program.objects.get(code="SU7")
     assert program.sop_date == today + timedelta(days=60)
-    month_after_sop = date(program.sop_date.year + program.sop_date.month // 12, program.sop_date.month % 12 + 1, 1)
+    sop_month = program.sop_date.replace(day=1)
     ramp = list(RampStep.objects.filter(program=program).values_list("month", "planned_vehicles"))
-    assert ramp[0] == (month_after_sop, 2000)
+    assert ramp[0] == (sop_month, 2000)  # the ramp starts in the SOP's month
     assert ramp[-1][1] == 10000
     last = ramp[-1][0]
-    assert (last.year - month_after_sop.year) * 12 + last.month - month_after_sop.month == 5
+    assert (last.year - sop_month.year) * 12 + last.month - sop_month.month == 5
+    # The plant shuts for the Spring Festival the week after the SOP week.
+    closed = sorted(program.calendar.closed_dates)
+    assert (
+        len(closed) == 5
+        and date.fromisoformat(closed[0]).isocalendar()[1] == ((program.sop_date + timedelta(days=7)).isocalendar()[1])
+    )
     assert [v for _, v in ramp] == sorted(v for _, v in ramp)
 
 
