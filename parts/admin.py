@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from sopgate.admin_badges import badge, person, short_date
 from sopgate.admin_blockers import BlockedFilter, blockers_badge
 from sopgate.admin_buttons import ObjectButtons, object_button
-from sopgate.admin_panel import gate_panel
+from sopgate.admin_panel import gate_panel, ramp_panel
 from sopgate.choices import ObjectType
 from sopgate.gate.part_status import parts_with_status
 from sopgate.roles import NotPermitted
@@ -164,7 +164,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
     list_select_related = ["program", "supplier", "owner"]
     search_fields = ["part_number", "name", "supplier__code"]
     autocomplete_fields = ["program", "supplier", "owner"]
-    readonly_fields = ["gate", "last_supplier_update_at", "created_at", "updated_at"]
+    readonly_fields = ["gate", "ramp", "last_supplier_update_at", "created_at", "updated_at"]
     actions = ["approve_ppap", "mark_received"]
     object_buttons = ["approve_ppap_button", "mark_received_button"]
     list_per_page = 100
@@ -204,6 +204,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
                 ]
             },
         ),
+        ("The ramp, week by week", {"fields": ["ramp"]}),  # on an existing part only (get_fieldsets)
     ]
     UPDATES_SHOWN = 20
 
@@ -235,7 +236,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        return fieldsets if obj is not None else fieldsets[1:]
+        return fieldsets if obj is not None else fieldsets[1:-1]
 
     @admin.display(description="what the gate thinks")
     def gate(self, obj):
@@ -256,6 +257,10 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
             updates_total=updates.count(),
             updates_url=url,
         )
+
+    @admin.display(description="demand against capacity")
+    def ramp(self, obj):
+        return ramp_panel(obj) if obj.pk is not None else "Shown once saved."
 
     @admin.display(description="part", ordering="part_number")
     def part_label(self, obj):

@@ -17,6 +17,7 @@ from parts.services import (
     evidence_file_add,
     supplier_updates_apply,
 )
+from sopgate.dashboard.week_charts import PartWeek, part_ramp_chart
 
 from .access import portal_page
 from .forms import EvidenceForm, PartUpdateForm
@@ -49,16 +50,27 @@ def _own_part(request, part_id: int):
 
 def _part_page(request, part, *, update_form=None, evidence_form=None):
     supplier_id = request.portal.supplier.pk
+    demand = ramp_demand([part])[part.pk]
     context = {
         "part": part,
         "blockers": supplier_open_blockers(supplier_id=supplier_id, part_ids=[part.pk]).get(part.pk, []),
-        "demand": ramp_demand([part])[part.pk],
+        "demand": demand,
+        "ramp_chart": _ramp_chart(part, demand),
         "updates": supplier_part_updates(supplier_id=supplier_id, part_id=part.pk)[:100],
         "files": part_files(part_id=part.pk),
         "update_form": update_form or PartUpdateForm.for_part(part),
         "evidence_form": evidence_form or EvidenceForm(),
     }
     return render(request, "portal/part_detail.html", context)
+
+
+def _ramp_chart(part, demand):
+    """The part's weekly demand against its capacity, as the gate counts them (the rows of `ramp_demand`)."""
+    if not demand:
+        return None
+    weeks = [PartWeek(week.starts_on, week.weekly_demand, week.capacity_per_week) for week in demand]
+    short_week = next((week.starts_on for week in demand if week.short), None)
+    return part_ramp_chart(f"{part.part_number} {part.revision}", weeks, short_week)
 
 
 def _part_url(request, part) -> str:

@@ -99,8 +99,9 @@ def nice_step(top: float) -> int:
     wanted = max(top, 1) / 4
     magnitude = 10 ** (len(str(int(wanted))) - 1)
     for factor in (1, 2, 2.5, 5, 10):
-        if wanted <= factor * magnitude:
-            return max(1, int(factor * magnitude))
+        step = factor * magnitude
+        if wanted <= step and step == int(step):  # no 2.5 below ten
+            return int(step)
     return 10 * magnitude
 
 

@@ -157,3 +157,21 @@ def test_lists_show_full_names_and_readable_labels(engineer_client):
     ValidationTestFactory()
     tests_list = engineer_client.get(reverse("admin:validation_validationtest_changelist")).content.decode()
     assert "Required for SOP" in tests_list
+
+
+def test_part_page_charts_its_demand_against_capacity_week_by_week(at_today, engineer_client):
+    """SOP Monday 1 March 2027: March's 2,300 vehicles over its 23 working days make 500 in the SOP week, against
+    a capacity of 400 a week: short by 100 at the end of 2027-W09."""
+    from tests.factories import CapacityLineFactory, RampStepFactory
+
+    part = PartFactory(part_number="SEAT-2", capacity_per_week=400)
+    RampStepFactory(program=part.program, month=part.program.sop_date.replace(day=1), planned_vehicles=2300)
+    CapacityLineFactory(part=part, effective_from=at_today, capacity_per_week=400)
+    page = unescape(engineer_client.get(reverse("admin:parts_part_change", args=[part.pk])).content.decode())
+    assert "The ramp, week by week" in page and '<svg class="wc-svg"' in page
+    assert "Short from 2027-W09: cumulative demand exceeds cumulative capacity." in page
+    assert "Short by 100 units at the end of 2027-W09." in page
+    assert "<title>2027-W09: capacity 400, demand 500</title>" in page
+    assert 'charts/weeks.css"' in page  # the chart's stylesheet is on the admin's pages
+    add = engineer_client.get(reverse("admin:parts_part_add")).content.decode()
+    assert "The ramp, week by week" not in add and "What the gate thinks" not in add

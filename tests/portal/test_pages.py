@@ -143,3 +143,15 @@ def test_a_user_who_is_neither_supplier_nor_engineer_is_refused(client, portal):
     client.force_login(UserFactory(username="plain"))
     response = client.get("/supplier/?as=ACME")
     assert response.status_code == 403 and "BM-100" not in response.content.decode()
+
+
+def test_the_part_page_charts_its_demand_against_its_capacity_in_the_readers_language(alice_client, portal):
+    """BM-100 makes 1,000 a week against 1,740 in the SOP week: short from 2027-W09, its bars drawn short."""
+    page = alice_client.get(f"/supplier/parts/{portal.blocked.pk}/").content.decode()
+    assert '<svg class="wc-svg"' in page and 'charts/weeks.css"' in page
+    assert "Short from 2027-W09: cumulative demand exceeds cumulative capacity." in page
+    assert "<title>2027-W09: capacity 1,000, demand 1,740</title>" in page
+    german = alice_client.get(f"/supplier/parts/{portal.blocked.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<title>2027-W09: " in german and "1.740" in german  # numbers as a German reader writes them
+    svg = german.split('<svg class="wc-svg"', 1)[1].split("</svg>", 1)[0]
+    assert not re.search(r'(?:x|y|width|height)="\d+,\d', svg)  # but SVG coordinates stay numbers
