@@ -93,22 +93,17 @@ def _ppap(program: Program) -> dict:
 
 def _ramp(program: Program) -> dict:
     """The ramp week by week (`sopgate.gate.coverage`, four queries): the planned against achievable chart, a row
-    per week with its gap, bottleneck parts and closed dates, and how many parts the gate finds short."""
+    per week with its gap, first bottleneck parts and closed dates, and how many parts the gate finds short."""
     ramp = program_ramp(program)
     coverage = ramp.coverage()
-    rows = []
-    for n, week in enumerate(coverage):
-        binding = [b["part"] for b in week["bottleneck"]]
-        achievable = week["achievable_vehicles"]
-        rows.append(
-            {
-                **week,
-                "gap": None if achievable is None else achievable - week["planned_vehicles"],
-                "bottleneck": week["bottleneck"][:BOTTLENECK_SHOWN],
-                "more": max(0, len(binding) - BOTTLENECK_SHOWN),
-                "closed": ramp.closed(n, binding),
-            }
-        )
+    rows = [
+        {
+            **week,
+            "bottleneck": week["bottleneck"][:BOTTLENECK_SHOWN],
+            "more": max(0, len(week["bottleneck"]) - BOTTLENECK_SHOWN),
+        }
+        for week in coverage
+    ]
     sourced = [part for part in ramp.parts.values() if part.supplier_id]
     return {
         "chart": program_ramp_chart(program.code, coverage),

@@ -62,18 +62,23 @@ class ProgramRamp:
         return ramp.demand(self.shares[n], 1)
 
     def coverage(self) -> list[dict]:
-        """Per week: planned and achievable vehicles, and the bottleneck parts (sourced parts of known capacity)."""
+        """Per week: planned and achievable vehicles, and the bottleneck parts (sourced parts of known capacity);
+        for the page and the report also the gap (achievable less planned) and the closed dates, the plant's and
+        the bottleneck suppliers'."""
         counted = [part for part in self.parts.values() if part.capacities is not None and part.supplier_id]
         qty = {part.id: part.qty_per_vehicle for part in counted}
         weeks = []
         for n, monday in enumerate(self.weeks):
             able, binding = ramp.achievable({part.id: part.capacities[n] for part in counted}, qty)
+            binding.sort(key=lambda pk: (self.parts[pk].part_number, self.parts[pk].revision))
+            planned = self.planned(n)
             weeks.append(
                 {
                     "week": ramp.week_label(monday),
                     "starts_on": monday,
-                    "planned_vehicles": self.planned(n),
+                    "planned_vehicles": planned,
                     "achievable_vehicles": able,
+                    "gap": None if able is None else able - planned,
                     "bottleneck": [
                         {
                             "part": pk,
@@ -82,8 +87,9 @@ class ProgramRamp:
                             "capacity": self.parts[pk].capacities[n],
                             "demand": self.parts[pk].demands[n],
                         }
-                        for pk in sorted(binding, key=lambda pk: (self.parts[pk].part_number, self.parts[pk].revision))
+                        for pk in binding
                     ],
+                    "closed": self.closed(n, binding),
                 }
             )
         return weeks

@@ -110,3 +110,30 @@ def test_a_control_character_in_a_part_name_does_not_break_the_xlsx_report(engin
     cells = [str(value) for row in sheet.iter_rows(values_only=True) for value in row if value is not None]
     assert any("Seatframe" in cell for cell in cells)
     assert not any("\x01" in cell or "\x1f" in cell for cell in cells)
+
+
+def test_xlsx_report_has_the_ramp_week_by_week_on_a_second_sheet(engineer_client, program):
+    """The same weeks as the API's ramp coverage: planned and achievable vehicles, the gap (marked when below
+    plan), every bottleneck part with its capacity and demand that week, and the closed dates."""
+    from sopgate.gate.coverage import program_ramp
+
+    response = engineer_client.get("/programs/SU7/report.xlsx")
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Gate report", "Ramp"]
+    sheet = workbook["Ramp"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][:5] == ["ISO week", "Starts on", "Planned vehicles", "Achievable vehicles", "Gap"]
+    weeks = program_ramp(program).coverage()
+    assert len(rows) == 1 + len(weeks) and weeks
+    for row, week in zip(rows[1:], weeks, strict=True):
+        assert row[0] == week["week"] and row[1].date() == week["starts_on"]
+        assert row[2:5] == [week["planned_vehicles"], week["achievable_vehicles"], week["gap"]]
+    # The tightest parts make 1,500 a week against July's 10,000 vehicles (2,273 in a full week): below plan.
+    july = next(n for n, week in enumerate(weeks, start=2) if week["week"] == "2027-W28")
+    assert rows[july - 1][3] == 1500 and rows[july - 1][4] == 1500 - rows[july - 1][2] < 0
+    named = rows[july - 1][5].split(", ")
+    assert len(named) == len(weeks[july - 2]["bottleneck"]) and named[0].endswith(" (1500 / 2273)")
+    assert sheet.cell(row=july, column=5).font.bold and sheet.cell(row=july, column=5).fill.fgColor.rgb.endswith(
+        "FFC7CE"
+    )
+    assert sheet.freeze_panes == "B2"
