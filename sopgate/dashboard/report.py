@@ -91,7 +91,9 @@ def _ramp_rows(program) -> list[list[object]]:
             week["planned_vehicles"],
             week["achievable_vehicles"],
             week["gap"],
-            ", ".join(f"{b['part_number']} {b['revision']} ({b['capacity']} / {b['demand']})" for b in week["bottleneck"])
+            ", ".join(
+                f"{b['part_number']} {b['revision']} ({b['capacity']} / {b['demand']})" for b in week["bottleneck"]
+            )
             if week["planned_vehicles"]
             else "",
             ", ".join(day.isoformat() for day in week["closed"]),
