@@ -91,21 +91,21 @@ def test_a_change_during_a_scan_queues_a_follow_up(
 ):
     program = ProgramFactory(code="SU7")
     PartFactory(program=program)
-    real_findings = services.program_findings
+    real_findings = services.scan.program_findings
 
     def evaluate_while_a_writer_commits(program, today):
         found = real_findings(program, today)
         scan_request(program_id=program.pk)  # a supplier update lands after the scan read the parts
         return found
 
-    monkeypatch.setattr(services, "program_findings", evaluate_while_a_writer_commits)
+    monkeypatch.setattr(services.scan, "program_findings", evaluate_while_a_writer_commits)
     with django_capture_on_commit_callbacks(execute=True):
         program_scan(program_id=program.pk)
     request = ScanRequest.objects.get(program=program)
     assert request.dispatched_at is not None
     assert published == ["sopgate.tasks.scan_program"]
 
-    monkeypatch.setattr(services, "program_findings", real_findings)
+    monkeypatch.setattr(services.scan, "program_findings", real_findings)
     with django_capture_on_commit_callbacks(execute=True):
         program_scan(program_id=program.pk)
     assert not ScanRequest.objects.exists()
