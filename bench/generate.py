@@ -2,6 +2,11 @@
 
 program: one program of 3,000 parts, 300 suppliers, 1,500 validation tests, 50 checklists of 20 items.
 oem:     10 programs, 100,000 parts, 1,000 suppliers, 20,000 tests, 10,000 handover items.
+
+The ramp (`bench.ramp_data`): a plant calendar with the Chinese New Year shutdown near SOP, supplier calendars
+(German holidays, a Chinese 6-day week, a 7-day foundry; the other suppliers work to the plant's), a third of
+the parts with a capacity plan of 2-3 lines ramping up, a quarter of those with capacity with a run at rate (some
+below demand), and 5 % with no capacity.
 """
 
 import random
@@ -11,8 +16,9 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from bench.ramp_data import CapacityPlans, calendars
 from parts.choices import Criticality, PPAPStatus, ToolingStage
-from parts.models import Part, Supplier
+from parts.models import CapacityLine, Part, Supplier
 from sopgate.models import Program, RampStep
 from validation.choices import TestPhase, TestStatus
 from validation.models import HandoverChecklist, HandoverItem, ValidationTest
@@ -56,6 +62,16 @@ def _month_add(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def _parts_create(batch: list[Part], capacities: "CapacityPlans", today: date) -> None:
+    """Insert `batch` with its capacity plans: each part's capacity, run at rate and capacity lines."""
+    lines = capacities.apply(batch, today)
+    Part.objects.bulk_create(batch)
+    CapacityLine.objects.bulk_create(
+        [CapacityLine(part=part, effective_from=day, capacity_per_week=per_week) for part, day, per_week in lines],
+        batch_size=5000,
+    )
+
+
 def generate(size_name: str, *, today: date, seed: int = 42) -> list[Program]:
     size = SIZES[size_name]
     rng = random.Random(seed)
@@ -64,21 +80,26 @@ def generate(size_name: str, *, today: date, seed: int = 42) -> list[Program]:
     owners = User.objects.bulk_create(
         [User(username=f"bench-eng-{i}", email=f"eng{i}@bench.example", is_staff=True) for i in range(40)]
     )
+    plant, supplier_calendar = calendars(today)
+    countries = [rng.choice(["DE", "CN", "US", "FR", "JP"]) for _ in range(size.suppliers)]
     suppliers = Supplier.objects.bulk_create(
         [
             Supplier(
                 code=f"B{i:04d}",
                 name=f"Bench supplier {i}",
-                country=rng.choice(["DE", "CN", "US", "FR", "JP"]),
+                country=country,
                 alert_emails=[f"q{i}@supplier.example"],
+                calendar=supplier_calendar(country, i),
             )
-            for i in range(size.suppliers)
+            for i, country in enumerate(countries)
         ]
     )
     programs = []
     for p in range(size.programs):
         sop = today + timedelta(days=45 + 15 * p)
-        program = Program.objects.create(code=f"BENCH{p:02d}", name=f"Bench program {p}", sop_date=sop, owner=owners[p])
+        program = Program.objects.create(
+            code=f"BENCH{p:02d}", name=f"Bench program {p}", sop_date=sop, owner=owners[p], calendar=plant
+        )
         RampStep.objects.bulk_create(
             [
                 RampStep(program=program, month=_month_add(sop, i + 1), planned_vehicles=v)
@@ -87,6 +108,8 @@ def generate(size_name: str, *, today: date, seed: int = 42) -> list[Program]:
         )
         programs.append(program)
 
+    # The capacities from a generator of their own, so that the other fields stay what they were without them.
+    capacities = CapacityPlans(plant, programs, rng=random.Random(seed + 1))
     parts_per_program = size.parts // size.programs
     batch = []
     for program in programs:
@@ -117,14 +140,16 @@ def generate(size_name: str, *, today: date, seed: int = 42) -> list[Program]:
                     ppap_due_date=None,
                     interim_expires_on=program.sop_date + timedelta(days=rng.randint(30, 200)),
                     tooling_stage=rng.choice(list(ToolingStage)),
-                    capacity_per_week=None if rng.random() < 0.05 else rng.randint(1500, 30000) * 8,
+                    # The capacity and its plan are set below (`capacity_plans`), from a generator of their own:
+                    # these two draws stay so that every other field is what it was before the ramp's data.
+                    capacity_per_week=None if rng.random() < 0.05 else rng.randint(1500, 30000),
                     last_supplier_update_at=now - timedelta(days=rng.randint(0, 12) if rng.random() < 0.95 else 20),
                 )
             )
             if len(batch) >= 5000:
-                Part.objects.bulk_create(batch)
+                _parts_create(batch, capacities, today)
                 batch = []
-    Part.objects.bulk_create(batch)
+    _parts_create(batch, capacities, today)
 
     tests = []
     tests_per_program = size.tests // size.programs

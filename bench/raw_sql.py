@@ -121,3 +121,120 @@ def scan_raw(params: dict, sql: str = SCAN_SQL) -> list[tuple]:
 
 def count_violations(rows: list[tuple]) -> int:
     return sum(1 for row in rows for flag in row[2:] if flag)
+
+
+# --- The ramp week by week ------------------------------------------------------------------------------------
+# `sopgate.gate.coverage.program_ramp(program).coverage()` in one statement. Planned vehicles are kept exact as
+# integers scaled by RAMP_SCALE, the least common multiple of every month's possible working days (1 to 31): a
+# day of a month with n working days adds vehicles × RAMP_SCALE / n, an integer, and the rounding up divides once.
+RAMP_SCALE = 72201776446800  # lcm(1, ..., 31)
+
+# The CTEs every ramp statement shares: `weeks` (Mondays and planned vehicles × RAMP_SCALE) and `part_weeks` (per
+# sourced part with a known capacity and week: its capacity, rounded down).
+_RAMP_CTES = """
+program AS (
+    SELECT id, sop_date, calendar_id FROM sopgate_program WHERE id = %(program)s
+), steps AS (
+    SELECT month, planned_vehicles, LEAD(month) OVER (ORDER BY month) AS next_month
+    FROM sopgate_rampstep WHERE program_id = %(program)s
+), plan AS (  -- vehicles per month: each step holds until the next one's month
+    SELECT m::date AS month, s.planned_vehicles AS vehicles
+    FROM steps s, generate_series(s.month::timestamp, COALESCE(s.next_month - 1, s.month)::timestamp, '1 month') m
+), bounds AS (
+    SELECT p.sop_date - (EXTRACT(ISODOW FROM p.sop_date)::int - 1) AS first_monday, MIN(plan.month) AS first_month,
+           (MAX(plan.month) + interval '1 month')::date - 1 AS last_day
+    FROM program p, plan GROUP BY p.sop_date
+), calendars AS (  -- key 0: no calendar, Monday to Friday
+    SELECT 0 AS id, ARRAY[1, 2, 3, 4, 5] AS weekdays, '{}'::date[] AS closed
+    UNION ALL
+    SELECT c.id, ARRAY(SELECT jsonb_array_elements_text(c.working_weekdays)::int),
+           ARRAY(SELECT jsonb_array_elements_text(c.closed_dates)::date)
+    FROM sopgate_workcalendar c
+    WHERE c.id IN (SELECT calendar_id FROM program UNION SELECT s.calendar_id FROM parts_supplier s
+                   JOIN parts_part pt ON pt.supplier_id = s.id WHERE pt.program_id = %(program)s)
+), plant AS (
+    SELECT c.* FROM program p JOIN calendars c ON c.id = COALESCE(p.calendar_id, 0)
+), plant_days AS (
+    SELECT d::date AS day, date_trunc('month', d)::date AS month
+    FROM bounds, plant, generate_series(LEAST(first_month, first_monday)::timestamp, last_day::timestamp, '1 day') d
+    WHERE EXTRACT(ISODOW FROM d)::int = ANY(plant.weekdays) AND d::date <> ALL(plant.closed)
+), month_days AS (
+    SELECT month, count(*) AS n FROM plant_days GROUP BY month
+), weeks AS (
+    SELECT w::date AS monday,
+           COALESCE((SELECT SUM(plan.vehicles * (%(scale)s::bigint / md.n)::numeric)
+                     FROM plant_days pd JOIN plan ON plan.month = pd.month JOIN month_days md ON md.month = pd.month
+                     WHERE pd.day BETWEEN w::date AND w::date + 6), 0) AS scaled
+    FROM bounds, generate_series(first_monday::timestamp, last_day::timestamp, '7 days') w
+), worked AS (  -- per calendar and day of the ramp's weeks (and the day after): the working days before it
+    SELECT c.id AS calendar, cardinality(c.weekdays) AS per_day, d::date AS day,
+           count(*) FILTER (WHERE EXTRACT(ISODOW FROM d)::int = ANY(c.weekdays) AND d::date <> ALL(c.closed))
+               OVER (PARTITION BY c.id ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+    FROM calendars c, bounds,
+         generate_series(first_monday::timestamp, ((SELECT MAX(monday) FROM weeks) + 7)::timestamp, '1 day') d
+), parts AS (  -- sourced parts with a known capacity, the calendar they are made by and their run-at-rate cap
+    SELECT pt.id, pt.qty_per_vehicle, pt.capacity_per_week, COALESCE(s.calendar_id, p.calendar_id, 0) AS calendar,
+           CASE WHEN pt.run_at_rate_per_week IS NOT NULL THEN COALESCE(pt.run_at_rate_on, 'infinity') ELSE 'infinity' END
+               AS capped_from, pt.run_at_rate_per_week AS cap
+    FROM parts_part pt JOIN parts_supplier s ON s.id = pt.supplier_id JOIN program p ON p.id = pt.program_id
+    WHERE pt.capacity_per_week IS NOT NULL OR EXISTS (SELECT FROM parts_capacityline l WHERE l.part_id = pt.id)
+), lines AS (  -- each line from its day until the next; a part without a plan: its one figure all along
+    SELECT l.part_id, l.effective_from AS since,
+           COALESCE(LEAD(l.effective_from) OVER (PARTITION BY l.part_id ORDER BY l.effective_from), 'infinity') AS until,
+           l.capacity_per_week AS per_week
+    FROM parts_capacityline l JOIN parts ON parts.id = l.part_id
+    UNION ALL
+    SELECT id, '-infinity', 'infinity', capacity_per_week FROM parts
+    WHERE NOT EXISTS (SELECT FROM parts_capacityline l WHERE l.part_id = parts.id)
+), periods AS (  -- [since, until) at one weekly rate: each line before the run at rate, and capped from it on
+    SELECT p.id, p.calendar, l.since, LEAST(l.until, p.capped_from) AS until, l.per_week
+    FROM parts p JOIN lines l ON l.part_id = p.id WHERE l.since < p.capped_from
+    UNION ALL
+    SELECT p.id, p.calendar, GREATEST(l.since, p.capped_from), l.until, LEAST(l.per_week, p.cap)
+    FROM parts p JOIN lines l ON l.part_id = p.id WHERE l.until > p.capped_from
+), flat AS (  -- the parts made at one rate all along
+    SELECT id FROM periods GROUP BY id HAVING count(*) = 1 AND MIN(since) = '-infinity' AND MAX(until) = 'infinity'
+), calendar_weeks AS (  -- each calendar's working days per week
+    SELECT a.calendar, a.per_day, w.monday, b.before - a.before AS days
+    FROM weeks w JOIN worked a ON a.day = w.monday JOIN worked b ON b.calendar = a.calendar AND b.day = w.monday + 7
+), made AS (  -- the others per week: each period's rate × the working days of the week in it ÷ working weekdays
+    SELECT pd.id, w.monday, div(SUM(pd.per_week * (b.before - a.before)), NULLIF(MIN(a.per_day), 0))::bigint AS capacity
+    FROM periods pd JOIN weeks w ON pd.since < w.monday + 7 AND pd.until > w.monday
+    JOIN worked a ON a.calendar = pd.calendar AND a.day = GREATEST(pd.since, w.monday)
+    JOIN worked b ON b.calendar = pd.calendar AND b.day = LEAST(pd.until, w.monday + 7)
+    WHERE pd.id NOT IN (SELECT id FROM flat)
+    GROUP BY pd.id, w.monday
+), part_weeks AS (
+    SELECT p.id, p.qty_per_vehicle, cw.monday, COALESCE(p.capacity_per_week * cw.days / NULLIF(cw.per_day, 0), 0) AS capacity
+    FROM parts p JOIN calendar_weeks cw ON cw.calendar = p.calendar WHERE p.id IN (SELECT id FROM flat)
+    UNION ALL  -- a week before the first line: nothing made
+    SELECT p.id, p.qty_per_vehicle, w.monday, COALESCE(m.capacity, 0)
+    FROM parts p CROSS JOIN weeks w LEFT JOIN made m ON m.id = p.id AND m.monday = w.monday
+    WHERE p.id NOT IN (SELECT id FROM flat)
+)"""
+
+RAMP_COVERAGE_SQL = f"""
+WITH {_RAMP_CTES}, ranked AS (
+    SELECT *, capacity / qty_per_vehicle AS vehicles,
+           MIN(capacity / qty_per_vehicle) OVER (PARTITION BY monday) AS least
+    FROM part_weeks
+), bottleneck AS (
+    SELECT r.monday, r.least, r.capacity, r.qty_per_vehicle, pt.id, pt.part_number, pt.revision
+    FROM ranked r JOIN parts_part pt ON pt.id = r.id WHERE r.vehicles = r.least
+)
+SELECT w.monday, to_char(w.monday, 'IYYY-"W"IW'), div(w.scaled + %(scale)s - 1, %(scale)s)::int, MIN(b.least),
+       COALESCE(json_agg(json_build_object('part', b.id, 'part_number', b.part_number, 'revision', b.revision,
+                                           'capacity', b.capacity,
+                                           'demand', div(w.scaled * b.qty_per_vehicle + %(scale)s - 1, %(scale)s))
+                         ORDER BY b.part_number COLLATE "C", b.revision COLLATE "C") FILTER (WHERE b.id IS NOT NULL),
+                '[]')
+FROM weeks w LEFT JOIN bottleneck b ON b.monday = w.monday
+GROUP BY w.monday, w.scaled ORDER BY w.monday
+"""
+
+
+def ramp_coverage_raw(program) -> list[tuple]:
+    """Per ramp week: its Monday, ISO label, planned and achievable vehicles, and the bottleneck parts (JSON)."""
+    with connection.cursor() as cursor:
+        cursor.execute(RAMP_COVERAGE_SQL, {"program": program.pk, "scale": RAMP_SCALE})
+        return cursor.fetchall()

@@ -29,6 +29,7 @@ TARGETS = {
     "part_list_1000": 3.5,
     "bulk_update_500": 3.0,
     "dashboard": 3.0,
+    "ramp_coverage": 3.0,
 }
 PART_FIELDS = (
     "id",
@@ -132,10 +133,36 @@ def record(results, name, case, baseline, runs, rows):
     )
 
 
+class Mismatch(AssertionError):
+    """A case and its baseline disagree: timing them would compare two different answers."""
+
+
+def ramp_coverage_checked(program) -> list[dict]:
+    """The program's ramp coverage, after checking that the baseline computes the same weeks, planned and
+    achievable vehicles and bottleneck parts (their ids, numbers, capacities and demands)."""
+    from sopgate.gate.coverage import program_ramp
+
+    case = [
+        (w["starts_on"], w["week"], w["planned_vehicles"], w["achievable_vehicles"], w["bottleneck"])
+        for w in program_ramp(program).coverage()
+    ]
+    raw = [tuple(row) for row in raw_sql.ramp_coverage_raw(program)]
+    if case != raw:
+        differ = [(a[:4], b[:4]) for a, b in zip(case, raw, strict=False) if a != b][:3]
+        raise Mismatch(
+            f"ramp_coverage of {program.code}: the case has {len(case)} weeks, the baseline {len(raw)}; "
+            f"first differing weeks (Monday, label, planned, achievable): {differ}"
+        )
+    if not any(week[4] for week in case):
+        raise Mismatch(f"ramp_coverage of {program.code}: no week has a bottleneck; the data has no capacities")
+    return case
+
+
 def run(args) -> dict:
     from django.contrib.auth import get_user_model
 
     from parts.models import Part
+    from sopgate.gate.coverage import program_ramp
     from sopgate.gate.findings import program_findings
     from sopgate.models import Blocker, Program
     from sopgate.services import program_scan
@@ -215,6 +242,20 @@ def run(args) -> dict:
             lambda: program_findings(program, today),
             args.runs,
             len(found),
+        )
+
+        # --- ramp_coverage: the ramp week by week vs one hand-written statement -------------------------
+        # What GET /api/programs/{code}/ramp-coverage/ serves: per week planned and achievable vehicles and the
+        # bottleneck parts. At OEM size, of one program among ten: what a user asks (the API, the program page's
+        # chart are per program); the every-program scan, which computes every program's ramp, is oem_scan_memory.
+        coverage = ramp_coverage_checked(program)
+        record(
+            cases,
+            "ramp_coverage",
+            lambda: program_ramp(program).coverage(),
+            lambda: raw_sql.ramp_coverage_raw(program),
+            args.runs,
+            len(coverage),
         )
 
         # --- part lists through the API vs .values() + JsonResponse ----------------------------------

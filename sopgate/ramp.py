@@ -141,15 +141,39 @@ class CapacityPlan:
         return self.run_at_rate_on is not None and first < self.run_at_rate_on <= last
 
 
+@dataclass(frozen=True)
+class WorkWeeks:
+    """A calendar's working days in each week of a ramp: worked out once for all the parts made by it."""
+
+    days: tuple[tuple[date, ...], ...]
+    per_day: int  # its working weekdays: a line's weekly figure is made over that many days
+
+    @classmethod
+    def of(cls, calendar: Calendar, weeks: Sequence[date]) -> "WorkWeeks":
+        days = tuple(tuple(calendar.working_days(monday, monday + timedelta(days=6))) for monday in weeks)
+        return cls(days, len(calendar.working_weekdays))
+
+
+def capacities(plan: CapacityPlan, work: WorkWeeks) -> list[int]:
+    """What the supplier can make in each week, rounded down."""
+    worked = [days for days in work.days if days]
+    if worked and not plan.changes_within(worked[0][0], worked[-1][-1]):  # one rate all along the ramp
+        rate = plan.per_week_on(worked[0][0])
+        return [rate * len(days) // work.per_day for days in work.days]
+    made = []
+    for days in work.days:
+        if not days:
+            made.append(0)
+        elif not plan.changes_within(days[0], days[-1]):
+            made.append(plan.per_week_on(days[0]) * len(days) // work.per_day)
+        else:
+            made.append(sum(plan.per_week_on(day) for day in days) // work.per_day)
+    return made
+
+
 def capacity(monday: date, plan: CapacityPlan, supplier: Calendar) -> int:
     """What the supplier can make in the week starting `monday`, rounded down."""
-    days = supplier.working_days(monday, monday + timedelta(days=6))
-    if not days:
-        return 0
-    per_day = len(supplier.working_weekdays)
-    if not plan.changes_within(days[0], days[-1]):
-        return plan.per_week_on(days[0]) * len(days) // per_day
-    return sum(plan.per_week_on(day) for day in days) // per_day
+    return capacities(plan, WorkWeeks.of(supplier, [monday]))[0]
 
 
 @dataclass(frozen=True)

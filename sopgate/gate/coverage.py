@@ -147,18 +147,23 @@ def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> Progr
     plant = calendars.get(program.calendar_id, ramp.EVERY_WEEKDAY)
     weeks = ramp.ramp_weeks(program.sop_date, plan)
     shares = ramp.planned_vehicles(weeks, plan, plant)
-    week_capacity: dict[tuple, int] = {}
+    # Worked out once per ramp: each calendar's working days per week, and the weekly demand per quantity.
+    work_weeks: dict[ramp.Calendar, ramp.WorkWeeks] = {}
+    demands_of: dict[int, list[int]] = {}
     result = {}
     for row in rows:
         supplier = calendars.get(row["supplier__calendar_id"], plant)
-        demands = [ramp.demand(share, row["qty_per_vehicle"]) for share in shares]
+        qty = row["qty_per_vehicle"]
+        if qty not in demands_of:
+            demands_of[qty] = [ramp.demand(share, qty) for share in shares]
+        demands = list(demands_of[qty])
         part = PartWeeks(
             row["id"],
             row["part_number"],
             row["revision"],
             row["name"],
             row["supplier_id"],
-            row["qty_per_vehicle"],
+            qty,
             demands,
             None,
             calendar=supplier,
@@ -169,16 +174,10 @@ def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> Progr
             part_lines = [(date.min, row["capacity_per_week"])]  # no plan: the part's one figure, all along
         if part_lines is None:
             continue
+        if supplier not in work_weeks:
+            work_weeks[supplier] = ramp.WorkWeeks.of(supplier, weeks)
         capacity_plan = ramp.CapacityPlan(part_lines, row["run_at_rate_on"], row["run_at_rate_per_week"])
-        if len(part_lines) == 1 and row["run_at_rate_on"] is None:
-            # One figure all along: its weeks differ only by the supplier's calendar, the same for many parts.
-            per_week = part_lines[0][1]
-            part.capacities = [
-                week_capacity.setdefault((supplier, monday, per_week), ramp.capacity(monday, capacity_plan, supplier))
-                for monday in weeks
-            ]
-        else:
-            part.capacities = [ramp.capacity(monday, capacity_plan, supplier) for monday in weeks]
+        part.capacities = ramp.capacities(capacity_plan, work_weeks[supplier])
         part.short = ramp.shortfall(weeks, demands, part.capacities)
         if part.short is not None:
             last = part.short.week + timedelta(days=6)
