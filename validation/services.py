@@ -229,11 +229,16 @@ def _check_done(item: HandoverItem, actor) -> None:
         )
 
 
+def item_check_attacher(*, item: HandoverItem, actor) -> None:
+    """Refuse (NotPermitted naming who may) `actor` attaching evidence to `item` as it is about to be saved."""
+    _check_finisher(item, actor, "file", f"attach evidence to '{item.title}'")
+
+
 def item_file_add(*, item: HandoverItem, actor, upload) -> HandoverItemFile:
     """Attach `upload` to `item` as its evidence, by its responsible person or a checklist owner (anyone when none
     is named, as for marking it done). The size and type limits and the store are the parts' evidence files'
     (`parts.services.evidence_file_keep`): a refused file names the limit and nothing is stored."""
-    _check_finisher(item, actor, "file", f"attach evidence to '{item.title}'")
+    item_check_attacher(item=item, actor=actor)
     return evidence_file_keep(HandoverItemFile(item=item), actor=actor, upload=upload)
 
 

@@ -25,6 +25,7 @@ from .. import services
 from ..choices import SignOffSide
 from ..models import HandoverChecklist, HandoverItem
 from .common import LateFilter, RevertInTransaction, refusal_errors, refusal_text
+from .item_files import HandoverItemFileInline, actor_form, clean_upload, files_list, save_item_files
 
 
 class ItemLateFilter(LateFilter):
@@ -50,15 +51,36 @@ class HandoverItemForm(forms.ModelForm):
                 self.add_error(field if shown else None, errors)
 
 
+class HandoverItemRowForm(HandoverItemForm):
+    """An item's row on its checklist's page, with a file to attach as its evidence."""
+
+    actor = None  # set per request by HandoverItemInline.get_formset
+    attach = forms.FileField(required=False, label="attach evidence")
+
+    def _post_clean(self):
+        super()._post_clean()
+        clean_upload(self, "attach")
+
+
 class HandoverItemInline(admin.TabularInline):
     model = HandoverItem
-    form = HandoverItemForm
-    fields = ["title", "responsible", "due_date", "required", "done", "evidence"]
-    readonly_fields = ["done"]
+    form = HandoverItemRowForm
+    fields = ["title", "responsible", "due_date", "required", "done", "evidence", "files", "attach"]
+    readonly_fields = ["done", "files"]
     autocomplete_fields = ["responsible"]
     extra = 0
     # A one-line-high evidence box: the checklist's items fit 1440 px without the table scrolling sideways.
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("files")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, form=actor_form(self.form, request), **kwargs)
+
+    @admin.display(description="evidence files")
+    def files(self, obj):
+        return files_list(obj) if obj.pk is not None else ""
 
     @admin.display(description="done")
     def done(self, obj):
@@ -153,13 +175,18 @@ class HandoverChecklistAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAd
     def save_model(self, request, obj, form, change):
         services.checklist_save(checklist=obj, actor=request.user)
 
-    def save_formset(self, request, form, formset, change):  # the one formset: the items
-        items = formset.save(commit=False)
+    def save_formset(self, request, form, formset, change):  # the one formset: the items, with files to attach
+        formset.save(commit=False)
         for item in formset.deleted_objects:
             item.delete()
-        for item in items:
+        changed = [item for item, fields in formset.changed_objects if set(fields) - {"attach"}]
+        for item in [*formset.new_objects, *changed]:  # a row that only attaches a file leaves the item as it is
             services.item_save(item=item, actor=request.user)
         formset.save_m2m()
+        for row in formset.forms:
+            upload = row.cleaned_data.get("attach") if row not in formset.deleted_forms else None
+            if upload:
+                services.item_file_add(item=row.instance, actor=request.user, upload=upload)
 
     @admin.display(description="open required items", ordering="open_required")
     def open_items(self, obj):
@@ -233,8 +260,12 @@ class HandoverItemAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
     autocomplete_fields = ["checklist", "responsible"]
     readonly_fields = ["done_at", "done_by", "gate"]
     form = HandoverItemForm
+    inlines = [HandoverItemFileInline]
     actions = ["mark_done"]
     object_buttons = ["mark_done_button"]
+
+    def save_formset(self, request, form, formset, change):  # the one formset: the item's files
+        save_item_files(request, formset)
 
     def get_queryset(self, request):
         return with_open_blockers(super().get_queryset(request), ObjectType.HANDOVER_ITEM)
