@@ -70,7 +70,7 @@ class HandoverItemInline(admin.TabularInline):
     autocomplete_fields = ["responsible"]
     extra = 0
     # A one-line-high evidence box: the checklist's items fit 1440 px without the table scrolling sideways.
-    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})}}
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 26})}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("files")
