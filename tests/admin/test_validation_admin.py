@@ -133,6 +133,8 @@ def _item_form(item, **changes) -> dict:
         "responsible": item.responsible_id,
         "due_date": item.due_date.isoformat(),
         "evidence": item.evidence,
+        "files-TOTAL_FORMS": 0,  # the page's evidence files inline, with no file to attach
+        "files-INITIAL_FORMS": 0,
         "_save": "Save",
     }
     if item.required:
