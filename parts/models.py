@@ -1,6 +1,7 @@
 """Suppliers, the parts they deliver and the append-only log of what they reported."""
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -279,19 +280,23 @@ class IdempotencyRecord(models.Model):
         return f"{self.key} ({self.status_code})"
 
 
-def evidence_path(instance: "EvidenceFile", filename: str) -> str:
-    """evidence/<supplier code>/<part id>/<random>/<name>: one folder per supplier (a store's access rules can follow
-    it), and a random folder so that two files of one name never meet and no path can be guessed."""
-    owner = instance.part.supplier.code if instance.part.supplier_id else "unsourced"
-    return f"evidence/{owner}/{instance.part_id}/{uuid.uuid4().hex}/{get_valid_filename(filename)}"
+def evidence_path(instance: "StoredEvidence", filename: str) -> str:
+    """<the record's folder>/<random>/<name>: a folder per owner (a store's access rules can follow it), and a random
+    folder so that two files of one name never meet and no path can be guessed. The stored name is cut to 120 bytes
+    (keeping its extension) so that a long or non-Latin name fits a file system's 255; the record keeps it whole."""
+    name = get_valid_filename(filename)
+    suffix = Path(name).suffix[:16]
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    while len((stem + suffix).encode()) > 120:
+        stem = stem[:-1]
+    return f"{instance.evidence_folder()}/{uuid.uuid4().hex}/{stem or 'file'}{suffix}"
 
 
-class EvidenceFile(models.Model):
-    """A file that proves something about a part (a PPAP warrant, a run-at-rate report, a test report), kept through
-    Django's storage API (a local folder, or an S3-compatible store by setting). Added, never changed."""
+class StoredEvidence(models.Model):
+    """A file kept as proof through Django's storage API (a local folder, or an S3-compatible store by setting), with
+    who added it and when. Added, never changed. What it proves is the concrete model's: a part's `EvidenceFile`,
+    a handover item's file (validation). Added through `services.evidence_file_keep`, which applies the limits."""
 
-    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="files")
-    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
     file = models.FileField(upload_to=evidence_path, max_length=400)
     name = models.CharField(max_length=255, help_text="The file's name as it was uploaded.")
     size = models.PositiveBigIntegerField()
@@ -302,9 +307,27 @@ class EvidenceFile(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
+
+    def evidence_folder(self) -> str:
+        raise NotImplementedError
+
+
+class EvidenceFile(StoredEvidence):
+    """A file that proves something about a part (a PPAP warrant, a run-at-rate report, a test report)."""
+
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+
+    class Meta:
         ordering = ["-uploaded_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid")]
         indexes = [models.Index(fields=["part", "uploaded_at"], name="evidence_part_time_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def evidence_folder(self) -> str:
+        """evidence/<supplier code>/<part id>: one folder per supplier."""
+        owner = self.part.supplier.code if self.part.supplier_id else "unsourced"
+        return f"evidence/{owner}/{self.part_id}"

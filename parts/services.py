@@ -24,7 +24,7 @@ from sopgate.roles import supplier_id_for_user
 from . import selectors
 from .batch_writes import bulk_history_snapshot, bulk_insert_columns, bulk_merge
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
+from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
 from .signals import program_data_changed
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -458,20 +458,15 @@ def evidence_file_refusal(upload) -> str | None:
     return None
 
 
-def evidence_file_add(*, part: Part, actor, kind: str, upload) -> EvidenceFile:
-    """Keep `upload` as evidence of `part` (through the default storage), by `actor`. Refused with a ValidationError
-    naming `file` and the limit when it is too large or of a type not taken; nothing is stored then."""
+def evidence_file_keep(evidence: StoredEvidence, *, actor, upload) -> StoredEvidence:
+    """Keep `upload` (through the default storage) as the file of `evidence`, an unsaved record of what it proves (a
+    part's `EvidenceFile`, a handover item's file), added by `actor`. Refused with a ValidationError naming `file`
+    and the limit when it is too large or of a type not taken; nothing is stored then."""
     refusal = evidence_file_refusal(upload)
     if refusal:
         raise ValidationError({"file": [refusal]})
-    evidence = EvidenceFile(
-        part=part,
-        kind=kind,
-        name=upload.name[:255],
-        size=upload.size,
-        uploaded_by=actor,
-        uploaded_by_username=actor.get_username() if actor else "",
-    )
+    evidence.name, evidence.size = upload.name[:255], upload.size
+    evidence.uploaded_by, evidence.uploaded_by_username = actor, actor.get_username() if actor else ""
     evidence.file.save(upload.name, upload, save=False)
     try:
         evidence.save()
@@ -479,3 +474,8 @@ def evidence_file_add(*, part: Part, actor, kind: str, upload) -> EvidenceFile:
         evidence.file.delete(save=False)  # no file without its record
         raise
     return evidence
+
+
+def evidence_file_add(*, part: Part, actor, kind: str, upload) -> EvidenceFile:
+    """Keep `upload` as evidence of `part`, by `actor`, within the limits (`evidence_file_keep`)."""
+    return evidence_file_keep(EvidenceFile(part=part, kind=kind), actor=actor, upload=upload)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from parts.models import StoredEvidence
 from sopgate.history import HistoricalActor
 from sopgate.validators import NOT_A_SUPPLIER_USER, PLANNING_DATE, person_field
 
@@ -143,3 +144,21 @@ class HandoverItem(models.Model):
     @property
     def done(self) -> bool:
         return self.done_at is not None
+
+
+class HandoverItemFile(StoredEvidence):
+    """A file that proves a handover item done (a released work instruction, a training record, a signed list):
+    with its text `evidence`, what a required item needs before it is marked done."""
+
+    item = models.ForeignKey(HandoverItem, on_delete=models.PROTECT, related_name="files")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["item", "uploaded_at"], name="item_file_item_time_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def evidence_folder(self) -> str:
+        """handover/<checklist id>/<item id>: apart from the suppliers' folders."""
+        return f"handover/{self.item.checklist_id}/{self.item_id}"

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from parts.services import evidence_file_keep
 from sopgate.roles import NotPermitted, launch_manager_names, people_text, user_is_launch_manager
 
 from .choices import SignOffSide, TestStatus
-from .models import HandoverChecklist, HandoverItem, ValidationTest
+from .models import HandoverChecklist, HandoverItem, HandoverItemFile, ValidationTest
 
 _SIDE_FIELDS = {
     SignOffSide.RD: ("rd_signed_off_by", "rd_signed_off_at", "rd_signed_off"),
@@ -201,24 +202,50 @@ def item_finishers(item: HandoverItem) -> list:
     return [person for person in (item.responsible, checklist.rd_owner, checklist.production_owner) if person]
 
 
-def _check_done(item: HandoverItem, actor) -> None:
+def _check_finisher(item: HandoverItem, actor, field: str, action: str) -> None:
     finishers = item_finishers(item)
     if finishers and actor not in finishers:
         raise NotPermitted(
-            "done",
-            f"Only {people_text(finishers)} may mark '{item.title}' done (its responsible person or an owner of "
-            f"its checklist); you are {actor.get_username()}.",
+            field,
+            f"Only {people_text(finishers)} may {action} (its responsible person or an owner of its checklist); "
+            f"you are {actor.get_username()}.",
         )
-    if item.required and not (item.evidence or "").strip():
+
+
+def item_has_evidence(item: HandoverItem) -> bool:
+    """Evidence text (a link or a reference) or an attached file: what a required item needs to be marked done."""
+    return bool((item.evidence or "").strip()) or (item.pk is not None and item.files.exists())
+
+
+def _check_done(item: HandoverItem, actor) -> None:
+    _check_finisher(item, actor, "done", f"mark '{item.title}' done")
+    if item.required and not item_has_evidence(item):
         raise ValidationError(
-            {"evidence": [f"'{item.title}' is required: give its evidence (a link or a reference) to mark it done."]}
+            {
+                "evidence": [
+                    f"'{item.title}' is required: give its evidence (text or link) or an attached file to mark it done."
+                ]
+            }
         )
+
+
+def item_check_attacher(*, item: HandoverItem, actor) -> None:
+    """Refuse (NotPermitted naming who may) `actor` attaching evidence to `item` as it is about to be saved."""
+    _check_finisher(item, actor, "file", f"attach evidence to '{item.title}'")
+
+
+def item_file_add(*, item: HandoverItem, actor, upload) -> HandoverItemFile:
+    """Attach `upload` to `item` as its evidence, by its responsible person or a checklist owner (anyone when none
+    is named, as for marking it done). The size and type limits and the store are the parts' evidence files'
+    (`parts.services.evidence_file_keep`): a refused file names the limit and nothing is stored."""
+    item_check_attacher(item=item, actor=actor)
+    return evidence_file_keep(HandoverItemFile(item=item), actor=actor, upload=upload)
 
 
 def item_save(*, item: HandoverItem, actor, done: bool | None = None, now: datetime | None = None) -> HandoverItem:
     """Save a new or changed item (its fields set by the caller), marked done (`done=True`, by `actor`, now) or
     reopened (`done=False`) on the way. Marking done is for the responsible person or a checklist owner, and a
-    required item needs its evidence first. Refused, changing nothing, where `item_check_sign_offs` refuses."""
+    required item needs its evidence (text or link) or an attached file first. Refused, changing nothing, where `item_check_sign_offs` refuses."""
     was_done = item.done_at, item.done_by
     if done is True and item.done_at is None:
         _check_done(item, actor)

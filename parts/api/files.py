@@ -1,14 +1,12 @@
 """Evidence files of a part: `/api/parts/{id}/files/` (list, multipart upload) and `.../files/{file}/content/`
 (the file itself). Engineers see every part's files; a supplier user only its own parts' (another's is a 404)."""
 
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.reverse import reverse
 
+from sopgate.api.files import DOWNLOAD_SCHEMA, UPLOAD_PARSERS, StoredEvidenceSerializer, evidence_download
 from sopgate.api.permissions import IsEngineerOrSupplier
 
 from ..choices import EvidenceKind
@@ -17,16 +15,12 @@ from ..selectors import part_list_for_user
 from ..services import evidence_file_add
 
 
-class EvidenceFileSerializer(serializers.ModelSerializer):
-    file = serializers.FileField(write_only=True, help_text="The file (multipart/form-data).")
+class EvidenceFileSerializer(StoredEvidenceSerializer):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
-    uploaded_by = serializers.CharField(source="uploaded_by_username", read_only=True)
-    url = serializers.SerializerMethodField()
 
-    class Meta:
+    class Meta(StoredEvidenceSerializer.Meta):
         model = EvidenceFile
-        fields = ["id", "kind", "file", "name", "size", "uploaded_by", "uploaded_at", "url"]
-        read_only_fields = ["name", "size", "uploaded_at"]
+        fields = ["id", "kind", *StoredEvidenceSerializer.Meta.fields[1:]]
 
     def get_url(self, evidence: EvidenceFile) -> str:
         return reverse(
@@ -43,7 +37,7 @@ class PartFileViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
 
     serializer_class = EvidenceFileSerializer
     permission_classes = [IsEngineerOrSupplier]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS
     filter_backends: list = []
 
     def part(self):
@@ -61,16 +55,7 @@ class PartFileViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
             part=self.part(), actor=self.request.user, kind=data["kind"], upload=data["file"]
         )
 
-    @extend_schema(
-        summary="Download an evidence file",
-        description="The file itself, as an attachment with its uploaded name.",
-        responses={(200, "application/octet-stream"): bytes},
-    )
+    @DOWNLOAD_SCHEMA
     @action(detail=True, methods=["get"])
     def content(self, request, part_pk=None, pk=None):
-        evidence = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from the store.") from None
-        return FileResponse(handle, as_attachment=True, filename=evidence.name)
+        return evidence_download(get_object_or_404(self.get_queryset(), pk=pk))

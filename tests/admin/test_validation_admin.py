@@ -133,6 +133,8 @@ def _item_form(item, **changes) -> dict:
         "responsible": item.responsible_id,
         "due_date": item.due_date.isoformat(),
         "evidence": item.evidence,
+        "files-TOTAL_FORMS": 0,  # the page's evidence files inline, with no file to attach
+        "files-INITIAL_FORMS": 0,
         "_save": "Save",
     }
     if item.required:
@@ -348,7 +350,7 @@ def test_the_admin_refuses_to_mark_someone_elses_item_done_or_a_required_one_wit
     assert messages[0][0] == "error" and messages[0][1].startswith(f"Only {owners[0]}, ")
     assert messages[1] == (
         "error",
-        "'Sealer robots' is required: give its evidence (a link or a reference) to mark it done.",
+        "'Sealer robots' is required: give its evidence (text or link) or an attached file to mark it done.",
     )
     assert messages[2] == ("info", "0 items marked done.")
     assert not HandoverItem.objects.filter(done_at__isnull=False).exists()

@@ -73,6 +73,7 @@ MATRIX = [
         (401, 403, 403, 201, 403),
     ),
     ("patch", "/api/handover-items/{item}/", {"done": True}, ENGINEER_ONLY_READ),
+    ("get", "/api/handover-items/{item}/files/", None, ENGINEER_ONLY_READ),
     # Suppliers read the blockers about their own parts (the world's blocker is about part_a, supplier_a's).
     ("get", "/api/blockers/", None, (401, 200, 200, 200, 403)),
     ("get", "/api/blockers/{blocker}/", None, (401, 200, 404, 200, 403)),

@@ -37,3 +37,15 @@ def test_descriptions_speak_to_integrators_and_supplier_updates_have_examples(sc
     examples = create["requestBody"]["content"]["application/json"]["examples"]
     assert len(examples) == 2 and any(isinstance(example["value"], list) for example in examples.values())
     assert "all or nothing" in create["description"]
+
+
+def test_the_evidence_files_of_parts_and_handover_items_are_documented_as_uploads_and_downloads(schema):
+    for owner in ("/api/parts/{part_pk}", "/api/handover-items/{item_pk}"):
+        files = schema["paths"][f"{owner}/files/"]
+        assert "multipart/form-data" in files["post"]["requestBody"]["content"], owner
+        assert "limit" in files["post"]["description"] and {"400", "403", "404"} <= set(files["post"]["responses"])
+        content = schema["paths"][f"{owner}/files/{{id}}/content/"]["get"]
+        assert content["summary"] == "Download an evidence file"
+        assert "application/octet-stream" in content["responses"]["200"]["content"]
+    item_files = schema["paths"]["/api/handover-items/{item_pk}/files/"]["post"]["description"]
+    assert "responsible person or a checklist owner" in item_files

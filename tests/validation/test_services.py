@@ -319,7 +319,9 @@ def test_a_required_item_needs_evidence_to_be_marked_done(checklist):
     with pytest.raises(ValidationError) as refused:
         item_mark_done(item=item, actor=item.responsible)
     assert refused.value.message_dict == {
-        "evidence": ["'Leak test validated' is required: give its evidence (a link or a reference) to mark it done."]
+        "evidence": [
+            "'Leak test validated' is required: give its evidence (text or link) or an attached file to mark it done."
+        ]
     }
     item.refresh_from_db()
     assert not item.done

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import files, views
 
 app_name = "validation-api"
 
@@ -10,4 +11,11 @@ router.register("validation-tests", views.ValidationTestViewSet, basename="valid
 router.register("handover-checklists", views.HandoverChecklistViewSet, basename="handoverchecklist")
 router.register("handover-items", views.HandoverItemViewSet, basename="handoveritem")
 
-urlpatterns = router.urls
+item_files = files.HandoverItemFileViewSet.as_view({"get": "list", "post": "create"})
+item_file_content = files.HandoverItemFileViewSet.as_view({"get": "content"})
+
+urlpatterns = [
+    *router.urls,
+    path("handover-items/<int:item_pk>/files/", item_files, name="handover-item-file-list"),
+    path("handover-items/<int:item_pk>/files/<int:pk>/content/", item_file_content, name="handover-item-file-content"),
+]

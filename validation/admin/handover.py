@@ -1,8 +1,12 @@
+"""The handover admin: checklists (sign-off and withdrawal buttons and actions, the items inline with their
+evidence files) and items (the mark-done button and action, the item's files). Every change goes through
+`validation.services`, which refuses it naming who may act or what is missing."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
@@ -17,144 +21,16 @@ from sopgate.choices import ObjectType
 from sopgate.roles import NotPermitted
 from sopgate.selectors import with_open_blockers
 
-from . import services
-from .choices import SignOffSide, TestStatus
-from .models import HandoverChecklist, HandoverItem, ValidationTest
-
-TEST_TONES = {
-    TestStatus.PASSED: "good",
-    TestStatus.WAIVED: "good",
-    TestStatus.PLANNED: "neutral",
-    TestStatus.IN_PROGRESS: "neutral",
-    TestStatus.FAILED: "bad",
-}
-
-
-def _refusal_errors(refused: ValidationError | NotPermitted) -> dict[str, list[str]]:
-    return refused.message_dict
-
-
-def _refusal_text(refused: ValidationError | NotPermitted) -> str:
-    return " ".join(error for errors in _refusal_errors(refused).values() for error in errors)
-
-
-class LateFilter(admin.SimpleListFilter):
-    """Open rows whose date (`date_field`: a test's planned end, an item's due date) has passed."""
-
-    title = "late"
-    parameter_name = "late"
-    date_field = ""
-    done = Q()
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Late"), ("no", "Not late")]
-
-    def queryset(self, request, queryset):
-        late = Q(**{f"{self.date_field}__lt": timezone.localdate()}) & ~self.done
-        if self.value() == "yes":
-            return queryset.filter(late)
-        if self.value() == "no":
-            return queryset.exclude(late)
-        return queryset
-
-
-class TestLateFilter(LateFilter):
-    date_field = "planned_end"
-    done = Q(status__in=[TestStatus.PASSED, TestStatus.WAIVED])
+from .. import services
+from ..choices import SignOffSide
+from ..models import HandoverChecklist, HandoverItem
+from .common import LateFilter, RevertInTransaction, refusal_errors, refusal_text
+from .item_files import HandoverItemFileInline, actor_form, clean_upload, files_list, save_item_files
 
 
 class ItemLateFilter(LateFilter):
     date_field = "due_date"
     done = Q(done_at__isnull=False)
-
-
-class ValidationTestForm(forms.ModelForm):
-    """The test form of the admin (also its history revert): a status change is checked on the form, for the user
-    who saves it (`services.test_check_status`: who may waive, what failed/passed/waived need)."""
-
-    actor = None  # set per request by ValidationTestAdmin.get_form
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self.errors or self.actor is None:
-            return
-        try:
-            services.test_check_status(test=self.instance, actor=self.actor)
-        except (ValidationError, NotPermitted) as refused:
-            for field, errors in _refusal_errors(refused).items():
-                self.add_error(field if field in self.fields else None, errors)
-
-
-@admin.register(ValidationTest)
-class ValidationTestAdmin(ObjectButtons, SimpleHistoryAdmin):
-    list_display = ["code", "name", "phase", "status_badge", "owner_name", "planned", "required_for_sop", "blockers"]
-    list_display_links = ["code", "name"]
-    list_filter = [TestLateFilter, BlockedFilter, "program", "phase", "status", "required_for_sop"]
-    list_select_related = ["program", "owner"]
-    search_fields = ["code", "name"]
-    autocomplete_fields = ["program", "part", "owner"]
-    readonly_fields = ["gate"]
-    list_per_page = 100
-    form = ValidationTestForm
-    object_buttons = ["record_passed", "record_failed"]
-
-    def get_queryset(self, request):
-        return with_open_blockers(super().get_queryset(request), ObjectType.VALIDATION_TEST)
-
-    def get_fields(self, request, obj=None):
-        fields = [f for f in super().get_fields(request, obj) if f != "gate"]
-        return fields + ["gate"] if obj is not None else fields
-
-    @admin.display(description="what the gate thinks")
-    def gate(self, obj):
-        return gate_panel(ObjectType.VALIDATION_TEST, obj.pk, dates=[("Planned end", short_date(obj.planned_end), "")])
-
-    @admin.display(description="owner", ordering="owner__last_name")
-    def owner_name(self, obj):
-        return person(obj.owner)
-
-    @admin.display(description="planned end", ordering="planned_end")
-    def planned(self, obj):
-        return short_date(obj.planned_end)
-
-    @admin.display(description="open blockers", ordering="open_blocking")
-    def blockers(self, obj):
-        return blockers_badge(obj)
-
-    def _record(self, request, test, status, note):
-        test.status = status
-        if note:
-            test.result_note = note
-        try:
-            services.test_save(test=test, actor=request.user)
-        except (ValidationError, NotPermitted) as refused:
-            self.message_user(request, _refusal_text(refused), messages.ERROR)
-            return
-        self.message_user(request, f"{test.code} recorded {test.get_status_display().lower()}.", messages.SUCCESS)
-
-    @object_button("Record passed", shown=lambda test: test.status != TestStatus.PASSED)
-    def record_passed(self, request, test, text):
-        self._record(request, test, TestStatus.PASSED, text)
-
-    @object_button(
-        "Record failed",
-        shown=lambda test: test.status != TestStatus.FAILED,
-        text=("note", "What failed"),
-        tone="plain",
-    )
-    def record_failed(self, request, test, text):
-        self._record(request, test, TestStatus.FAILED, text)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
-
-    def save_model(self, request, obj, form, change):
-        services.test_save(test=obj, actor=request.user)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.get_status_display(), TEST_TONES[obj.status])
 
 
 class HandoverItemForm(forms.ModelForm):
@@ -175,32 +51,42 @@ class HandoverItemForm(forms.ModelForm):
                 self.add_error(field if shown else None, errors)
 
 
+class HandoverItemRowForm(HandoverItemForm):
+    """An item's row on its checklist's page, with a file to attach as its evidence."""
+
+    actor = None  # set per request by HandoverItemInline.get_formset
+    attach = forms.FileField(required=False, label="attach evidence")
+
+    def _post_clean(self):
+        super()._post_clean()
+        clean_upload(self, "attach")
+
+
 class HandoverItemInline(admin.TabularInline):
     model = HandoverItem
-    form = HandoverItemForm
-    fields = ["title", "responsible", "due_date", "required", "done", "evidence"]
-    readonly_fields = ["done"]
+    form = HandoverItemRowForm
+    fields = ["title", "responsible", "due_date", "required", "done", "evidence", "files", "attach"]
+    readonly_fields = ["done", "files"]
     autocomplete_fields = ["responsible"]
     extra = 0
     # A one-line-high evidence box: the checklist's items fit 1440 px without the table scrolling sideways.
-    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})}}
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 26})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("files")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, form=actor_form(self.form, request), **kwargs)
+
+    @admin.display(description="evidence files")
+    def files(self, obj):
+        return files_list(obj) if obj.pk is not None else ""
 
     @admin.display(description="done")
     def done(self, obj):
         if obj.done_at is None:
             return badge("Open", "warn")
         return f"{timezone.localtime(obj.done_at):%Y-%m-%d} by {person(obj.done_by) or 'unknown'}"
-
-
-class RevertInTransaction:
-    """Django saves a change form in one transaction, simple_history's revert form does not; the item check locks the
-    checklist from validating the form to saving it, which needs one."""
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "POST":
-            return super().history_form_view(request, object_id, version_id, extra_context)
-        with transaction.atomic():
-            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class WithdrawalActionForm(ActionForm):
@@ -289,13 +175,18 @@ class HandoverChecklistAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAd
     def save_model(self, request, obj, form, change):
         services.checklist_save(checklist=obj, actor=request.user)
 
-    def save_formset(self, request, form, formset, change):  # the one formset: the items
-        items = formset.save(commit=False)
+    def save_formset(self, request, form, formset, change):  # the one formset: the items, with files to attach
+        formset.save(commit=False)
         for item in formset.deleted_objects:
             item.delete()
-        for item in items:
+        changed = [item for item, fields in formset.changed_objects if set(fields) - {"attach"}]
+        for item in [*formset.new_objects, *changed]:  # a row that only attaches a file leaves the item as it is
             services.item_save(item=item, actor=request.user)
         formset.save_m2m()
+        for row in formset.forms:
+            upload = row.cleaned_data.get("attach") if row not in formset.deleted_forms else None
+            if upload:
+                services.item_file_add(item=row.instance, actor=request.user, upload=upload)
 
     @admin.display(description="open required items", ordering="open_required")
     def open_items(self, obj):
@@ -316,7 +207,7 @@ class HandoverChecklistAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAd
                 services.checklist_sign_off(checklist=checklist, side=side, actor=request.user)
                 signed += 1
             except (ValidationError, NotPermitted) as refused:
-                for errors in _refusal_errors(refused).values():
+                for errors in refusal_errors(refused).values():
                     for error in errors:
                         self.message_user(request, error, messages.ERROR)
         if signed:
@@ -342,7 +233,7 @@ class HandoverChecklistAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAd
             try:
                 services.checklist_withdraw_sign_off(checklist=checklist, side=side, actor=request.user, reason=reason)
             except (ValidationError, NotPermitted) as refused:
-                for errors in _refusal_errors(refused).values():
+                for errors in refusal_errors(refused).values():
                     self.message_user(request, " ".join(errors), messages.ERROR)
                 return
             withdrawn += 1
@@ -369,8 +260,12 @@ class HandoverItemAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
     autocomplete_fields = ["checklist", "responsible"]
     readonly_fields = ["done_at", "done_by", "gate"]
     form = HandoverItemForm
+    inlines = [HandoverItemFileInline]
     actions = ["mark_done"]
     object_buttons = ["mark_done_button"]
+
+    def save_formset(self, request, form, formset, change):  # the one formset: the item's files
+        save_item_files(request, formset)
 
     def get_queryset(self, request):
         return with_open_blockers(super().get_queryset(request), ObjectType.HANDOVER_ITEM)
@@ -400,7 +295,7 @@ class HandoverItemAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
         try:
             services.item_mark_done(item=item, actor=request.user, evidence=text or None)
         except (ValidationError, NotPermitted) as refused:
-            self.message_user(request, _refusal_text(refused), messages.ERROR)
+            self.message_user(request, refusal_text(refused), messages.ERROR)
             return
         self.message_user(request, f"'{item.title}' marked done.", messages.SUCCESS)
 
@@ -421,7 +316,7 @@ class HandoverItemAdmin(ObjectButtons, RevertInTransaction, SimpleHistoryAdmin):
             try:
                 services.item_mark_done(item=item, actor=request.user)
             except (ValidationError, NotPermitted) as refused:
-                for errors in _refusal_errors(refused).values():
+                for errors in refusal_errors(refused).values():
                     self.message_user(request, " ".join(errors), messages.ERROR)
                 continue
             marked += 1
