@@ -133,12 +133,13 @@ class CapacityPlan:
             rate = min(rate, self.run_at_rate_per_week)
         return rate
 
-    def changes_within(self, first: date, last: date) -> bool:
-        """Whether the rate changes on a day after `first` up to `last`."""
-        n = bisect.bisect_right(self._days, first)
-        if n < len(self._days) and self._days[n] <= last:
-            return True
-        return self.run_at_rate_on is not None and first < self.run_at_rate_on <= last
+    def steps(self) -> list[tuple[date, int]]:
+        """The days the rate changes on (a line starts, the run at rate begins), each with the rate from then on;
+        before the first, nothing is made."""
+        days = set(self._days)
+        if self.run_at_rate_on is not None:
+            days.add(self.run_at_rate_on)
+        return [(day, self.per_week_on(day)) for day in sorted(days)]
 
 
 @dataclass(frozen=True)
@@ -155,17 +156,20 @@ class WorkWeeks:
 
 
 def capacities(plan: CapacityPlan, work: WorkWeeks) -> list[int]:
-    """What the supplier can make in each week, rounded down."""
-    worked = [days for days in work.days if days]
-    if worked and not plan.changes_within(worked[0][0], worked[-1][-1]):  # one rate all along the ramp
-        rate = plan.per_week_on(worked[0][0])
-        return [rate * len(days) // work.per_day for days in work.days]
-    made = []
+    """What the supplier can make in each week, rounded down. The weeks are walked in order alongside the days the
+    rate changes on (a line starts, the run at rate caps): a week without a change makes its rate × its working
+    days ÷ the working weekdays; a week with one sums its days."""
+    steps = plan.steps()
+    made, n, rate = [], 0, 0
     for days in work.days:
         if not days:
             made.append(0)
-        elif not plan.changes_within(days[0], days[-1]):
-            made.append(plan.per_week_on(days[0]) * len(days) // work.per_day)
+            continue
+        while n < len(steps) and steps[n][0] <= days[0]:
+            rate = steps[n][1]
+            n += 1
+        if n == len(steps) or steps[n][0] > days[-1]:
+            made.append(rate * len(days) // work.per_day)
         else:
             made.append(sum(plan.per_week_on(day) for day in days) // work.per_day)
     return made

@@ -54,8 +54,8 @@ class ProgramRamp:
         """The plant's closed dates in week `n` and those of the suppliers of `part_ids`."""
         first, last = self.weeks[n], self.weeks[n] + timedelta(days=6)
         days = set(self.plant.closed_in(first, last))
-        for pk in part_ids:
-            days.update(self.parts[pk].calendar.closed_in(first, last))
+        for calendar in {self.parts[pk].calendar for pk in part_ids}:
+            days.update(calendar.closed_in(first, last))
         return sorted(days)
 
     def planned(self, n: int) -> int:
