@@ -140,6 +140,7 @@ def test_the_run_at_rate_is_stored_as_a_supplier_update(alice_client, portal):
     )
     page = _text(alice_client.get(response["Location"]))
     assert "The run at rate of BM-100 is stored." in page and "Demonstrated on Jan. 2, 2027: 1,200 per week." in page
+    assert "Jan. 2, 2027 &middot; 1,200 per week" in page  # the report in the part's history of updates
     # The same again is no report; a new rate alone is one.
     same = _run_at_rate(alice_client, blocked, "2027-01-02", "1200")
     assert "Nothing changed: this run at rate is the one already reported." in same.content.decode()
