@@ -24,7 +24,7 @@ from . import selectors
 from .batch_writes import bulk_insert_columns, bulk_merge
 from .capacity import capacity_lines_upsert
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
+from .models import EvidenceFile, IdempotencyRecord, Part, Supplier, SupplierUpdate
 from .writes import LockedPart, parts_lock, parts_locked, parts_recorded
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -288,7 +288,7 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
         part = locked[row["part_id"]]
         row.update(constants, id=pk, program=part.program, part_number=part.part_number, revision=part.revision)
     bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-    _capacity_plans_follow(changes, actor=actor, now=now)
+    _capacity_plans_follow(changes, locked, actor=actor, now=now)
     # The reason names the reporter, so the part's history shows who it was after the user row is gone.
     parts_recorded(
         list(changes),
@@ -299,16 +299,16 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
     return stored
 
 
-def _capacity_plans_follow(changes: dict[int, dict[str, object]], *, actor, now: datetime) -> None:
+def _capacity_plans_follow(changes: dict[int, dict[str, object]], locked: dict[int, LockedPart], *, actor, now) -> None:
     """For the parts with a capacity plan whose capacity was reported, that capacity as the plan's line from today,
     so that the part's figure stays the line in force today (`capacity.parts_capacity_refresh` would otherwise
-    set it back). One query, and one more where a planned part's capacity was reported."""
-    reported = {pk: change["capacity_per_week"] for pk, change in changes.items() if "capacity_per_week" in change}
-    if not reported:
-        return
-    planned = CapacityLine.objects.filter(part_id__in=reported).order_by().values_list("part_id", flat=True).distinct()
+    set it back). One statement, where a planned part's capacity was reported; none otherwise."""
     today = timezone.localdate(now)
-    lines = {(pk, today): reported[pk] for pk in planned}
+    lines = {
+        (pk, today): change["capacity_per_week"]
+        for pk, change in changes.items()
+        if "capacity_per_week" in change and locked[pk].has_plan
+    }
     if lines:
         capacity_lines_upsert(lines, actor=actor, now=now)
 

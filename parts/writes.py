@@ -5,11 +5,11 @@ changed, so a re-scan follows after the commit)."""
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from .batch_writes import bulk_history_snapshot
-from .models import Part
+from .models import CapacityLine, Part
 from .signals import program_data_changed
 
 
@@ -20,6 +20,7 @@ class LockedPart(NamedTuple):
     revision: str
     ppap_status: str
     supplier_id: int | None
+    has_plan: bool  # the part has capacity plan lines
 
 
 def parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
@@ -36,7 +37,10 @@ def parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, Locke
         within.select_for_update(of=("self",))
         .filter(pk__in=part_ids)
         .order_by("pk")
-        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id")
+        .annotate(has_plan=Exists(CapacityLine.objects.filter(part_id=OuterRef("pk"))))
+        .values_list(
+            "pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id", "has_plan"
+        )
     )
     return {pk: LockedPart(*values) for pk, *values in rows}
 

@@ -129,3 +129,19 @@ def test_keep_past_refuses_deleting_a_line_in_force_and_deletes_a_future_one(at_
     assert list(CapacityLine.objects.filter(part=part).values_list("pk", flat=True)) == [in_force.pk]
     capacity_line_delete(actor=None, line=in_force)  # the API's and the admin's door: any line
     assert not CapacityLine.objects.filter(part=part).exists()
+
+
+def test_reported_capacities_of_planned_parts_cost_the_same_queries_for_one_part_as_for_twenty(at_today):
+    program = ProgramFactory()
+    counts = []
+    for size in (1, 20):
+        parts = PartFactory.create_batch(size, program=program, capacity_per_week=100)
+        for part in parts:
+            CapacityLineFactory(part=part, effective_from=date(2026, 12, 1), capacity_per_week=100)
+        sam = SupplierUserFactory(supplier=parts[0].supplier).user
+        Part.objects.filter(pk__in=[part.pk for part in parts]).update(supplier=parts[0].supplier)
+        with CaptureQueriesContext(connection) as queries:
+            supplier_updates_apply(actor=sam, items=[{"part_id": p.pk, "capacity_per_week": 300} for p in parts])
+        counts.append(len(queries))
+        assert CapacityLine.objects.filter(part__in=parts, effective_from=TODAY, capacity_per_week=300).count() == size
+    assert counts[0] == counts[1], counts
