@@ -232,7 +232,7 @@ class SupplierUpdate(models.Model):
 
 class CapacityLine(models.Model):
     """One line of a part's capacity plan: from `effective_from` on (until the next line), the supplier can make
-    `capacity_per_week`, as reported by whom and when. Written through `parts.services.capacity_lines_apply`, which
+    `capacity_per_week`, as reported by whom and when. Written through `parts.capacity.capacity_lines_apply`, which
     keeps the part's `capacity_per_week` at the line in force today; a line posted again for the same day
     replaces it."""
 

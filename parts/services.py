@@ -8,7 +8,6 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,10 +21,11 @@ from knox.models import AuthToken
 from sopgate.roles import supplier_id_for_user
 
 from . import selectors
-from .batch_writes import bulk_history_snapshot, bulk_insert_columns, bulk_merge
+from .batch_writes import bulk_insert_columns, bulk_merge
+from .capacity import capacity_lines_upsert
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
-from .signals import program_data_changed
+from .models import EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
+from .writes import LockedPart, parts_lock, parts_locked, parts_recorded
 
 # Fields of a part that a supplier update may change, in the order they are applied.
 SUPPLIER_UPDATE_FIELDS = (
@@ -48,23 +48,12 @@ _NOT_REPORTED = {
 }
 
 
-def _parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
-    # Row locks in primary-key order, so concurrent writes touching the same parts never deadlock.
-    return Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")
-
-
-def _recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:
-    """History rows for parts just written, and word to the gate that their programs changed."""
-    bulk_history_snapshot(Part, part_ids, actor=actor, reason=reason, when=timezone.now())
-    program_data_changed.send(sender=Part, program_ids=program_ids)
-
-
 def _parts_set(locked: QuerySet[Part], actor, **values) -> int:
     """Set `values` on the parts of `locked` (one statement: every part gets the same values) and record it."""
     rows = list(locked.values_list("pk", "program_id"))
     if rows:
         Part.objects.filter(pk__in=[pk for pk, _ in rows]).update(**values, updated_at=timezone.now())
-        _recorded([pk for pk, _ in rows], {program_id for _, program_id in rows}, actor)
+        parts_recorded([pk for pk, _ in rows], {program_id for _, program_id in rows}, actor)
     return len(rows)
 
 
@@ -172,15 +161,6 @@ def supplier_daily_limit_check(*, supplier_id: int, adding: int, now: datetime) 
     )
 
 
-class _LockedPart(NamedTuple):
-    program_id: int
-    program: str  # code
-    part_number: str
-    revision: str
-    ppap_status: str
-    supplier_id: int | None
-
-
 def supplier_updates_apply(
     *, actor, items: Sequence[dict | None], now: datetime | None = None, dry_run: bool = False
 ) -> list[dict]:
@@ -188,7 +168,10 @@ def supplier_updates_apply(
 
     Each item names its part by `part_id`, or by `program` (code) + `part_number` (+ `revision` where the number
     has several), and carries any of `promised_date`, `ppap_status`, `capacity_per_week`, `tooling_stage`,
-    `note`, as validated values. Items for the same part apply in list order.
+    `run_at_rate_on`, `run_at_rate_per_week`, `note`, as validated values. Items for the same part apply in list
+    order. A part's `capacity_per_week` is the line of its capacity plan in force today: for a part that has a
+    plan, a reported capacity is also its plan's line from today (replacing one of the same day); a part without
+    a plan has the one figure, all along.
 
     A supplier user writes only its own supplier's parts (another's is "not found", exactly like a missing one),
     never sets a PPAP status that is the customer's decision nor promises a date before today, and stores at most
@@ -218,7 +201,7 @@ def supplier_updates_apply(
     with transaction.atomic():
         part_ids = _part_ids(items, errors, within)
         # The check that a part exists and may be written is the lock on it: it cannot vanish before the write.
-        locked = _parts_lock({pk for pk in part_ids if pk is not None}, within=within)
+        locked = parts_lock({pk for pk in part_ids if pk is not None}, within=within)
         for index, (item, part_id) in enumerate(zip(items, part_ids, strict=True)):
             if part_id is not None and part_id not in locked:
                 named_by_id = "part_id" in item
@@ -274,21 +257,7 @@ def _part_id_by_number(item: dict, item_errors: dict, revisions: dict[tuple[str,
     return None
 
 
-def _parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, _LockedPart]:
-    """Lock the parts with these ids that are within `within`, in primary-key order (concurrent batches touching
-    the same parts never deadlock), and read what the updates need of them; a missing one is left out."""
-    if not part_ids:
-        return {}
-    rows = (
-        within.select_for_update(of=("self",))
-        .filter(pk__in=part_ids)
-        .order_by("pk")
-        .values_list("pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id")
-    )
-    return {pk: _LockedPart(*values) for pk, *values in rows}
-
-
-def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, _LockedPart]) -> None:
+def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, LockedPart]) -> None:
     """Refuse the PPAP statuses a supplier may not report for the part as it stands when the item applies (the
     items of a batch apply in order)."""
     statuses = {pk: part.ppap_status for pk, part in locked.items()}
@@ -302,7 +271,7 @@ def _check_supplier_ppap(items, part_ids, errors: list[dict], locked: dict[int, 
             statuses[part_id] = item["ppap_status"]
 
 
-def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int, _LockedPart], now) -> list[dict]:
+def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int, LockedPart], now) -> list[dict]:
     """Insert the updates and merge what they report into their parts, set-based (`parts.batch_writes`)."""
     username = actor.get_username() if actor is not None else ""
     constants = {"reported_by_id": getattr(actor, "pk", None), "reported_by_username": username, "reported_at": now}
@@ -319,8 +288,9 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
         part = locked[row["part_id"]]
         row.update(constants, id=pk, program=part.program, part_number=part.part_number, revision=part.revision)
     bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
+    _capacity_plans_follow(changes, locked, actor=actor, now=now)
     # The reason names the reporter, so the part's history shows who it was after the user row is gone.
-    _recorded(
+    parts_recorded(
         list(changes),
         {locked[part_id].program_id for part_id in changes},
         actor,
@@ -329,89 +299,24 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
     return stored
 
 
-class CapacityLinesRefused(Exception):
-    """Capacity lines that store nothing: per item, in order, the fields refused and why ({} for a fine one)."""
-
-    def __init__(self, errors: list[dict[str, list[str]]]):
-        self.errors = errors
-        super().__init__(errors)
-
-
-def capacity_lines_apply(*, actor, items: Sequence[dict], now: datetime | None = None) -> list[CapacityLine]:
-    """Store capacity plan lines (`part_id`, `effective_from`, `capacity_per_week`), by `actor`, all or nothing: a
-    line for a day the part already has a line for replaces it. A supplier user writes lines for its own parts
-    only (another's part is "not found", like a missing one). Each touched part's `capacity_per_week` becomes its
-    line in force today (`part_capacity_refresh`). A fixed number of queries, whatever the number of lines."""
-    if not items:
-        return []
-    supplier_id = supplier_id_for_user(actor) if actor is not None else None
-    within = Part.objects.all() if supplier_id is None else Part.objects.filter(supplier_id=supplier_id)
-    now = now or timezone.now()
-    username = actor.get_username() if actor is not None else ""
-    with transaction.atomic():
-        locked = _parts_lock({item["part_id"] for item in items}, within=within)
-        errors = [
-            {}
-            if item["part_id"] in locked
-            else {"part": [gettext("No part with id %(id)s.") % {"id": item["part_id"]}]}
-            for item in items
-        ]
-        if any(errors):
-            raise CapacityLinesRefused(errors)
-        # The last of several lines for one part and day wins, as if they had been posted one after the other.
-        latest = {(item["part_id"], item["effective_from"]): item["capacity_per_week"] for item in items}
-        lines = CapacityLine.objects.bulk_create(
-            [
-                CapacityLine(
-                    part_id=part_id,
-                    effective_from=day,
-                    capacity_per_week=capacity,
-                    reported_by=actor,
-                    reported_by_username=username,
-                    reported_at=now,
-                )
-                for (part_id, day), capacity in latest.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["part", "effective_from"],
-            update_fields=["capacity_per_week", "reported_by", "reported_by_username", "reported_at"],
-        )
-        _part_capacity_refresh(locked, actor, today=timezone.localdate(now))
-    return lines
-
-
-def capacity_line_delete(*, actor, line: CapacityLine) -> None:
-    """Delete one line of a part's capacity plan (the caller checked that `actor` may see it); the part's
-    `capacity_per_week` follows."""
-    with transaction.atomic():
-        locked = _parts_lock({line.part_id}, within=Part.objects.all())
-        line.delete()
-        _part_capacity_refresh(locked, actor, today=timezone.localdate())
-
-
-def _part_capacity_refresh(locked: dict[int, _LockedPart], actor, *, today: date) -> None:
-    """Set each locked part's `capacity_per_week` to its line in force today (the latest line from today or
-    before), for the parts whose plan has such a line and whose stored figure differs; two queries and a write."""
-    in_force: dict[int, int] = {}
-    for part_id, capacity in (
-        CapacityLine.objects.filter(part_id__in=locked, effective_from__lte=today)
-        .order_by("part_id", "effective_from")
-        .values_list("part_id", "capacity_per_week")
-    ):
-        in_force[part_id] = capacity
-    stored = dict(Part.objects.filter(pk__in=in_force).values_list("pk", "capacity_per_week"))
-    changes = {pk: {"capacity_per_week": capacity} for pk, capacity in in_force.items() if stored[pk] != capacity}
-    if changes:
-        bulk_merge(Part, changes, constants={"updated_at": timezone.now()})
-        _recorded(list(changes), {locked[pk].program_id for pk in changes}, actor, reason="capacity plan")
-    else:
-        program_data_changed.send(sender=Part, program_ids={part.program_id for part in locked.values()})
+def _capacity_plans_follow(changes: dict[int, dict[str, object]], locked: dict[int, LockedPart], *, actor, now) -> None:
+    """For the parts with a capacity plan whose capacity was reported, that capacity as the plan's line from today,
+    so that the part's figure stays the line in force today (`capacity.parts_capacity_refresh` would otherwise
+    set it back). One statement, where a planned part's capacity was reported; none otherwise."""
+    today = timezone.localdate(now)
+    lines = {
+        (pk, today): change["capacity_per_week"]
+        for pk, change in changes.items()
+        if "capacity_per_week" in change and locked[pk].has_plan
+    }
+    if lines:
+        capacity_lines_upsert(lines, actor=actor, now=now)
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:
     """Approve the PPAP of the given parts (the customer's decision). Returns how many changed."""
     with transaction.atomic():
-        locked = _parts_locked(part_ids).exclude(ppap_status=PPAPStatus.APPROVED)
+        locked = parts_locked(part_ids).exclude(ppap_status=PPAPStatus.APPROVED)
         return _parts_set(locked, actor, ppap_status=PPAPStatus.APPROVED)
 
 
@@ -419,7 +324,7 @@ def parts_mark_received(*, actor, part_ids: Iterable[int], on: date | None = Non
     """Record that PPAP-conform parts arrived at the plant on `on` (default today). Returns how many changed."""
     on = on or timezone.localdate()
     with transaction.atomic():
-        return _parts_set(_parts_locked(part_ids).filter(received_on__isnull=True), actor, received_on=on)
+        return _parts_set(parts_locked(part_ids).filter(received_on__isnull=True), actor, received_on=on)
 
 
 def api_token_issue(*, user, revoke_others: bool = False) -> str:

@@ -1,5 +1,6 @@
-"""The portal's forms: shape and types only. Whether a report may be stored is `parts.services`' to say
-(`supplier_updates_apply`, `evidence_file_add`); their refusals are put next to the field they name."""
+"""The portal's forms: shape and types only. Whether a report may be stored is `parts.services`' and
+`parts.capacity`'s to say (`supplier_updates_apply`, `capacity_lines_apply`, `evidence_file_add`); their refusals
+are put next to the field they name."""
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
@@ -9,8 +10,12 @@ from parts.choices import EvidenceKind, PPAPStatus, ToolingStage
 from parts.models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part
 from sopgate.validators import PLANNING_DATE
 
-# What a supplier reports on a part, in the order of the form and of the spreadsheet's editable columns.
+# What a supplier reports on a part's page, in the order of the form.
 REPORTED_FIELDS = ("promised_date", "ppap_status", "capacity_per_week", "tooling_stage", "note")
+RUN_AT_RATE_FIELDS = ("run_at_rate_on", "run_at_rate_per_week")
+# What a spreadsheet row reports, in the order of its editable columns (run at rate last: older files lack it).
+SHEET_FIELDS = (*REPORTED_FIELDS, *RUN_AT_RATE_FIELDS)
+MAX_PER_WEEK = 2147483647
 # The PPAP statuses a supplier reports; the others are the customer's decisions.
 SUPPLIER_PPAP_CHOICES = [
     (PPAPStatus.NOT_SUBMITTED, PPAPStatus.NOT_SUBMITTED.label),
@@ -49,8 +54,11 @@ class PartUpdateForm(forms.Form):
         label=_("Capacity per week"),
         required=False,
         min_value=0,
-        max_value=2147483647,
-        help_text=_("Parts per week you can deliver at rate."),
+        max_value=MAX_PER_WEEK,
+        help_text=_(
+            "Parts per week you can deliver from today. Where the part has a capacity plan, this is its line from "
+            "today; plan a later change as a line of the plan."
+        ),
     )
     tooling_stage = forms.ChoiceField(label=_("Tooling stage"), required=False, choices=ToolingStage.choices)
     note = forms.CharField(
@@ -81,18 +89,91 @@ class PartUpdateForm(forms.Form):
 
     def reported(self) -> dict:
         """The fields whose values differ from the part as it stood when the form was shown, and the note."""
-        reported = {}
-        for name in REPORTED_FIELDS:
-            value = self.cleaned_data.get(name)
-            if value in (None, ""):
-                continue
-            if name == "note" or value != self.initial.get(name):
-                reported[name] = value
-        return reported
+        return _reported(self, REPORTED_FIELDS)
 
 
-class SheetRowForm(PartUpdateForm):
+def _reported(form: forms.Form, names: tuple[str, ...]) -> dict:
+    reported = {}
+    for name in names:
+        value = form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if name == "note" or value != form.initial.get(name):
+            reported[name] = value
+    return reported
+
+
+class RunAtRateFields(forms.Form):
+    run_at_rate_on = forms.DateField(
+        label=_("Run at rate demonstrated on"),
+        widget=DateInput,
+        validators=PLANNING_DATE,
+        help_text=_("The day you ran at rate."),
+    )
+    run_at_rate_per_week = forms.IntegerField(
+        label=_("Rate demonstrated per week"),
+        min_value=0,
+        max_value=MAX_PER_WEEK,
+        help_text=_("Parts per week you made at rate. The gate counts no more capacity than this from that day."),
+    )
+
+
+class RunAtRateForm(RunAtRateFields):
+    """A supplier's run at rate on one part: the day and the rate it demonstrated, both, as a supplier update."""
+
+    prefix = "rate"
+
+    @classmethod
+    def for_part(cls, part: Part, data=None) -> "RunAtRateForm":
+        return cls(data=data, initial={name: getattr(part, name) for name in RUN_AT_RATE_FIELDS})
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.reported():
+            raise forms.ValidationError(_("Nothing changed: this run at rate is the one already reported."))
+        return cleaned
+
+    def reported(self) -> dict:
+        return _reported(self, RUN_AT_RATE_FIELDS)
+
+
+class SheetRowForm(PartUpdateForm, RunAtRateFields):
+    """A spreadsheet's row: the part's report and its run at rate, each cell optional; an unchanged row reports
+    nothing."""
+
     require_change = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RUN_AT_RATE_FIELDS:
+            self.fields[name].required = False
+
+    @classmethod
+    def for_part(cls, part: Part, data=None) -> "SheetRowForm":
+        form = super().for_part(part, data=data)
+        form.initial.update({name: getattr(part, name) for name in RUN_AT_RATE_FIELDS})
+        return form
+
+    def reported(self) -> dict:
+        return _reported(self, SHEET_FIELDS)
+
+
+class CapacityLineForm(forms.Form):
+    """A line of a part's capacity plan: from which day on, how many per week."""
+
+    prefix = "plan"
+    effective_from = forms.DateField(
+        label=_("Effective from"),
+        widget=DateInput,
+        validators=PLANNING_DATE,
+        help_text=_("From this day until your next line. A line for a day that already has one replaces it."),
+    )
+    capacity_per_week = forms.IntegerField(
+        label=_("Capacity per week"),
+        min_value=0,
+        max_value=MAX_PER_WEEK,
+        help_text=_("Parts per week you can deliver from that day."),
+    )
 
 
 class EvidenceForm(forms.Form):

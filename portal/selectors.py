@@ -1,5 +1,6 @@
 """What the portal reads for one supplier: its parts sorted by what needs action first, their open blockers, their
-weekly demand over the ramp, and the updates and files of one part. Every query is scoped by the supplier's id."""
+weekly demand over the ramp, and the capacity plan, updates and files of one part. Every query is scoped by the
+supplier's id (a part's own rows are read once the part was found among the supplier's)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from parts.models import EvidenceFile, Part, SupplierUpdate
+from parts.models import CapacityLine, EvidenceFile, Part, SupplierUpdate
 from sopgate.choices import ObjectType, Severity
 from sopgate.gate.coverage import program_ramp
 from sopgate.gate.part_status import parts_with_status
@@ -98,6 +99,23 @@ def supplier_last_notes(*, supplier_id: int, part_ids: list[int]) -> dict[int, s
     )
     rows = Part.objects.filter(pk__in=part_ids).annotate(note=Subquery(latest.values("note")[:1]))
     return {pk: note or "" for pk, note in rows.values_list("pk", "note")}
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    line: CapacityLine
+    state: str  # "past", "in_force" (the line in force today: the part's capacity per week) or "future"
+
+
+def part_capacity_plan(*, part_id: int, today: date) -> list[PlanLine]:
+    """The lines of the part's capacity plan by day, each told past, in force `today` or future. One query."""
+    lines = list(CapacityLine.objects.filter(part_id=part_id).order_by("effective_from"))
+    started = [line for line in lines if line.effective_from <= today]
+    in_force = started[-1] if started else None
+    return [
+        PlanLine(line, "future" if line.effective_from > today else "in_force" if line is in_force else "past")
+        for line in lines
+    ]
 
 
 def part_files(*, part_id: int) -> QuerySet[EvidenceFile]:

@@ -46,8 +46,9 @@ def _stored(item: dict) -> dict:
 
 def _loaded(item: dict) -> dict:
     loaded = dict(item)
-    if loaded.get("promised_date"):
-        loaded["promised_date"] = date.fromisoformat(loaded["promised_date"])
+    for name in ("promised_date", "run_at_rate_on"):
+        if loaded.get(name):
+            loaded[name] = date.fromisoformat(loaded[name])
     return loaded
 
 
@@ -88,6 +89,7 @@ def sheet_upload(request):
         "errors": sum(1 for row in rows if row.errors),
         "limit_refusal": limit_refusal,
         "token": token,
+        "capacity_changed": any("capacity_per_week" in row.changes for row in changed),
     }
     return render(request, "portal/sheet_preview.html", context)
 

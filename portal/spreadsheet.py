@@ -2,6 +2,10 @@
 a supplier reports. Reading a file back gives, per row, what would change and what is wrong with it; whether a
 change may be stored is still `parts.services.supplier_updates_apply`'s to say.
 
+"Capacity per week" is the part's capacity from today: the service makes a changed value the capacity plan's line
+from today where the part has a plan (a plan's later lines are planned on the part's page, not here). The run at
+rate columns come last, so a file downloaded before they existed still uploads.
+
 Exported text that a spreadsheet would run as a formula starts with an apostrophe (`sopgate.spreadsheets`), and
 the apostrophe is taken off again on the way back, so a downloaded file uploads back unchanged: a file uploaded
 twice changes nothing the second time.
@@ -23,7 +27,7 @@ from parts.choices import PPAPStatus, ToolingStage
 from parts.models import Part
 from sopgate.spreadsheets import formula_safe, formula_unquoted
 
-from .forms import REPORTED_FIELDS, SUPPLIER_PPAP_CHOICES, SheetRowForm
+from .forms import SHEET_FIELDS, SUPPLIER_PPAP_CHOICES, SheetRowForm
 
 READ_ONLY_COLUMNS = [
     ("part_id", gettext_lazy("Part id")),
@@ -41,6 +45,8 @@ EDITABLE_COLUMNS = [
     ("capacity_per_week", gettext_lazy("Capacity per week")),
     ("tooling_stage", gettext_lazy("Tooling stage")),
     ("note", gettext_lazy("Note")),
+    ("run_at_rate_on", gettext_lazy("Run at rate on")),
+    ("run_at_rate_per_week", gettext_lazy("Run at rate per week")),
 ]
 COLUMNS = READ_ONLY_COLUMNS + EDITABLE_COLUMNS
 LABELS = dict(COLUMNS)
@@ -77,17 +83,20 @@ def parts_workbook(parts: list[Part], *, open_blockers: dict[int, int], notes: d
                 part.capacity_per_week,
                 part.tooling_stage,
                 formula_safe(notes.get(part.pk, "")),
+                part.run_at_rate_on,
+                part.run_at_rate_per_week,
             ]
         )
     last = max(sheet.max_row, 2)
-    for column in ("F", "G", "I"):
+    for column in ("F", "G", "I", "N"):
         for (cell,) in sheet.iter_rows(min_row=2, max_row=last, min_col=ord(column) - 64, max_col=ord(column) - 64):
             cell.number_format = "yyyy-mm-dd"
     for column, choices in (("J", [value for value, _label in SUPPLIER_PPAP_CHOICES]), ("L", ToolingStage.values)):
         validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
         validation.add(f"{column}2:{column}{last}")
         sheet.add_data_validation(validation)
-    for column, width in zip("ABCDEFGHIJKLM", (8, 10, 16, 9, 30, 12, 12, 9, 14, 16, 12, 18, 40), strict=True):
+    widths = (8, 10, 16, 9, 30, 12, 12, 9, 14, 16, 12, 18, 40, 14, 12)
+    for column, width in zip("ABCDEFGHIJKLMNO", widths, strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "F2"
     _help_sheet(book)
@@ -101,6 +110,17 @@ def _help_sheet(book: Workbook) -> None:
     sheet.append([_("Fill in the yellow columns and upload the file back. An empty cell changes nothing.")])
     sheet.append([_("Promised date: YYYY-MM-DD, not before today.")])
     sheet.append([_("PPAP status: report 'submitted' when the PPAP is handed in; approval is the customer's.")])
+    sheet.append(
+        [
+            _(
+                "Capacity per week: what you can deliver from today. Where the part has a capacity plan, a changed "
+                "value becomes its line from today; plan later changes on the part's page."
+            )
+        ]
+    )
+    sheet.append(
+        [_("Run at rate on: YYYY-MM-DD, the day you demonstrated your rate; run at rate per week: that rate.")]
+    )
     for value, label in PPAPStatus.choices:
         sheet.append(["", value, str(label)])
     sheet.append([_("Tooling stage:")])
@@ -179,7 +199,7 @@ def _sheet_row(number: int, values: dict, parts: dict[int, Part], notes: dict[in
             number, part, errors={"part_id": [_("This part is also in row %(row)s.") % {"row": seen[part_id]}]}
         )
     seen[part_id] = number
-    data = {name: _as_text(values[name]) for name in REPORTED_FIELDS}
+    data = {name: _as_text(values[name]) for name in SHEET_FIELDS}
     data["note"] = formula_unquoted(data["note"]).strip()
     if data["ppap_status"] == part.ppap_status:
         data["ppap_status"] = ""  # unchanged, also where it is a status only the customer sets

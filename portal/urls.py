@@ -19,6 +19,13 @@ class LoginView(auth_views.LoginView):
 urlpatterns = [
     path("", views.part_list, name="index"),
     path("parts/<int:part_id>/", views.part_detail, name="part"),
+    path("parts/<int:part_id>/capacity/", views.part_capacity_line_add, name="part_capacity_line_add"),
+    path(
+        "parts/<int:part_id>/capacity/<int:line_id>/delete/",
+        views.part_capacity_line_delete,
+        name="part_capacity_line_delete",
+    ),
+    path("parts/<int:part_id>/run-at-rate/", views.part_run_at_rate, name="part_run_at_rate"),
     path("parts/<int:part_id>/files/", views.part_file_upload, name="part_file_upload"),
     path("parts/<int:part_id>/files/<int:file_id>/", views.part_file_download, name="part_file"),
     path("parts.xlsx", sheet_views.parts_xlsx, name="parts_xlsx"),

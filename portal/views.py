@@ -1,6 +1,6 @@
-"""The portal's pages: the supplier's parts, one part (its report form, history and files) and a file's download.
-Views translate only: reads come from `portal.selectors`, writes go through `parts.services`, the same services and
-checks as the API's."""
+"""The portal's pages: the supplier's parts, one part (its report form, capacity plan, run at rate, history and
+files) and a file's download. Views translate only: reads come from `portal.selectors`, writes go through
+`parts.services` and `parts.capacity`, the same services and checks as the API's."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,9 +8,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from parts.capacity import CapacityLinesRefused, capacity_line_delete, capacity_lines_apply
 from parts.services import (
     SupplierDailyLimitExceeded,
     SupplierUpdatesRefused,
@@ -20,8 +22,15 @@ from parts.services import (
 from sopgate.dashboard.week_charts import PartWeek, part_ramp_chart
 
 from .access import portal_page
-from .forms import EvidenceForm, PartUpdateForm
-from .selectors import part_files, ramp_demand, supplier_open_blockers, supplier_part_updates, supplier_parts
+from .forms import CapacityLineForm, EvidenceForm, PartUpdateForm, RunAtRateForm
+from .selectors import (
+    part_capacity_plan,
+    part_files,
+    ramp_demand,
+    supplier_open_blockers,
+    supplier_part_updates,
+    supplier_parts,
+)
 
 
 def refusals_on_form(form, errors: dict[str, list[str]]) -> None:
@@ -48,18 +57,24 @@ def _own_part(request, part_id: int):
     return get_object_or_404(parts, pk=part_id)
 
 
-def _part_page(request, part, *, update_form=None, evidence_form=None):
+def _part_page(request, part, *, update_form=None, evidence_form=None, line_form=None, rate_form=None):
     supplier_id = request.portal.supplier.pk
+    today = timezone.localdate()
     demand = ramp_demand([part])[part.pk]
     context = {
         "part": part,
         "blockers": supplier_open_blockers(supplier_id=supplier_id, part_ids=[part.pk]).get(part.pk, []),
         "demand": demand,
         "ramp_chart": _ramp_chart(part, demand),
+        "peak_demand": max((week.weekly_demand for week in demand), default=None),
+        "plan": part_capacity_plan(part_id=part.pk, today=today),
         "updates": supplier_part_updates(supplier_id=supplier_id, part_id=part.pk)[:100],
         "files": part_files(part_id=part.pk),
         "update_form": update_form or PartUpdateForm.for_part(part),
         "evidence_form": evidence_form or EvidenceForm(),
+        # A new line starts today unless the supplier picks its day.
+        "line_form": line_form or CapacityLineForm(initial={"effective_from": today}),
+        "rate_form": rate_form or RunAtRateForm.for_part(part),
     }
     return render(request, "portal/part_detail.html", context)
 
@@ -115,6 +130,63 @@ def part_file_upload(request, part_id: int):
             )
             return redirect(_part_url(request, part) + "#files")
     return _part_page(request, part, evidence_form=form)
+
+
+@require_POST
+@portal_page(writes=True)
+def part_capacity_line_add(request, part_id: int):
+    """A line of the part's capacity plan; one for a day that has a line replaces it (as the API's)."""
+    part = _own_part(request, part_id)
+    form = CapacityLineForm(request.POST)
+    if form.is_valid():
+        try:
+            capacity_lines_apply(actor=request.user, items=[{"part_id": part.pk, **form.cleaned_data}])
+        except CapacityLinesRefused as refused:
+            refusals_on_form(form, refused.errors[0])
+        else:
+            message = _("Capacity of %(part)s from %(day)s is stored.")
+            messages.success(
+                request, message % {"part": part.part_number, "day": date_format(form.cleaned_data["effective_from"])}
+            )
+            return redirect(_part_url(request, part) + "#capacity")
+    return _part_page(request, part, line_form=form)
+
+
+@require_POST
+@portal_page(writes=True)
+def part_capacity_line_delete(request, part_id: int, line_id: int):
+    """Delete a line of the part's plan that starts after today; one in force or past stays (the service says so)."""
+    part = _own_part(request, part_id)
+    line = get_object_or_404(part.capacity_lines.all(), pk=line_id)
+    try:
+        capacity_line_delete(actor=request.user, line=line, keep_past=True)
+    except CapacityLinesRefused as refused:
+        for found in refused.errors[0].values():
+            for message in found:
+                messages.error(request, str(message))
+    else:
+        message = _("The line from %(day)s is deleted from the capacity plan of %(part)s.")
+        messages.success(request, message % {"day": date_format(line.effective_from), "part": part.part_number})
+    return redirect(_part_url(request, part) + "#capacity")
+
+
+@require_POST
+@portal_page(writes=True)
+def part_run_at_rate(request, part_id: int):
+    """The part's run at rate (the day and the rate demonstrated), stored as a supplier update like the API's."""
+    part = _own_part(request, part_id)
+    form = RunAtRateForm.for_part(part, data=request.POST)
+    if form.is_valid():
+        try:
+            supplier_updates_apply(actor=request.user, items=[{"part_id": part.pk, **form.reported()}])
+        except SupplierUpdatesRefused as refused:
+            refusals_on_form(form, refused.errors[0])
+        except SupplierDailyLimitExceeded as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The run at rate of %(part)s is stored.") % {"part": part.part_number})
+            return redirect(_part_url(request, part) + "#run-at-rate")
+    return _part_page(request, part, rate_form=form)
 
 
 @require_GET

@@ -278,6 +278,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=SOPGATE_SCAN_INTERVAL_MINUTES),
     },
     "dispatch-outbox": {"task": "sopgate.tasks.dispatch_outbox", "schedule": timedelta(minutes=1)},
+    # Before the day's snapshot: a capacity plan line dated today takes over as the part's capacity per week.
+    "daily-capacity-in-force": {
+        "task": "parts.tasks.refresh_capacity_in_force",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "daily-snapshot": {
         "task": "sopgate.tasks.snapshot_all_programs",
         "schedule": crontab(hour=0, minute=15),

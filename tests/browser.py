@@ -74,6 +74,10 @@ def screenshots(driver, name: str, widths=(1440, 390)) -> list[Path]:
         driver.set_window_size(width, 1000)
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(width, min(height + 20, 8000))
+        # The window's height includes what the browser itself takes: grow it until the whole page is in view.
+        missing = driver.execute_script("return document.documentElement.scrollHeight - window.innerHeight")
+        if missing > 0:
+            driver.set_window_size(width, min(height + 20 + missing, 8000))
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
         shot = artifacts / f"{name}-{width}.png"

@@ -20,7 +20,7 @@ from sopgate.gate.part_status import parts_with_status
 from sopgate.roles import NotPermitted
 from sopgate.selectors import with_open_blockers
 
-from .. import services
+from .. import capacity, services
 from ..choices import PPAPStatus
 from ..forms import PartForm, PartImportForm
 from ..models import CapacityLine, EvidenceFile, Part
@@ -91,7 +91,7 @@ class EvidenceFileInline(admin.TabularInline):
 
 
 class CapacityLineInline(admin.TabularInline):
-    """The part's capacity plan, written through `services.capacity_lines_apply` (who and when kept; the part's
+    """The part's capacity plan, written through `capacity.capacity_lines_apply` (who and when kept; the part's
     capacity_per_week follows the line in force today)."""
 
     model = CapacityLine
@@ -178,7 +178,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
             if not row.has_changed() or not row.cleaned_data:
                 continue
             if row.cleaned_data.get("DELETE") and row.instance.pk:
-                services.capacity_line_delete(actor=request.user, line=row.instance)
+                capacity.capacity_line_delete(actor=request.user, line=row.instance)
                 formset.deleted_objects.append(row.instance)
             elif not row.cleaned_data.get("DELETE"):
                 items.append(
@@ -188,7 +188,7 @@ class PartAdmin(ObjectButtons, ImportExportModelAdmin, SimpleHistoryAdmin):
                         "capacity_per_week": row.cleaned_data["capacity_per_week"],
                     }
                 )
-        formset.new_objects = services.capacity_lines_apply(actor=request.user, items=items)
+        formset.new_objects = capacity.capacity_lines_apply(actor=request.user, items=items)
 
     def get_queryset(self, request):
         queryset = parts_with_status(super().get_queryset(request), today=timezone.localdate())

@@ -210,7 +210,7 @@ def supplier_updates_validated(data) -> tuple[list[dict | None], list[dict]]:
 
 class CapacityLineSerializer(serializers.Serializer):
     """A line of a part's capacity plan: read from rows (`selectors.capacity_line_rows_for_user`), written through
-    `services.capacity_lines_apply` (posting a line for a day the part already has replaces it)."""
+    `capacity.capacity_lines_apply` (posting a line for a day the part already has replaces it)."""
 
     id = serializers.IntegerField(read_only=True)
     part = serializers.IntegerField(source="part_id", min_value=1, max_value=2**63 - 1, help_text="Part id.")

@@ -9,17 +9,10 @@ from sopgate.api.base import FILTER_BACKENDS, PARSERS, ModelViewSet
 from sopgate.api.permissions import IsEngineerOrSupplier, IsEngineerOrSupplierReading
 from sopgate.gate.part_status import part_list_for_api
 
+from ..capacity import CapacityLinesRefused, capacity_line_delete, capacity_lines_apply
 from ..filtersets import CapacityLineFilterSet, PartFilterSet, SupplierFilterSet, SupplierUpdateFilterSet
 from ..selectors import capacity_line_list_for_user, supplier_list_for_user, supplier_update_rows_for_user
-from ..services import (
-    CapacityLinesRefused,
-    SupplierDailyLimitExceeded,
-    SupplierUpdatesRefused,
-    capacity_line_delete,
-    capacity_lines_apply,
-    part_save,
-    supplier_updates_apply,
-)
+from ..services import SupplierDailyLimitExceeded, SupplierUpdatesRefused, part_save, supplier_updates_apply
 from .idempotency import HEADER, run_once
 from .serializers import (
     PART_ROW,

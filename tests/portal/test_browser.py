@@ -1,6 +1,6 @@
 """A supplier in a real browser (Debian's headless Chromium, Selenium, the live server), in English and in Chinese:
-login, the part list, one update, the spreadsheet round trip and a file upload, with screenshots at 1440 px and
-390 px saved into $SOPGATE_ARTIFACTS (CI keeps them)."""
+login, the part list, one update, the capacity plan and run at rate, the spreadsheet round trip and a file upload,
+with screenshots at 1440 px and 390 px saved into $SOPGATE_ARTIFACTS (CI keeps them)."""
 
 import tempfile
 import time
@@ -75,6 +75,7 @@ def supplier_world(transactional_db):
 
 def _shots(browser, name: str) -> None:
     """The page at 1440 px and 390 px wide into $SOPGATE_ARTIFACTS; no sideways scrolling at 390."""
+    browser.execute_script("window.scrollTo(0, 0)")  # from the top, also after a redirect to an anchor
     screenshots(browser, f"portal-{name}", WIDTHS)
 
 
@@ -88,6 +89,22 @@ def _wait_for(predicate, what: str, seconds: float = 20):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _set_date(browser, field_id: str, day: date) -> None:
+    # A date input types by the browser's locale (month first in English, year first in Chinese): set its value.
+    from selenium.webdriver.common.by import By
+
+    browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, field_id), day.isoformat())
+
+
+def _add_line(browser, day: date | None, capacity: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    if day is not None:
+        _set_date(browser, "id_plan-effective_from", day)
+    browser.find_element(By.ID, "id_plan-capacity_per_week").send_keys(capacity)
+    browser.find_element(By.CSS_SELECTOR, "#capacity form.pt-panel button[type=submit]").click()
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downloads, language):
     from django.core.cache import cache
@@ -96,7 +113,7 @@ def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downlo
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    from parts.models import EvidenceFile, Part, SupplierUpdate
+    from parts.models import CapacityLine, EvidenceFile, Part, SupplierUpdate
 
     cache.clear()  # no login lock-out left over from other tests in this process
     texts = TEXTS[language]
@@ -137,6 +154,23 @@ def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downlo
         _wait_for(lambda: texts["stored"] in browser.page_source, "the update stored")
         part = Part.objects.get(pk=supplier_world.pk)
         assert (part.capacity_per_week, part.ppap_status) == (9500, "submitted")
+
+        # The capacity plan: a line from today (the form's default day), then one from a later day; the run at rate.
+        today = timezone.localdate()
+        _add_line(browser, None, "9500")
+        _wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".pt-line-in_force"), "the line in force")
+        later = today + timedelta(days=30)
+        _add_line(browser, later, "12000")
+        _wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".pt-line-future"), "the future line")
+        lines = CapacityLine.objects.filter(part=supplier_world).values_list("effective_from", "capacity_per_week")
+        assert list(lines) == [(today, 9500), (later, 12000)]
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#capacity form.pt-inline button")) == 1  # delete the later
+        _set_date(browser, "id_rate-run_at_rate_on", today - timedelta(days=3))
+        browser.find_element(By.ID, "id_rate-run_at_rate_per_week").send_keys("9800")
+        browser.find_element(By.CSS_SELECTOR, "#run-at-rate form button[type=submit]").click()
+        _wait_for(lambda: Part.objects.get(pk=supplier_world.pk).run_at_rate_per_week == 9800, "the run at rate")
+        _wait_for(lambda: browser.current_url.endswith("#run-at-rate"), "the page again")
+        assert "9,800" in browser.find_element(By.ID, "rate-now").text
         _shots(browser, f"{slug}-part")
 
         # An evidence file.
@@ -165,7 +199,7 @@ def test_a_supplier_walks_through_the_portal(live_server, supplier_world, downlo
         browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         _wait_for(lambda: browser.find_elements(By.ID, "sheet-summary"), "the preview")
         assert "HC-300" in browser.find_element(By.CSS_SELECTOR, ".pt-preview").text
-        assert SupplierUpdate.objects.count() == 1  # the preview stored nothing
+        assert SupplierUpdate.objects.count() == 2  # the report and the run at rate: the preview stored nothing
         _shots(browser, f"{slug}-preview")
         browser.find_element(By.CSS_SELECTOR, "form[action='/supplier/upload/confirm/'] button").click()
         _wait_for(lambda: texts["sheet"] in browser.page_source, "the spreadsheet applied")

@@ -78,3 +78,45 @@ def test_the_api_and_the_admin_stay_english_whatever_the_browser(client, portal)
     assert refused.json() == {"promised_date": ["A promised date cannot be before today (2027-01-04)."]}
     login = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="de")
     assert "Log in" in _text(login) and "Anmelden" not in _text(login)
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        (
+            "zh-CN",
+            [
+                "产能计划",
+                "今天生效",
+                "删除自 2027年2月1日 起的行",
+                "节拍生产验证",
+                "于 2026年12月15日 验证：每周 1,100。",
+                "至 2027-W30",
+            ],
+        ),
+        (
+            "de-DE",
+            ["Kapazitätsplan", "Heute gültig", "Zeile ab 1. Februar 2027 löschen", "Run-at-Rate melden", "Woche"],
+        ),
+    ],
+    ids=["zh-hans", "de"],
+)
+def test_the_capacity_plan_and_run_at_rate_speak_the_language(alice_client, portal, accept, expected):
+    from datetime import date
+
+    from parts.models import Part
+    from tests.factories import CapacityLineFactory
+
+    CapacityLineFactory(part=portal.blocked, effective_from=date(2027, 1, 4), capacity_per_week=1000)
+    CapacityLineFactory(part=portal.blocked, effective_from=date(2027, 2, 1), capacity_per_week=3000)
+    Part.objects.filter(pk=portal.blocked.pk).update(run_at_rate_on=date(2026, 12, 15), run_at_rate_per_week=1100)
+    page = _text(alice_client.get(f"/supplier/parts/{portal.blocked.pk}/", HTTP_ACCEPT_LANGUAGE=accept))
+    list_page = _text(alice_client.get("/supplier/", HTTP_ACCEPT_LANGUAGE=accept))
+    for fragment in expected:
+        assert fragment in page + list_page
+    refused = alice_client.post(
+        f"/supplier/parts/{portal.blocked.pk}/run-at-rate/",
+        {"rate-run_at_rate_on": "2026-12-15", "rate-run_at_rate_per_week": "1100"},
+        HTTP_ACCEPT_LANGUAGE=accept,
+    )
+    assert ("没有更改" if accept == "zh-CN" else "Nichts geändert") in _text(refused)

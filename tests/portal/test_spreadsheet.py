@@ -11,10 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from parts.choices import PPAPStatus
-from parts.models import Part, SupplierUpdate
+from parts.models import CapacityLine, Part, SupplierUpdate
+from tests.factories import TODAY, CapacityLineFactory
 
 pytestmark = pytest.mark.django_db
-COLUMNS = {"part_id": 1, "name": 5, "promised_date": 9, "ppap_status": 10, "capacity": 11, "tooling": 12, "note": 13}
+COLUMNS = {
+    "part_id": 1, "name": 5, "promised_date": 9, "ppap_status": 10, "capacity": 11, "tooling": 12, "note": 13,
+    "run_at_rate_on": 14, "run_at_rate_per_week": 15,
+}  # fmt: skip
 
 
 def _download(client):
@@ -53,7 +57,10 @@ def test_the_download_has_one_row_per_own_part_ids_read_only_then_editable_colum
     assert headers == [
         "Part id", "Program", "Part number", "Revision", "Name", "Need date", "PPAP due", "Open blockers",
         "Promised date", "PPAP status", "Capacity per week", "Tooling stage", "Note",
+        "Run at rate on", "Run at rate per week",
     ]  # fmt: skip
+    yellow = [cell.column for cell in sheet[1] if cell.fill.fgColor.rgb.endswith("FFF4CC")]
+    assert yellow == list(range(COLUMNS["promised_date"], COLUMNS["run_at_rate_per_week"] + 1))
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert [row[2] for row in rows] == ["BM-100", "LT-200", "HC-300"]  # what needs action first, as on the page
     blocked = rows[0]
@@ -154,3 +161,71 @@ def test_the_preview_confirms_only_for_the_supplier_that_made_it(client, portal,
     client.force_login(portal.bob)  # a new session: bob has no preview
     assert client.post("/supplier/upload/confirm/", {"token": token}).status_code == 302
     assert not SupplierUpdate.objects.exists()
+
+
+def test_run_at_rate_round_trips_through_its_yellow_columns(alice_client, portal):
+    Part.objects.filter(pk=portal.healthy.pk).update(run_at_rate_on=date(2026, 12, 1), run_at_rate_per_week=8000)
+    book = _download(alice_client)
+    sheet = book.worksheets[0]
+    healthy, blocked = _row_of(sheet, portal.healthy), _row_of(sheet, portal.blocked)
+    assert sheet.cell(healthy, COLUMNS["run_at_rate_on"]).value == datetime(2026, 12, 1)
+    assert sheet.cell(healthy, COLUMNS["run_at_rate_on"]).number_format == "yyyy-mm-dd"
+    assert sheet.cell(healthy, COLUMNS["run_at_rate_per_week"]).value == 8000
+    sheet.cell(blocked, COLUMNS["run_at_rate_on"]).value = date(2027, 1, 2)
+    sheet.cell(blocked, COLUMNS["run_at_rate_per_week"]).value = 1100
+    sheet.cell(healthy, COLUMNS["run_at_rate_per_week"]).value = 8500
+
+    preview = _upload(alice_client, book)
+    text = _text(preview)
+    assert "Run at rate on : — → Jan. 2, 2027" in text and "Run at rate per week : — → 1,100" in text
+    assert "Run at rate per week : 8,000 → 8,500" in text and "Run at rate on : Dec." not in text
+    assert alice_client.post("/supplier/upload/confirm/", {"token": _token(preview)}).status_code == 302
+    assert Part.objects.values_list("run_at_rate_on", "run_at_rate_per_week").get(pk=portal.blocked.pk) == (
+        date(2027, 1, 2),
+        1100,
+    )
+    assert Part.objects.get(pk=portal.healthy.pk).run_at_rate_per_week == 8500
+    stored = SupplierUpdate.objects.get(part=portal.blocked)
+    assert (stored.run_at_rate_on, stored.run_at_rate_per_week) == (date(2027, 1, 2), 1100)
+    assert "Nothing to change" in _text(_upload(alice_client, _download(alice_client)))
+
+
+def test_a_bad_run_at_rate_is_named_in_its_row(alice_client, portal):
+    book = _download(alice_client)
+    sheet = book.worksheets[0]
+    sheet.cell(_row_of(sheet, portal.blocked), COLUMNS["run_at_rate_on"]).value = "last week"
+    sheet.cell(_row_of(sheet, portal.late), COLUMNS["run_at_rate_per_week"]).value = -3
+    text = _text(_upload(alice_client, book))
+    assert "2 rows have errors" in text and "Run at rate on : Enter a valid date." in text
+    assert "Run at rate per week : Ensure this value is greater than or equal to 0." in text
+    assert not SupplierUpdate.objects.exists()
+
+
+def test_a_changed_capacity_is_the_plans_line_from_today_where_the_part_has_a_plan(alice_client, portal):
+    CapacityLineFactory(part=portal.blocked, effective_from=date(2026, 12, 1), capacity_per_week=1000)
+    CapacityLineFactory(part=portal.blocked, effective_from=date(2027, 3, 1), capacity_per_week=9500)
+    book = _download(alice_client)
+    sheet = book.worksheets[0]
+    sheet.cell(_row_of(sheet, portal.blocked), COLUMNS["capacity"]).value = 2000
+    sheet.cell(_row_of(sheet, portal.healthy), COLUMNS["capacity"]).value = 9200  # no plan: its one figure
+    preview = _upload(alice_client, book)
+    assert "A changed capacity per week counts from today" in _text(preview)
+    assert not CapacityLine.objects.filter(effective_from=TODAY).exists()  # the preview stores nothing
+    alice_client.post("/supplier/upload/confirm/", {"token": _token(preview)})
+    lines = CapacityLine.objects.filter(part=portal.blocked).values_list("effective_from", "capacity_per_week")
+    assert list(lines) == [(date(2026, 12, 1), 1000), (TODAY, 2000), (date(2027, 3, 1), 9500)]
+    assert not CapacityLine.objects.filter(part=portal.healthy).exists()
+    assert Part.objects.get(pk=portal.blocked.pk).capacity_per_week == 2000
+    assert Part.objects.get(pk=portal.healthy.pk).capacity_per_week == 9200
+    assert "Nothing to change" in _text(_upload(alice_client, _download(alice_client)))
+
+
+def test_a_file_downloaded_before_the_run_at_rate_columns_still_uploads(alice_client, portal):
+    book = _download(alice_client)
+    sheet = book.worksheets[0]
+    sheet.delete_cols(COLUMNS["run_at_rate_on"], 2)
+    sheet.cell(_row_of(sheet, portal.blocked), COLUMNS["note"]).value = "old file"
+    preview = _upload(alice_client, book)
+    assert "1 row to look at; 2 rows unchanged." in _text(preview)
+    alice_client.post("/supplier/upload/confirm/", {"token": _token(preview)})
+    assert SupplierUpdate.objects.get().note == "old file"

@@ -1,0 +1,51 @@
+"""What the writes of parts share: row locks taken in primary-key order (concurrent writes touching the same parts
+never deadlock) and the record of a write (history rows with the actor, and word to the gate that programs
+changed, so a re-scan follows after the commit)."""
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from .batch_writes import bulk_history_snapshot
+from .models import CapacityLine, Part
+from .signals import program_data_changed
+
+
+class LockedPart(NamedTuple):
+    program_id: int
+    program: str  # code
+    part_number: str
+    revision: str
+    ppap_status: str
+    supplier_id: int | None
+    has_plan: bool  # the part has capacity plan lines
+
+
+def parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
+    """The parts with these ids, to be locked (`select_for_update`) in primary-key order when evaluated."""
+    return Part.objects.select_for_update().filter(pk__in=set(part_ids)).order_by("pk")
+
+
+def parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, LockedPart]:
+    """Lock the parts with these ids that are within `within`, in primary-key order, and read what the writes need
+    of them; a missing one is left out. One query."""
+    if not part_ids:
+        return {}
+    rows = (
+        within.select_for_update(of=("self",))
+        .filter(pk__in=part_ids)
+        .order_by("pk")
+        .annotate(has_plan=Exists(CapacityLine.objects.filter(part_id=OuterRef("pk"))))
+        .values_list(
+            "pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id", "has_plan"
+        )
+    )
+    return {pk: LockedPart(*values) for pk, *values in rows}
+
+
+def parts_recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:
+    """History rows for parts just written, and word to the gate that their programs changed."""
+    bulk_history_snapshot(Part, part_ids, actor=actor, reason=reason, when=timezone.now())
+    program_data_changed.send(sender=Part, program_ids=program_ids)

@@ -1,0 +1,147 @@
+"""A part's capacity per week is its capacity plan's line in force today: lines written refresh it at once, a line
+dated in the future takes over on its day (the daily beat task), and a supplier's reported capacity for a part with
+a plan is the plan's line from today."""
+
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parts.capacity import CapacityLinesRefused, capacity_line_delete, capacity_lines_apply, parts_capacity_refresh
+from parts.models import CapacityLine, Part
+from parts.services import supplier_updates_apply
+from parts.tasks import refresh_capacity_in_force
+from sopgate.celery import app
+from tests.factories import TODAY, CapacityLineFactory, PartFactory, ProgramFactory, SupplierUserFactory
+
+pytestmark = pytest.mark.django_db
+
+FEB_1 = date(2027, 2, 1)
+
+
+def _capacity(part) -> int | None:
+    return Part.objects.values_list("capacity_per_week", flat=True).get(pk=part.pk)
+
+
+def test_a_line_dated_in_the_future_takes_over_on_its_day_and_the_history_says_so(at_today):
+    part = PartFactory(capacity_per_week=None)
+    sam = SupplierUserFactory(supplier=part.supplier).user
+    capacity_lines_apply(
+        actor=sam,
+        items=[
+            {"part_id": part.pk, "effective_from": date(2027, 1, 1), "capacity_per_week": 1000},
+            {"part_id": part.pk, "effective_from": FEB_1, "capacity_per_week": 2500},
+        ],
+    )
+    assert _capacity(part) == 1000  # the line in force today
+    assert parts_capacity_refresh(today=TODAY) == 0
+    assert parts_capacity_refresh(today=date(2027, 1, 31)) == 0
+    assert parts_capacity_refresh(today=FEB_1) == 1
+    assert _capacity(part) == 2500
+    record = part.history.first()
+    assert (record.capacity_per_week, record.history_user, record.history_change_reason) == (
+        2500,
+        None,
+        "capacity plan",
+    )
+    assert parts_capacity_refresh(today=FEB_1) == 0  # nothing left to change: no second history row
+    assert part.history.filter(capacity_per_week=2500).count() == 1
+
+
+def test_only_parts_whose_figure_differs_from_the_line_in_force_change(at_today):
+    program = ProgramFactory()
+    differs = PartFactory(program=program, capacity_per_week=700)
+    CapacityLineFactory(part=differs, effective_from=date(2026, 12, 1), capacity_per_week=900)
+    unknown = PartFactory(program=program, capacity_per_week=None)
+    CapacityLineFactory(part=unknown, effective_from=TODAY, capacity_per_week=400)
+    same = PartFactory(program=program, capacity_per_week=1000)
+    CapacityLineFactory(part=same, effective_from=date(2026, 12, 1), capacity_per_week=1000)
+    CapacityLineFactory(part=same, effective_from=date(2027, 3, 1), capacity_per_week=5000)
+    only_future = PartFactory(program=program, capacity_per_week=300)
+    CapacityLineFactory(part=only_future, effective_from=date(2027, 3, 1), capacity_per_week=5000)
+    no_plan = PartFactory(program=program, capacity_per_week=250)
+    history = {part.pk: part.history.count() for part in (same, only_future, no_plan)}
+
+    assert refresh_capacity_in_force(day=TODAY.isoformat()) == 2  # the beat task, as the beat calls it
+    assert [_capacity(part) for part in (differs, unknown, same, only_future, no_plan)] == [900, 400, 1000, 300, 250]
+    assert {part.pk: part.history.count() for part in (same, only_future, no_plan)} == history
+
+
+def test_the_refresh_costs_the_same_queries_for_one_part_as_for_forty(at_today):
+    program = ProgramFactory()
+    counts = []
+    for size in (1, 40):
+        Part.objects.all().delete()
+        for part in PartFactory.create_batch(size, program=program, capacity_per_week=100):
+            CapacityLineFactory(part=part, effective_from=FEB_1, capacity_per_week=200)
+        with CaptureQueriesContext(connection) as queries:
+            assert parts_capacity_refresh(today=FEB_1) == size
+        counts.append(len(queries))
+    # Find and lock, read under the lock, write, history, the program's scan request (+ savepoint statements).
+    assert counts[0] == counts[1] <= 8, counts
+
+
+def test_the_beat_runs_the_refresh_daily_before_the_snapshot():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    entry = schedule["daily-capacity-in-force"]
+    assert entry["task"] == "parts.tasks.refresh_capacity_in_force"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({0}, {5})
+    snapshot = schedule["daily-snapshot"]["schedule"]
+    assert (min(entry["schedule"].hour), min(entry["schedule"].minute)) < (min(snapshot.hour), min(snapshot.minute))
+    app.loader.import_default_modules()  # what a worker does at start: the tasks of every app registered
+    assert {job["task"] for job in schedule.values()} <= set(app.tasks)
+
+
+def test_a_reported_capacity_is_the_plans_line_from_today_for_a_part_with_a_plan(at_today):
+    planned = PartFactory(capacity_per_week=1000)
+    CapacityLineFactory(part=planned, effective_from=date(2026, 12, 1), capacity_per_week=1000)
+    CapacityLineFactory(part=planned, effective_from=FEB_1, capacity_per_week=3000)
+    unplanned = PartFactory(supplier=planned.supplier, program=planned.program, capacity_per_week=1000)
+    sam = SupplierUserFactory(supplier=planned.supplier).user
+
+    supplier_updates_apply(
+        actor=sam,
+        items=[
+            {"part_id": planned.pk, "capacity_per_week": 1500},
+            {"part_id": unplanned.pk, "capacity_per_week": 1200},
+        ],
+    )
+    lines = list(CapacityLine.objects.filter(part=planned).values_list("effective_from", "capacity_per_week"))
+    assert lines == [(date(2026, 12, 1), 1000), (TODAY, 1500), (FEB_1, 3000)]
+    assert CapacityLine.objects.get(part=planned, effective_from=TODAY).reported_by_username == sam.username
+    assert (_capacity(planned), _capacity(unplanned)) == (1500, 1200)
+    assert not CapacityLine.objects.filter(part=unplanned).exists()  # without a plan, the one figure, all along
+    assert parts_capacity_refresh(today=TODAY) == 0  # the figure is the line in force: the beat keeps it
+
+
+def test_keep_past_refuses_deleting_a_line_in_force_and_deletes_a_future_one(at_today):
+    part = PartFactory(capacity_per_week=1000)
+    in_force = CapacityLineFactory(part=part, effective_from=TODAY, capacity_per_week=1000)
+    future = CapacityLineFactory(part=part, effective_from=FEB_1, capacity_per_week=3000)
+    with pytest.raises(CapacityLinesRefused) as refused:
+        capacity_line_delete(actor=None, line=in_force, keep_past=True)
+    assert list(refused.value.errors[0]) == ["effective_from"]
+    assert "2027-01-04" in refused.value.errors[0]["effective_from"][0]
+    assert CapacityLine.objects.filter(pk=in_force.pk).exists()
+    capacity_line_delete(actor=None, line=future, keep_past=True)
+    assert list(CapacityLine.objects.filter(part=part).values_list("pk", flat=True)) == [in_force.pk]
+    capacity_line_delete(actor=None, line=in_force)  # the API's and the admin's door: any line
+    assert not CapacityLine.objects.filter(part=part).exists()
+
+
+def test_reported_capacities_of_planned_parts_cost_the_same_queries_for_one_part_as_for_twenty(at_today):
+    program = ProgramFactory()
+    counts = []
+    for size in (1, 20):
+        parts = PartFactory.create_batch(size, program=program, capacity_per_week=100)
+        for part in parts:
+            CapacityLineFactory(part=part, effective_from=date(2026, 12, 1), capacity_per_week=100)
+        sam = SupplierUserFactory(supplier=parts[0].supplier).user
+        Part.objects.filter(pk__in=[part.pk for part in parts]).update(supplier=parts[0].supplier)
+        with CaptureQueriesContext(connection) as queries:
+            supplier_updates_apply(actor=sam, items=[{"part_id": p.pk, "capacity_per_week": 300} for p in parts])
+        counts.append(len(queries))
+        assert CapacityLine.objects.filter(part__in=parts, effective_from=TODAY, capacity_per_week=300).count() == size
+    assert counts[0] == counts[1], counts
