@@ -107,24 +107,24 @@ class Row(NamedTuple):
     end: Text  # the total (or note) after the bar
 
 
+class Point(NamedTuple):
+    x: float
+    y: float
+    title: str  # the tooltip with its numbers; "" for a legend's marker
+
+
 class LegendEntry(NamedTuple):
     """A series' key: a swatch (bar charts) or a stretch of line with its marker (line charts), and its label."""
 
     x: float
     y: float
-    line_y: float  # the line's height, and its marker's
-    marker_x: float
+    line_y: float  # the height of a line chart's key
+    markers: list[Point]  # its marker, in the middle of the line
     text: Text
     tone: str
     pattern: str
     marker: str
     dashed: bool
-
-
-class Point(NamedTuple):
-    x: float
-    y: float
-    title: str
 
 
 class Line(NamedTuple):
@@ -219,7 +219,7 @@ def _legend(chart: Chart, y: float, entries: list[tuple[str, str, bool]]) -> Non
                 x=_tenth(x),
                 y=_tenth(y),
                 line_y=_tenth(y + 6),
-                marker_x=_tenth(x + 11),
+                markers=[Point(_tenth(x + 11), _tenth(y + 6), "")],
                 text=Text(_tenth(x + 28), _tenth(y + 10), text),
                 tone=tone,
                 pattern=chart.pattern_id(tone),
