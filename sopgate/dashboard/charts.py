@@ -167,10 +167,9 @@ class BarChart(Chart):
     rows: list[Row] = field(default_factory=list)
 
 
-@dataclass
-class GridLine:
+class GridLine(NamedTuple):
     y: float
-    label: Text
+    label: Text  # its value, left of the axis
 
 
 @dataclass
