@@ -1,21 +1,23 @@
-"""Small server-side SVG charts for the dashboard.
+"""Small server-side SVG charts for the dashboard: the geometry here, the markup in templates/charts/.
 
 No JavaScript and no inline styles, so the page works offline and under a strict Content-Security-Policy.
 Every mark carries a <title> with its numbers (a tooltip on hover, read out by screen readers), every series
 has a text label, and series differ by pattern and marker shape as well as colour, so the charts survive a
 greyscale printout, a washed-out projector and colour-blind eyes.
 
+`bar_chart` and `line_chart` compute where everything goes (scales, positions, rounding, clipped labels, the
+legend's rows, each tone's pattern and marker) and return it as plain data: numbers and plain text, no markup.
+`{% chart %}` (sopgate/templatetags/sopgate_charts.py) draws it with templates/charts/, whose autoescaping
+escapes every text. Coordinates are ints, or floats rounded to a tenth of a unit where the chart needs the
+precision; the templates print them as they are (`{% localize off %}`: no locale's decimal comma in SVG).
+
 A patterned mark is one rectangle filled with its tone's pattern, whose tile carries the tone's colour under
-the strokes: one element per mark instead of a coloured one with a patterned copy on top. Text goes through
-the standard library's `html.escape` (what Django's `escape` calls, without its lazy-string wrapper per label).
+the strokes: one element per mark instead of a coloured one with a patterned copy on top.
 """
 
 import itertools
 from dataclasses import dataclass, field
-from html import escape
 from typing import NamedTuple
-
-from django.utils.safestring import SafeString, mark_safe
 
 # A tone names a colour (in static/dashboard/dashboard.css), a fill pattern and a line marker.
 TONES = {
@@ -28,6 +30,9 @@ TONES = {
 }
 WIDTH = 640
 _ids = itertools.count(1)
+
+
+# --- What a page passes in -------------------------------------------------------------------------------
 
 
 class Segment(NamedTuple):
@@ -54,24 +59,127 @@ class LineSeries:
     dashed: bool = False
 
 
+# --- What the templates draw -------------------------------------------------------------------------------
+
+
+class Pattern(NamedTuple):
+    """A fill pattern in the chart's <defs>: a tile in the tone's colour under the pattern's strokes."""
+
+    id: str
+    tone: str
+    shape: str  # "vertical", "hatch", "cross", "dots" or "horizontal"
+
+
+class Text(NamedTuple):
+    x: float
+    y: float
+    text: str
+
+
+class Pill(NamedTuple):
+    """A number inside a stacked bar, on a white label of its own so it reads on a hatched segment too."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    text_x: int
+    text: str
+
+
+class Bar(NamedTuple):
+    """One segment of a bar. `pattern` is the id of its fill pattern, "" for a solid fill in its tone's colour."""
+
+    x: int
+    width: int
+    tone: str
+    pattern: str
+    title: str  # after the row's label: "Overdue: 2 items (33 % of 6)"
+    pill: Pill | None
+
+
+class Row(NamedTuple):
+    label: str  # in full, the tooltip of the label
+    short_label: str  # clipped to the room left of the bars
+    y: int  # the top of its bars
+    text_y: int  # the baseline of its texts
+    bars: list[Bar]
+    end: Text  # the total (or note) after the bar
+
+
+class Point(NamedTuple):
+    x: float
+    y: float
+    title: str  # the tooltip with its numbers; "" for a legend's marker
+
+
+class LegendEntry(NamedTuple):
+    """A series' key: a swatch (bar charts) or a stretch of line with its marker (line charts), and its label."""
+
+    x: float
+    y: float
+    line_y: float  # the height of a line chart's key
+    markers: list[Point]  # its marker, in the middle of the line
+    text: Text
+    tone: str
+    pattern: str
+    marker: str
+    dashed: bool
+
+
+class Line(NamedTuple):
+    tone: str
+    marker: str  # "circle", "square", "triangle", "cross" or "diamond"
+    dashed: bool
+    points: list[Point]
+    end: Text | None  # the last point's value, written beside it
+    end_anchor: str
+
+
 @dataclass
-class _Svg:
+class Chart:
+    """What every chart has: its id (unique on the page), its accessible title, height, patterns and legend."""
+
     title: str
     height: int
+    kind: str = ""
     uid: str = field(default_factory=lambda: f"sgc{next(_ids)}")
-    parts: list[str] = field(default_factory=list)
+    width: int = WIDTH
+    patterns: list[Pattern] = field(default_factory=list)
+    legend: list[LegendEntry] = field(default_factory=list)
+    empty: Text | None = None  # "No data yet"
 
-    def add(self, markup: str) -> None:
-        self.parts.append(markup)
+    def use_tones(self, tones: set[str]) -> None:
+        """Define the patterns of `tones` (the solid one needs none)."""
+        self.patterns = [
+            Pattern(self.pattern_id(tone), tone, TONES[tone][0]) for tone in sorted(tones) if TONES[tone][0] != "solid"
+        ]
 
-    def render(self, tones: set[str]) -> SafeString:
-        title_id = f"{self.uid}-t"
-        head = (
-            f'<svg class="sg-chart" viewBox="0 0 {WIDTH} {self.height}" role="img" '
-            f'aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{title_id}">{escape(self.title)}</title>'
-        )
-        return mark_safe(head + _patterns(self.uid, tones) + "".join(self.parts) + "</svg>")  # noqa: S308 - every text is escaped above
+    def pattern_id(self, tone: str) -> str:
+        return "" if TONES[tone][0] == "solid" else f"{self.uid}-{tone}"
+
+
+@dataclass
+class BarChart(Chart):
+    kind: str = "bar"
+    label_x: int = 0  # where the labels end, right-aligned
+    bar_height: int = 18
+    rows: list[Row] = field(default_factory=list)
+
+
+class GridLine(NamedTuple):
+    y: float
+    label: Text  # its value, left of the axis
+
+
+@dataclass
+class LineChart(Chart):
+    kind: str = "line"
+    left: int = 64
+    right: int = WIDTH - 24
+    grid: list[GridLine] = field(default_factory=list)
+    x_labels: list[Text] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
 
 def _fmt(value: float) -> str:
@@ -96,71 +204,35 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _patterns(uid: str, tones: set[str]) -> str:
-    shapes = {
-        "vertical": '<path d="M3 0V6" class="sg-pat"/>',
-        "hatch": '<path d="M-1 1L1 -1M0 6L6 0M5 7L7 5" class="sg-pat"/>',
-        "cross": '<path d="M0 0L6 6M6 0L0 6" class="sg-pat"/>',
-        "dots": '<circle cx="3" cy="3" r="1.2" class="sg-pat-dot"/>',
-        "horizontal": '<path d="M0 3H6" class="sg-pat"/>',
-    }
-    defs = []
-    for tone in sorted(tones):
-        pattern = TONES[tone][0]
-        if pattern in shapes:
-            defs.append(
-                f'<pattern id="{uid}-{tone}" width="6" height="6" patternUnits="userSpaceOnUse">'
-                f'<rect width="6" height="6" class="sg-fill-{tone}"/>{shapes[pattern]}</pattern>'
-            )
-    return f"<defs>{''.join(defs)}</defs>" if defs else ""
+def _tenth(value: float) -> float:
+    return round(value, 1)
 
 
-def _fills(uid: str) -> dict[str, str]:
-    """The fill attribute of a mark per tone: its colour, or its pattern (which carries the colour)."""
-    return {
-        tone: f'class="sg-fill-{tone}"' if pattern == "solid" else f'fill="url(#{uid}-{tone})"'
-        for tone, (pattern, _) in TONES.items()
-    }
-
-
-def _swatch(fill: str, x: float, y: float, w: float, h: float) -> str:
-    """A legend's filled rectangle in a tone (`fill`, from `_fills`)."""
-    return f'<g class="sg-mark"><rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" {fill}/></g>'
-
-
-def _marker(x: float, y: float, tone: str) -> str:
-    shape = TONES[tone][1]
-    cls = f'class="sg-marker sg-stroke-{tone} sg-fill-{tone}"'
-    if shape == "square":
-        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" {cls}/>'
-    if shape == "triangle":
-        return f'<path d="M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y + 4:.1f}H{x - 5:.1f}Z" {cls}/>'
-    if shape == "cross":
-        return f'<path d="M{x - 4:.1f} {y - 4:.1f}L{x + 4:.1f} {y + 4:.1f}M{x + 4:.1f} {y - 4:.1f}L{x - 4:.1f} {y + 4:.1f}" {cls}/>'
-    if shape == "diamond":
-        return f'<path d="M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y:.1f}L{x:.1f} {y + 5:.1f}L{x - 5:.1f} {y:.1f}Z" {cls}/>'
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" {cls}/>'
-
-
-def _legend(svg: _Svg, y: float, entries: list[tuple[str, str, bool]], line: bool = False) -> None:
+def _legend(chart: Chart, y: float, entries: list[tuple[str, str, bool]]) -> None:
+    """Entries left to right, wrapping to a new row before the right edge; the chart grows to hold them."""
     x = 8.0
-    fills = _fills(svg.uid)
     for label, tone, dashed in entries:
-        if line:
-            dash = ' stroke-dasharray="6 4"' if dashed else ""
-            svg.add(f'<path d="M{x:.1f} {y + 6:.1f}h22" class="sg-line sg-stroke-{tone}"{dash}/>')
-            svg.add(_marker(x + 11, y + 6, tone))
-        else:
-            svg.add(_swatch(fills[tone], x, y, 14, 12))
         text = _clip(label, 40)
-        svg.add(f'<text x="{x + 28:.1f}" y="{y + 10:.1f}" class="sg-legend">{escape(text)}</text>')
+        chart.legend.append(
+            LegendEntry(
+                x=_tenth(x),
+                y=_tenth(y),
+                line_y=_tenth(y + 6),
+                markers=[Point(_tenth(x + 11), _tenth(y + 6), "")],
+                text=Text(_tenth(x + 28), _tenth(y + 10), text),
+                tone=tone,
+                pattern=chart.pattern_id(tone),
+                marker=TONES[tone][1],
+                dashed=dashed,
+            )
+        )
         x += 40 + 7.2 * len(text)
         if x > WIDTH - 120:
             x, y = 8.0, y + 18
-    svg.height = max(svg.height, int(y + 22))
+    chart.height = max(chart.height, int(y + 22))
 
 
-def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 190) -> SafeString:
+def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 190) -> BarChart:
     """Horizontal bars, one per row, stacked when a row has several segments; total (or note) at the end."""
     row_h, top = 28, 8
     legend_entries = list(
@@ -168,9 +240,10 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             (s.label, s.tone): (s.label, s.tone, False) for row in rows for s in row.segments if len(row.segments) > 1
         }.values()
     )
-    svg = _Svg(title, top + row_h * max(len(rows), 1) + 8)
-    fills = _fills(svg.uid)
-    tones = {s.tone for row in rows for s in row.segments}
+    clip_at, bar_h = label_width // 8, row_h - 10
+    chart = BarChart(title, top + row_h * max(len(rows), 1) + 8, label_x=label_width - 8, bar_height=bar_h)
+    chart.use_tones({s.tone for row in rows for s in row.segments})
+    pattern_ids = {tone: chart.pattern_id(tone) for tone in TONES}
     totals = [row.total for row in rows]
     total_texts = [_fmt(total) for total in totals]
     scale_max = max(totals, default=0) or 1
@@ -179,28 +252,15 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
     bar_w = WIDTH - label_width - end_room
     width_per_unit = bar_w / scale_max
     if not rows:
-        svg.add(f'<text x="8" y="{top + 18}" class="sg-label">No data yet</text>')
-    # The handover chart has a row per area: each label is escaped once, each segment label once per chart.
-    add = svg.parts.append
-    unit = escape(unit)
-    segment_labels = {label: escape(label) for label in {s.label for row in rows for s in row.segments}}
-    label_x, clip_at, bar_h = label_width - 8, label_width // 8, row_h - 10
-    labels = [escape(row.label) for row in rows]
-    ends = [escape(row.note or text) for row, text in zip(rows, total_texts, strict=True)]
-    for i, (row, total, total_text, label, end_text) in enumerate(
-        zip(rows, totals, total_texts, labels, ends, strict=True)
-    ):
+        chart.empty = Text(8, top + 18, "No data yet")
+    for i, (row, total, total_text) in enumerate(zip(rows, totals, total_texts, strict=True)):
         y = top + i * row_h
         text_y, bar_y = y + 18, y + 5
-        clipped = label if len(row.label) <= clip_at else escape(_clip(row.label, clip_at))
-        add(
-            f'<text x="{label_x}" y="{text_y}" text-anchor="end" class="sg-label">'
-            f"<title>{label}</title>{clipped}</text>"
-        )
         stacked = len(row.segments) > 1
         # Whole units: each segment ends where the running total ends, rounded, so stacked segments meet
         # without a gap and the bar ends where its total does. A segment is drawn at least 2 units wide, so the
         # smallest value stays visible (over the start of the next one, if any).
+        bars = []
         x = label_width
         running = 0
         for segment_label, value, tone in row.segments:
@@ -211,71 +271,59 @@ def bar_chart(*, title: str, rows: list[BarRow], unit: str, label_width: int = 1
             w = max(end - x, 2)
             value_text = _fmt(value)
             share = f" ({_percent(value, total)} % of {total_text})" if stacked else ""
-            add(
-                f'<g class="sg-mark"><title>{label} &mdash; {segment_labels[segment_label]}: {value_text} {unit}{share}</title>'
-                f'<rect x="{x}" y="{bar_y}" width="{w}" height="{bar_h}" {fills[tone]}/></g>'
-            )
+            pill = None
             if stacked and w > 34:
-                pill = 8 + 7 * len(value_text)
-                add(
-                    f'<rect x="{x + w // 2 - pill // 2}" y="{bar_y + 2}" width="{pill}" height="{bar_h - 4}" rx="3" '
-                    f'class="sg-inbar-bg"/>'
-                    f'<text x="{x + w // 2}" y="{text_y}" text-anchor="middle" class="sg-inbar">{value_text}</text>'
-                )
+                pill_w = 8 + 7 * len(value_text)
+                pill = Pill(x + w // 2 - pill_w // 2, bar_y + 2, pill_w, bar_h - 4, x + w // 2, value_text)
+            bars.append(Bar(x, w, tone, pattern_ids[tone], f"{segment_label}: {value_text} {unit}{share}", pill))
             x = end
-        add(f'<text x="{max(x, label_width + 2) + 6}" y="{text_y}" class="sg-value">{end_text}</text>')
+        end_text = Text(max(x, label_width + 2) + 6, text_y, row.note or total_text)
+        chart.rows.append(Row(row.label, _clip(row.label, clip_at), bar_y, text_y, bars, end_text))
     if legend_entries:
-        _legend(svg, svg.height, legend_entries)
-    return svg.render(tones)
+        _legend(chart, chart.height, legend_entries)
+    return chart
 
 
 def line_chart(
     *, title: str, x_labels: list[str], series: list[LineSeries], unit: str, y_max: float | None = None
-) -> SafeString:
+) -> LineChart:
     """Lines over a category axis (days, months); each point has a marker and a tooltip; y starts at zero."""
     left, right, top, bottom = 64, 24, 14, 196
-    svg = _Svg(title, bottom + 30)
-    tones = {s.tone for s in series}
+    chart = LineChart(title, bottom + 30, left=left, right=WIDTH - right)
+    chart.use_tones({s.tone for s in series})
     values = [v for s in series for v in s.values if v is not None]
     top_value = y_max if y_max is not None else max(values, default=0)
     top_value = _nice_ceiling(top_value or 1)
     n = len(x_labels)
     if n == 0 or not values:
-        svg.add(f'<text x="{left}" y="{top + 40}" class="sg-label">No data yet</text>')
-        return svg.render(tones)
+        chart.empty = Text(left, top + 40, "No data yet")
+        return chart
 
     def px(i: int) -> float:
-        return left + (WIDTH - left - right) * (i / (n - 1) if n > 1 else 0.5)
+        return _tenth(left + (WIDTH - left - right) * (i / (n - 1) if n > 1 else 0.5))
 
     def py(v: float) -> float:
-        return bottom - (bottom - top) * v / top_value
+        return _tenth(bottom - (bottom - top) * v / top_value)
 
     for k in range(5):
         v = top_value * k / 4
-        svg.add(f'<path d="M{left} {py(v):.1f}H{WIDTH - right}" class="sg-grid"/>')
-        svg.add(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" class="sg-axis">{_fmt(v)}</text>')
+        chart.grid.append(GridLine(py(v), Text(left - 6, _tenth(py(v) + 4), _fmt(v))))
     step = max(1, (n + 7) // 8)
-    for i, label in enumerate(x_labels):
-        if i % step == 0 or i == n - 1:
-            svg.add(
-                f'<text x="{px(i):.1f}" y="{bottom + 18}" text-anchor="middle" class="sg-axis">{escape(label)}</text>'
-            )
+    chart.x_labels = [
+        Text(px(i), bottom + 18, label) for i, label in enumerate(x_labels) if i % step == 0 or i == n - 1
+    ]
     for s in series:
-        points = [(px(i), py(v), v, x_labels[i]) for i, v in enumerate(s.values) if v is not None]
-        if len(points) > 1:
-            d = "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y, _, _ in points)
-            dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-            svg.add(f'<path d="{d}" class="sg-line sg-stroke-{s.tone}"{dash}/>')
-        for x, y, v, label in points:
-            svg.add(f'<g class="sg-mark"><title>{escape(f"{s.label}, {label}: {_fmt(v)} {unit}")}</title>')
-            svg.add(_marker(x, y, s.tone) + "</g>")
-        if points:
-            x, y, v, _ = points[-1]
-            anchor = "end" if x > WIDTH - 80 else "start"
+        drawn = [(i, v) for i, v in enumerate(s.values) if v is not None]
+        points = [Point(px(i), py(v), f"{s.label}, {x_labels[i]}: {_fmt(v)} {unit}") for i, v in drawn]
+        end, anchor = None, "start"
+        if drawn:
+            last, value = points[-1], drawn[-1][1]
+            anchor = "end" if last.x > WIDTH - 80 else "start"
             dx = -8 if anchor == "end" else 8
-            svg.add(f'<text x="{x + dx:.1f}" y="{y - 8:.1f}" text-anchor="{anchor}" class="sg-value">{_fmt(v)}</text>')
-    _legend(svg, bottom + 30, [(s.label, s.tone, s.dashed) for s in series], line=True)
-    return svg.render(tones)
+            end = Text(_tenth(last.x + dx), _tenth(last.y - 8), _fmt(value))
+        chart.lines.append(Line(s.tone, TONES[s.tone][1], s.dashed, points, end, anchor))
+    _legend(chart, bottom + 30, [(s.label, s.tone, s.dashed) for s in series])
+    return chart
 
 
 def _nice_ceiling(value: float) -> float:

@@ -50,14 +50,14 @@ def program_charts(program: Program, *, today: date) -> dict:
 
 def _trend(program: Program) -> dict:
     snapshots = selectors.readiness_trend(program)
-    svg = line_chart(
+    chart = line_chart(
         title=f"Readiness of {program.code} over time, percent of items done",
         x_labels=[f"{s.date:%d %b}" for s in snapshots],
         series=[LineSeries("Readiness %", [float(s.readiness_pct) for s in snapshots], "good")],
         unit="%",
         y_max=100,
     )
-    return {"svg": svg, "rows": snapshots}
+    return {"chart": chart, "rows": snapshots}
 
 
 def _ppap(program: Program) -> dict:
@@ -71,7 +71,7 @@ def _ppap(program: Program) -> dict:
         }
         for value, n in counts.items()
     ]
-    svg = bar_chart(
+    chart = bar_chart(
         title=f"Parts of {program.code} by PPAP status",
         rows=[
             BarRow(
@@ -84,7 +84,7 @@ def _ppap(program: Program) -> dict:
         unit="parts",
     )
     return {
-        "svg": svg,
+        "chart": chart,
         "rows": rows,
         "total": total,
         "items": {"total": total, "done": part_counts.done},
@@ -117,7 +117,7 @@ def _ramp(program: Program) -> dict:
 def _tests(program: Program) -> dict:
     phases = selectors.tests_by_phase_and_status(program)
     statuses = list(TestStatus)
-    svg = bar_chart(
+    chart = bar_chart(
         title=f"Required validation tests of {program.code} by phase and status",
         rows=[
             BarRow(p.label, [Segment(s.label, p.by_status[s.value], TEST_TONES[s]) for s in statuses]) for p in phases
@@ -127,7 +127,7 @@ def _tests(program: Program) -> dict:
     )
     items = {"total": sum(p.total for p in phases), "done": sum(p.by_status[s] for p in phases for s in TEST_DONE)}
     return {
-        "svg": svg,
+        "chart": chart,
         "statuses": statuses,
         # Per phase: its label, its tests per status (in the order of `statuses`) and their total.
         "rows": [(p.label, [p.by_status[s.value] for s in statuses], p.total) for p in phases],
@@ -137,7 +137,7 @@ def _tests(program: Program) -> dict:
 
 def _handover(program: Program, today: date) -> dict:
     areas = selectors.handover_progress(program, today=today)
-    svg = bar_chart(
+    chart = bar_chart(
         title=f"Required handover items of {program.code} per area",
         rows=[
             BarRow(
@@ -154,7 +154,7 @@ def _handover(program: Program, today: date) -> dict:
         unit="items",
     )
     items = {"total": sum(a.required_items for a in areas), "done": sum(a.done_items for a in areas)}
-    return {"svg": svg, "rows": areas, "items": items}
+    return {"chart": chart, "rows": areas, "items": items}
 
 
 def _suppliers(program: Program, today: date) -> dict:
@@ -166,7 +166,7 @@ def _suppliers(program: Program, today: date) -> dict:
         clean += 1
     with_issues = scores[: len(scores) - clean]
     charted = list(islice((s for s in with_issues if s.late or s.promises_broken or s.stale), SUPPLIERS_IN_CHART))
-    svg = bar_chart(
+    chart = bar_chart(
         title=f"Suppliers of {program.code} with late parts, broken promises or stale updates",
         rows=[
             BarRow(
@@ -183,7 +183,7 @@ def _suppliers(program: Program, today: date) -> dict:
         label_width=130,
     )
     return {
-        "svg": svg,
+        "chart": chart,
         "rows": with_issues,
         "clean": clean,
         "suppliers": len(scores),
