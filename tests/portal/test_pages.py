@@ -152,6 +152,7 @@ def test_the_part_page_charts_its_demand_against_its_capacity_in_the_readers_lan
     assert "Short from 2027-W09: cumulative demand exceeds cumulative capacity." in page
     assert "<title>2027-W09: capacity 1,000, demand 1,740</title>" in page
     german = alice_client.get(f"/supplier/parts/{portal.blocked.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "<title>2027-W09: " in german and "1.740" in german  # numbers as a German reader writes them
+    assert "<title>2027-W09: Kapazität 1.000, Bedarf 1.740</title>" in german  # in German, numbers as Germans write
+    assert "Engpass ab 2027-W09: der kumulierte Bedarf übersteigt die kumulierte Kapazität." in german
     svg = german.split('<svg class="wc-svg"', 1)[1].split("</svg>", 1)[0]
     assert not re.search(r'(?:x|y|width|height)="\d+,\d', svg)  # but SVG coordinates stay numbers
