@@ -11,6 +11,48 @@ from django.core.exceptions import PermissionDenied
 ENGINEERS = "engineers"
 LAUNCH_MANAGERS = "launch_managers"
 
+# The model permissions both roles hold in the admin: everything the day's work edits; the gate's own records
+# (blockers, snapshots, alerts, digests, the supplier update log) read only; evidence files added, never changed or
+# removed. The migrations grant them (sopgate 0009 and 0015, validation 0008; tests/test_roles_permissions.py
+# checks they agree); the demo and the tests make the groups from here.
+_EDIT, _READ, _ATTACH = ("view", "add", "change", "delete"), ("view",), ("view", "add")
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sopgate": {
+        "program": _EDIT,
+        "rampstep": _EDIT,
+        "workcalendar": _EDIT,
+        "blocker": _READ,
+        "readinesssnapshot": _READ,
+        "alert": _READ,
+        "digestdelivery": _READ,
+    },
+    "parts": {
+        "supplier": _EDIT,
+        "part": _EDIT,
+        "supplieruser": _EDIT,
+        "capacityline": _EDIT,
+        "supplierupdate": _READ,
+        "evidencefile": _ATTACH,
+    },
+    "validation": {
+        "validationtest": _EDIT,
+        "handoverchecklist": _EDIT,
+        "handoveritem": _EDIT,
+        "handoveritemfile": _ATTACH,
+    },
+    "auth": {"user": _READ},  # to pick owners and responsible people
+}
+
+
+def role_permission_codenames() -> set[tuple[str, str]]:
+    """(app label, codename) of every permission in `ROLE_PERMISSIONS`."""
+    return {
+        (app, f"{action}_{model}")
+        for app, models in ROLE_PERMISSIONS.items()
+        for model, actions in models.items()
+        for action in actions
+    }
+
 
 class NotPermitted(PermissionDenied):
     """A change refused because of who asks for it. `field` names what was asked, the message who may do it; the

@@ -17,7 +17,8 @@ from validation.models import HandoverChecklist, HandoverItem, ValidationTest
 from validation.services import item_save
 
 from ..models import Program, RampStep, WorkCalendar
-from ..roles import LAUNCH_MANAGERS
+from ..roles import ENGINEERS as ENGINEERS_GROUP
+from ..roles import LAUNCH_MANAGERS, role_permission_codenames
 from .story import CRITICAL, ENGINEERS, FAMILIES, HANDOVER, QTY, SAFETY, SUPPLIERS, TEST_FAMILIES
 
 DEMO_PASSWORD = "sopgate-demo"  # noqa: S105 - a documented demo login, printed by seed_demo
@@ -65,9 +66,18 @@ def _user(username: str, first: str, last: str, *, staff: bool, group: Group | N
 
 
 def engineers_group() -> Group:
-    group, _ = Group.objects.get_or_create(name="engineers")
-    perms = Permission.objects.filter(content_type__app_label__in=["sopgate", "parts", "validation"])
-    group.permissions.add(*perms, *Permission.objects.filter(codename="view_user"))
+    """The `engineers` group with the permissions the migrations give it (`sopgate.roles.ROLE_PERMISSIONS`), made
+    again if a test flushed it."""
+    group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
+    wanted = role_permission_codenames()
+    perms = Permission.objects.filter(content_type__app_label__in={app for app, _ in wanted})
+    group.permissions.add(
+        *(
+            perm
+            for perm in perms.select_related("content_type")
+            if (perm.content_type.app_label, perm.codename) in wanted
+        )
+    )
     return group
 
 

@@ -95,7 +95,7 @@ def test_the_markup_has_unlocalised_coordinates_and_escaped_text():
     assert f'<rect x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}"' in html
     assert "," not in html.split('<path d="', 2)[2].split('"')[0]  # the plan's line
     assert "&lt;BM&gt;&amp;1 A" in html and "<BM>" not in html
-    assert "1.234 vehicles achievable" in html  # labels are formatted for the reader
+    assert "1.234 Fahrzeuge erreichbar, 1.500 geplant" in html  # labels in the reader's language and format
     assert html.count("<title") == 1 + len(chart.bars) + len(chart.points)
     assert 'role="img"' in html and f'aria-labelledby="{chart.uid}-t {chart.uid}-s"' in html
     assert "style=" not in html and "<script" not in html
