@@ -1,30 +1,21 @@
 """Hand-written SQL baselines (PostgreSQL), computing the same results as the ORM code being measured."""
 
-from calendar import monthrange
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
 
-from sopgate.models import RampStep
+from sopgate.gate.coverage import program_ramp
 
-
-def peak_demand(program):
-    """The ramp step with the highest vehicles per day, as (days in its month, vehicles): the monthly capacity
-    check this baseline still makes (the gate's weekly one is measured by the `ramp_coverage` case)."""
-    steps = [
-        (monthrange(month.year, month.month)[1], vehicles)
-        for month, vehicles in RampStep.objects.filter(program=program).values_list("month", "planned_vehicles")
-    ]
-    return max(steps, key=lambda step: step[1] / step[0], default=None)
-
-
-# Every rule's violations for one program in one statement: one row per violating object with a flag per rule.
-# `{...}` are empty here; SCAN_WITH_COLUMNS_SQL fills them with the columns a finding carries besides its flags.
+# Every rule's violations for one program in one statement: one row per violating object with a flag per rule
+# (`SCAN_FLAGS`: the rules of each kind, in the order of its flags), given the ramp's figures that the scan takes
+# from the ramp week by week (`scan_params`: the short parts and the peak week). `{...}` are empty here;
+# SCAN_WITH_COLUMNS_SQL fills them with the columns a finding carries besides its flags.
 _SCAN_TEMPLATE = """
-WITH p AS (
+WITH {ramp}p AS (
     SELECT pt.id, pt.supplier_id, pt.received_on, pt.promised_date, pt.ppap_status, pt.interim_expires_on,
-           pt.capacity_per_week, pt.qty_per_vehicle,
+           pt.capacity_per_week, pt.qty_per_vehicle, pt.run_at_rate_on, pt.run_at_rate_per_week,
            COALESCE(pt.need_date, %(default_need)s::date) AS need,
            COALESCE(pt.ppap_due_date, COALESCE(pt.need_date, %(default_need)s::date) - %(ppap_lead)s) AS ppap_due,
            COALESCE(pt.last_supplier_update_at, pt.created_at) AS last_update{p}
@@ -34,13 +25,17 @@ WITH p AS (
         supplier_id IS NULL AS unsourced,
         received_on IS NULL AND (promised_date > need OR need < %(today)s
             OR (promised_date IS NULL AND need <= %(horizon)s)) AS late,
+        received_on IS NULL AND promised_date < %(today)s AS promise_missed,
         ppap_status = 'rejected' AS ppap_rejected,
         ppap_status NOT IN ('approved', 'interim_approved') AND ppap_due < %(today)s AS ppap_overdue,
         ppap_status = 'interim_approved' AND (interim_expires_on IS NULL OR interim_expires_on < %(interim_limit)s)
             AS interim_expiring,
-        capacity_per_week IS NOT NULL AND %(has_peak)s
-            AND capacity_per_week * %(peak_days)s < qty_per_vehicle * %(peak_vehicles7)s AS shortfall,
-        capacity_per_week IS NULL AND %(has_peak)s AS unconfirmed,
+        {short} AS shortfall,
+        capacity_per_week IS NULL AND {has_peak} AS unconfirmed,
+        received_on IS NULL AND supplier_id IS NOT NULL AND capacity_per_week IS NOT NULL AND run_at_rate_on IS NULL
+            AND ppap_due <= %(today)s AS run_at_rate_missing,
+        run_at_rate_per_week::numeric * {peak_den} < qty_per_vehicle::numeric * {peak_num}
+            AS run_at_rate_below,
         received_on IS NULL AND supplier_id IS NOT NULL AND last_update < %(stale_cutoff)s AS stale,
         received_on, promised_date, need{pf}
     FROM p
@@ -49,51 +44,102 @@ WITH p AS (
               AND promised_date >= need - %(at_risk)s AS at_risk
     FROM pf
 )
-SELECT 'part', id, {part}unsourced, late, at_risk, ppap_rejected, ppap_overdue, interim_expiring, shortfall, unconfirmed, stale
+SELECT 'part', id, {part}unsourced, late, promise_missed, at_risk, ppap_rejected, ppap_overdue, interim_expiring,
+       shortfall, unconfirmed, run_at_rate_missing, run_at_rate_below, stale
 FROM pf2
-WHERE unsourced OR late OR at_risk OR ppap_rejected OR ppap_overdue OR interim_expiring OR shortfall OR unconfirmed OR stale
+WHERE unsourced OR late OR promise_missed OR at_risk OR ppap_rejected OR ppap_overdue OR interim_expiring
+   OR shortfall OR unconfirmed OR run_at_rate_missing OR run_at_rate_below OR stale
 UNION ALL
-SELECT 'test', id, {test}status = 'failed', status NOT IN ('passed', 'waived') AND planned_end > %(sop)s,
-       status IN ('planned', 'in_progress') AND planned_end < %(today)s, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'validation_test', id, {test}status = 'failed', status NOT IN ('passed', 'waived') AND planned_end > %(sop)s,
+       status IN ('planned', 'in_progress') AND planned_end < %(today)s, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL
 FROM validation_validationtest
 WHERE program_id = %(program)s AND required_for_sop
   AND (status = 'failed' OR (status NOT IN ('passed', 'waived') AND planned_end > %(sop)s)
        OR (status IN ('planned', 'in_progress') AND planned_end < %(today)s))
 UNION ALL
-SELECT 'item', i.id, {item}i.due_date < %(today)s, i.due_date > %(sop)s, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'handover_item', i.id, {item}i.due_date < %(today)s, i.due_date > %(sop)s, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL
 FROM validation_handoveritem i JOIN validation_handoverchecklist c ON c.id = i.checklist_id
 WHERE c.program_id = %(program)s AND i.required AND i.done_at IS NULL AND (i.due_date < %(today)s OR i.due_date > %(sop)s)
 UNION ALL
-SELECT 'checklist', id, {checklist}TRUE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'handover_checklist', id, {checklist}TRUE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM validation_handoverchecklist
 WHERE program_id = %(program)s AND %(signoff_due)s AND (rd_signed_off_at IS NULL OR production_signed_off_at IS NULL)
 """
 
+# The rules each kind's flags stand for, in their order (the last `FLAGS` columns of a row).
+SCAN_FLAGS = {
+    "part": (
+        "part_unsourced",
+        "part_late",
+        "part_promise_missed",
+        "part_at_risk",
+        "ppap_rejected",
+        "ppap_overdue",
+        "ppap_interim_expiring",
+        "capacity_shortfall",
+        "capacity_unconfirmed",
+        "run_at_rate_missing",
+        "run_at_rate_below_demand",
+        "supplier_update_stale",
+    ),
+    "validation_test": ("test_failed", "test_after_sop", "test_overdue"),
+    "handover_item": ("handover_item_overdue", "handover_item_after_sop"),
+    "handover_checklist": ("handover_unsigned",),
+}
+FLAGS = len(SCAN_FLAGS["part"])
 
-SCAN_SQL = _SCAN_TEMPLATE.format(p="", pf="", part="", test="", item="", checklist="")
+# The ramp's figures as parameters, from the same Python as the scan's (`scan_params`).
+_RAMP_PARAMETERS = {
+    "ramp": "",
+    "short": "id = ANY(%(short)s::bigint[])",
+    "has_peak": "%(has_peak)s",
+    "peak_num": "%(peak_num)s::numeric",
+    "peak_den": "%(peak_den)s::numeric",
+}
+SCAN_SQL = _SCAN_TEMPLATE.format(**_RAMP_PARAMETERS, p="", pf="", part="", test="", item="", checklist="")
 
 # The same, each row also carrying what a finding does: label, owner, supplier and the dates, status and
-# figures its messages name (11 columns, NULL where a kind has none). Not a target: it shows how much of `scan`
-# is those columns (see docs/PERFORMANCE.md).
+# figures its messages name (14 columns, NULL where a kind has none; a short part's week, units and closed dates
+# as one JSON value). Not a target: it shows how much of `scan` is those columns (see docs/PERFORMANCE.md).
 SCAN_WITH_COLUMNS_SQL = _SCAN_TEMPLATE.format(
+    **_RAMP_PARAMETERS,
     p=", pt.name || ' ' || pt.part_number || ' rev ' || pt.revision AS label, pt.owner_id AS owner,"
     " CASE WHEN pt.received_on IS NULL THEN CAST(COALESCE(pt.last_supplier_update_at, pt.created_at) AS TEXT)"
-    " END AS last_text",
+    " END AS last_text, %(short_facts)s::jsonb -> pt.id::text AS short_facts",
     pf=", label, owner, supplier_id, ppap_due, ppap_status, interim_expires_on, capacity_per_week, qty_per_vehicle,"
-    " last_text",
+    " last_text, run_at_rate_on, run_at_rate_per_week, short_facts",
     part="label, owner, supplier_id, promised_date, need, ppap_due, ppap_status, interim_expires_on,"
-    " capacity_per_week, qty_per_vehicle, last_text, ",
+    " capacity_per_week, qty_per_vehicle, last_text, run_at_rate_on, run_at_rate_per_week, short_facts, ",
     test="'Test ' || code || ' ' || name, owner_id, NULL::int, planned_end, NULL::date, NULL::date, status,"
-    " NULL::date, NULL::int, NULL::int, result_note, ",
+    " NULL::date, NULL::int, NULL::int, result_note, NULL::date, NULL::int, NULL::jsonb, ",
     item="c.area || ': ' || i.title, i.responsible_id, NULL::int, i.due_date, NULL::date, NULL::date, NULL,"
-    " NULL::date, NULL::int, NULL::int, NULL, ",
+    " NULL::date, NULL::int, NULL::int, NULL, NULL::date, NULL::int, NULL::jsonb, ",
     checklist="area, rd_owner_id, NULL::int, NULL::date, NULL::date, NULL::date, NULL, NULL::date, NULL::int,"
-    " NULL::int, NULL, ",
+    " NULL::int, NULL, NULL::date, NULL::int, NULL::jsonb, ",
 )
 
 
 def scan_params(program, today: date) -> dict:
-    peak = peak_demand(program)
+    """The statement's parameters: the program's dates, and the ramp's figures from the ramp week by week, worked
+    out by the same Python as the scan's (`program_ramp`: its four queries and the weekly arithmetic; measured on
+    its own by the `ramp_coverage` case): the parts short in some week (with what their findings state) and the
+    peak week's planned vehicles, exact (numerator and denominator; NULL without a ramp week)."""
+    weeks = program_ramp(program)
+    short = weeks.short_facts()
+    peak = weeks.peak
+    return {
+        **scan_dates(program, today),
+        "short": list(short),
+        "short_facts": json.dumps(short),
+        "has_peak": peak is not None,
+        "peak_num": peak[0].numerator if peak else None,
+        "peak_den": peak[0].denominator if peak else None,
+    }
+
+
+def scan_dates(program, today: date) -> dict:
     return {
         "program": program.pk,
         "today": today,
@@ -103,9 +149,6 @@ def scan_params(program, today: date) -> dict:
         "horizon": today + timedelta(days=program.at_risk_days),
         "at_risk": program.at_risk_days,
         "interim_limit": program.sop_date + timedelta(days=90),
-        "has_peak": peak is not None,
-        "peak_days": peak[0] if peak else 1,
-        "peak_vehicles7": peak[1] * 7 if peak else 0,
         "stale_cutoff": timezone.make_aware(
             datetime.combine(today - timedelta(days=program.stale_update_days), time.min)
         ),
@@ -119,8 +162,14 @@ def scan_raw(params: dict, sql: str = SCAN_SQL) -> list[tuple]:
         return cursor.fetchall()
 
 
-def count_violations(rows: list[tuple]) -> int:
-    return sum(1 for row in rows for flag in row[2:] if flag)
+def scan_keys(rows: list[tuple]) -> set[tuple[str, int, str]]:
+    """(kind, object id, rule) of every violation in the statement's rows."""
+    return {
+        (row[0], row[1], rule)
+        for row in rows
+        for rule, flag in zip(SCAN_FLAGS[row[0]], row[-FLAGS:], strict=False)
+        if flag
+    }
 
 
 # --- The ramp week by week ------------------------------------------------------------------------------------
@@ -130,7 +179,8 @@ def count_violations(rows: list[tuple]) -> int:
 RAMP_SCALE = 72201776446800  # lcm(1, ..., 31)
 
 # The CTEs every ramp statement shares: `weeks` (Mondays and planned vehicles × RAMP_SCALE) and `part_weeks` (per
-# sourced part with a known capacity and week: its capacity, rounded down).
+# sourced part with a known capacity and week: its capacity, rounded down; every part with one where
+# `__SUPPLIERS__` is a LEFT JOIN).
 _RAMP_CTES = """
 program AS (
     SELECT id, sop_date, calendar_id FROM sopgate_program WHERE id = %(program)s
@@ -176,7 +226,7 @@ program AS (
     SELECT pt.id, pt.qty_per_vehicle, pt.capacity_per_week, COALESCE(s.calendar_id, p.calendar_id, 0) AS calendar,
            CASE WHEN pt.run_at_rate_per_week IS NOT NULL THEN COALESCE(pt.run_at_rate_on, 'infinity') ELSE 'infinity' END
                AS capped_from, pt.run_at_rate_per_week AS cap
-    FROM parts_part pt JOIN parts_supplier s ON s.id = pt.supplier_id JOIN program p ON p.id = pt.program_id
+    FROM parts_part pt __SUPPLIERS__ parts_supplier s ON s.id = pt.supplier_id JOIN program p ON p.id = pt.program_id
     WHERE pt.capacity_per_week IS NOT NULL OR EXISTS (SELECT FROM parts_capacityline l WHERE l.part_id = pt.id)
 ), lines AS (  -- each line from its day until the next; a part without a plan: its one figure all along
     SELECT l.part_id, l.effective_from AS since,
@@ -214,7 +264,7 @@ program AS (
 )"""
 
 RAMP_COVERAGE_SQL = f"""
-WITH {_RAMP_CTES}, ranked AS (
+WITH {_RAMP_CTES.replace("__SUPPLIERS__", "JOIN")}, ranked AS (
     SELECT *, capacity / qty_per_vehicle AS vehicles,
            MIN(capacity / qty_per_vehicle) OVER (PARTITION BY monday) AS least
     FROM part_weeks
@@ -238,3 +288,37 @@ def ramp_coverage_raw(program) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(RAMP_COVERAGE_SQL, {"program": program.pk, "scale": RAMP_SCALE})
         return cursor.fetchall()
+
+
+# --- The scan with the ramp in SQL ------------------------------------------------------------------------------
+# Not a case: SCAN_SQL with the ramp's figures worked out by the statement itself (`_RAMP_CTES` over every part
+# with a capacity, sourced or not, as the gate's: per part the first week whose cumulative demand exceeds its
+# cumulative capacity; the peak week), the alternative to the Python arithmetic that docs/PERFORMANCE.md compares.
+SCAN_RAMP_IN_SQL = _SCAN_TEMPLATE.format(
+    ramp=_RAMP_CTES.replace("__SUPPLIERS__", "LEFT JOIN")
+    + """, behind AS (
+    SELECT pw.id, pw.monday,
+           SUM(div(w.scaled * pw.qty_per_vehicle + %(scale)s - 1, %(scale)s) - pw.capacity)
+               OVER (PARTITION BY pw.id ORDER BY pw.monday) AS units
+    FROM part_weeks pw JOIN weeks w ON w.monday = pw.monday
+), short AS (
+    SELECT DISTINCT ON (id) id, monday, units FROM behind WHERE units > 0 ORDER BY id, monday
+), peak AS (
+    SELECT scaled FROM weeks ORDER BY scaled DESC, monday LIMIT 1
+), """,
+    short="id IN (SELECT id FROM short)",
+    has_peak="EXISTS (SELECT FROM peak)",
+    peak_num="(SELECT scaled FROM peak)",
+    peak_den="%(scale)s::numeric",
+    p="",
+    pf="",
+    part="",
+    test="",
+    item="",
+    checklist="",
+)
+
+
+def scan_ramp_in_sql_params(program, today: date) -> dict:
+    """`SCAN_RAMP_IN_SQL`'s parameters: the program's dates, and no figure of the ramp's."""
+    return {**scan_dates(program, today), "scale": RAMP_SCALE}
