@@ -36,7 +36,11 @@ def capacity_lines_apply(*, actor, items: Sequence[dict], now: datetime | None =
     """Store capacity plan lines (`part_id`, `effective_from`, `capacity_per_week`), by `actor`, all or nothing: a
     line for a day the part already has a line for replaces it. A supplier user writes lines for its own parts
     only (another's part is "not found", like a missing one). Each touched part's `capacity_per_week` becomes its
-    line in force today (`_part_capacity_refresh`). A fixed number of queries, whatever the number of lines."""
+    line in force today (`_part_capacity_refresh`). A fixed number of queries, whatever the number of lines.
+
+    A part's first plan whose lines all start after today keeps the figure the part had as a line from today: a
+    supplier making 1,000 a week who says "2,500 from May" still makes 1,000 until May (a plan makes nothing
+    before its first line)."""
     if not items:
         return []
     supplier_id = supplier_id_for_user(actor) if actor is not None else None
@@ -54,9 +58,18 @@ def capacity_lines_apply(*, actor, items: Sequence[dict], now: datetime | None =
             raise CapacityLinesRefused(errors)
         # The last of several lines for one part and day wins, as if they had been posted one after the other.
         latest = {(item["part_id"], item["effective_from"]): item["capacity_per_week"] for item in items}
+        asked = set(latest)
+        today = timezone.localdate(now)
+        first_days: dict[int, date] = {}
+        for part_id, day in latest:
+            first_days[part_id] = min(day, first_days.get(part_id, day))
+        for part_id, first in first_days.items():
+            part = locked[part_id]
+            if not part.has_plan and part.capacity_per_week is not None and first > today:
+                latest[(part_id, today)] = part.capacity_per_week
         lines = capacity_lines_upsert(latest, actor=actor, now=now)
-        _part_capacity_refresh(locked, actor, today=timezone.localdate(now))
-    return lines
+        _part_capacity_refresh(locked, actor, today=today)
+    return [line for line in lines if (line.part_id, line.effective_from) in asked]
 
 
 def capacity_lines_upsert(lines: dict[tuple[int, date], int], *, actor, now: datetime) -> list[CapacityLine]:

@@ -21,6 +21,7 @@ class LockedPart(NamedTuple):
     ppap_status: str
     supplier_id: int | None
     has_plan: bool  # the part has capacity plan lines
+    capacity_per_week: int | None
 
 
 def parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
@@ -39,7 +40,15 @@ def parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, Locke
         .order_by("pk")
         .annotate(has_plan=Exists(CapacityLine.objects.filter(part_id=OuterRef("pk"))))
         .values_list(
-            "pk", "program_id", "program__code", "part_number", "revision", "ppap_status", "supplier_id", "has_plan"
+            "pk",
+            "program_id",
+            "program__code",
+            "part_number",
+            "revision",
+            "ppap_status",
+            "supplier_id",
+            "has_plan",
+            "capacity_per_week",
         )
     )
     return {pk: LockedPart(*values) for pk, *values in rows}

@@ -145,3 +145,37 @@ def test_reported_capacities_of_planned_parts_cost_the_same_queries_for_one_part
         counts.append(len(queries))
         assert CapacityLine.objects.filter(part__in=parts, effective_from=TODAY, capacity_per_week=300).count() == size
     assert counts[0] == counts[1], counts
+
+
+def test_a_first_plan_starting_later_keeps_the_parts_figure_until_then(at_today, client):
+    """1,000 a week now, and the supplier says "2,500 from February": 1,000 stays in force until then, as a line
+    from today, instead of a plan that makes nothing before February. Once a part has a plan, it is as written."""
+    from tests.factories import api_token
+
+    part = PartFactory(capacity_per_week=1000)
+    sam = SupplierUserFactory(supplier=part.supplier).user
+    response = client.post(
+        "/api/capacity-lines/",
+        {"part": part.pk, "effective_from": FEB_1.isoformat(), "capacity_per_week": 2500},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {api_token(sam)}",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["effective_from"] == FEB_1.isoformat()  # the line asked for, not the kept one
+    lines = list(
+        CapacityLine.objects.filter(part=part)
+        .order_by("effective_from")
+        .values_list("effective_from", "capacity_per_week", "reported_by_username")
+    )
+    assert lines == [(TODAY, 1000, sam.username), (FEB_1, 2500, sam.username)]
+    assert _capacity(part) == 1000
+    capacity_lines_apply(
+        actor=sam, items=[{"part_id": part.pk, "effective_from": date(2027, 3, 1), "capacity_per_week": 3000}]
+    )
+    assert CapacityLine.objects.filter(part=part).count() == 3  # a plan already: nothing added but the line
+
+    unconfirmed = PartFactory(capacity_per_week=None)
+    capacity_lines_apply(
+        actor=None, items=[{"part_id": unconfirmed.pk, "effective_from": FEB_1, "capacity_per_week": 500}]
+    )
+    assert list(CapacityLine.objects.filter(part=unconfirmed).values_list("effective_from", flat=True)) == [FEB_1]

@@ -207,7 +207,8 @@ def test_the_forms_need_the_csrf_token_as_the_rest_of_the_portal(portal):
     assert strict.post(f"/supplier/parts/{portal.blocked.pk}/capacity/", data).status_code == 403
     assert not CapacityLine.objects.exists()
     posted = strict.post(f"/supplier/parts/{portal.blocked.pk}/capacity/", {**data, "csrfmiddlewaretoken": token})
-    assert posted.status_code == 302 and _lines(portal.blocked) == [(FEB_1, 3000)]
+    # BM-100 made 1,000 a week with no plan: that stays in force until the first line (`capacity_lines_apply`).
+    assert posted.status_code == 302 and _lines(portal.blocked) == [(TODAY, 1000), (FEB_1, 3000)]
 
 
 def test_the_part_page_costs_the_same_queries_with_one_line_as_with_ten(
