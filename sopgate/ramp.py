@@ -201,14 +201,17 @@ def shortfall(weeks: Sequence[date], demands: Sequence[int], capacities: Sequenc
     return None
 
 
-def achievable(capacities: dict[object, int], qty_per_vehicle: dict[object, int]) -> tuple[int | None, list]:
-    """The vehicles a week's capacities support (the least capacity ÷ quantity, rounded down) and the parts that
-    bind; (None, []) without any part of known capacity."""
-    best, binding = None, []
-    for key, able in capacities.items():
-        vehicles = able // qty_per_vehicle[key]
-        if best is None or vehicles < best:
-            best, binding = vehicles, [key]
-        elif vehicles == best:
-            binding.append(key)
-    return best, binding
+def achievable(
+    capacities: Sequence[Sequence[int]], qty_per_vehicle: Sequence[int], weeks: int
+) -> list[tuple[int | None, list[int]]]:
+    """Per week, the vehicles the parts' capacities support (the least of capacity ÷ quantity per vehicle, rounded
+    down) and the parts that bind, as indexes into `capacities` (a list of weekly capacities per part); (None, [])
+    in every week without any part of known capacity."""
+    if not capacities:
+        return [(None, [])] * weeks
+    vehicles = [[able // qty for able in weekly] for weekly, qty in zip(capacities, qty_per_vehicle, strict=True)]
+    result = []
+    for column in zip(*vehicles, strict=True):
+        least = min(column)
+        result.append((least, [i for i, made in enumerate(column) if made == least]))
+    return result

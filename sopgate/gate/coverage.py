@@ -66,11 +66,16 @@ class ProgramRamp:
         for the page and the report also the gap (achievable less planned) and the closed dates, the plant's and
         the bottleneck suppliers'."""
         counted = [part for part in self.parts.values() if part.capacities is not None and part.supplier_id]
-        qty = {part.id: part.qty_per_vehicle for part in counted}
+        by_week = ramp.achievable(
+            [part.capacities for part in counted], [part.qty_per_vehicle for part in counted], len(self.weeks)
+        )
         weeks = []
         for n, monday in enumerate(self.weeks):
-            able, binding = ramp.achievable({part.id: part.capacities[n] for part in counted}, qty)
-            binding.sort(key=lambda pk: (self.parts[pk].part_number, self.parts[pk].revision))
+            able, binding_at = by_week[n]
+            binding = sorted(
+                (counted[i].id for i in binding_at),
+                key=lambda pk: (self.parts[pk].part_number, self.parts[pk].revision),
+            )
             planned = self.planned(n)
             weeks.append(
                 {

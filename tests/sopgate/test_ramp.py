@@ -86,7 +86,11 @@ def test_the_shortfall_is_cumulative_building_ahead_of_a_holiday_but_never_catch
 
 
 def test_achievable_vehicles_are_the_least_capacity_per_vehicle_and_name_the_bottleneck():
-    capacities = {"battery": 1000, "seat": 1500, "mirror": 750}
-    qty = {"battery": 1, "seat": 2, "mirror": 1}
-    assert ramp.achievable(capacities, qty) == (750, ["seat", "mirror"])  # 1,500 ÷ 2 and 750 ÷ 1
-    assert ramp.achievable({}, {}) == (None, [])
+    # Three parts over two weeks: battery, seat (2 per vehicle), mirror.
+    capacities = [[1000, 1000], [1500, 1601], [750, 900]]
+    qty = [1, 2, 1]
+    assert ramp.achievable(capacities, qty, 2) == [
+        (750, [1, 2]),  # 1,500 ÷ 2 and 750 ÷ 1 bind
+        (800, [1]),  # 1,601 ÷ 2 rounds down to 800
+    ]
+    assert ramp.achievable([], [], 2) == [(None, []), (None, [])]
