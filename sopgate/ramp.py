@@ -18,10 +18,12 @@
 """
 
 import bisect
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import accumulate
 
 WEEK = timedelta(days=7)
 MONDAY_TO_FRIDAY = frozenset({1, 2, 3, 4, 5})
@@ -148,30 +150,36 @@ class WorkWeeks:
 
     days: tuple[tuple[date, ...], ...]
     per_day: int  # its working weekdays: a line's weekly figure is made over that many days
+    counts: tuple[int, ...] = ()  # working days per week
+    first_day: date = date.max  # the ramp's first working day
 
     @classmethod
     def of(cls, calendar: Calendar, weeks: Sequence[date]) -> "WorkWeeks":
         days = tuple(tuple(calendar.working_days(monday, monday + timedelta(days=6))) for monday in weeks)
-        return cls(days, len(calendar.working_weekdays))
+        first = next((week[0] for week in days if week), date.max)
+        return cls(days, len(calendar.working_weekdays), tuple(len(week) for week in days), first)
 
 
 def capacities(plan: CapacityPlan, work: WorkWeeks) -> list[int]:
     """What the supplier can make in each week, rounded down. The weeks are walked in order alongside the days the
     rate changes on (a line starts, the run at rate caps): a week without a change makes its rate × its working
     days ÷ the working weekdays; a week with one sums its days."""
-    steps = plan.steps()
-    made, n, rate = [], 0, 0
-    for days in work.days:
-        if not days:
+    steps, per_day = plan.steps(), work.per_day
+    if len(steps) == 1 and steps[0][0] <= work.first_day:  # one rate all along the ramp: most parts
+        rate = steps[0][1]
+        return [rate * count // per_day for count in work.counts]
+    made, n, rate, changes = [], 0, 0, len(steps)
+    for days, count in zip(work.days, work.counts, strict=True):
+        if not count:
             made.append(0)
             continue
-        while n < len(steps) and steps[n][0] <= days[0]:
+        while n < changes and steps[n][0] <= days[0]:
             rate = steps[n][1]
             n += 1
-        if n == len(steps) or steps[n][0] > days[-1]:
-            made.append(rate * len(days) // work.per_day)
+        if n == changes or steps[n][0] > days[-1]:
+            made.append(rate * count // per_day)
         else:
-            made.append(sum(plan.per_week_on(day) for day in days) // work.per_day)
+            made.append(sum(plan.per_week_on(day) for day in days) // per_day)
     return made
 
 
@@ -192,13 +200,13 @@ class Shortfall:
 
 def shortfall(weeks: Sequence[date], demands: Sequence[int], capacities: Sequence[int]) -> Shortfall | None:
     """The first week whose cumulative demand exceeds cumulative capacity, or None."""
-    needed = made = 0
-    for monday, wanted, able in zip(weeks, demands, capacities, strict=True):
-        needed += wanted
-        made += able
-        if needed > made:
-            return Shortfall(monday, needed - made)
-    return None
+    if not (len(weeks) == len(demands) == len(capacities)):
+        raise ValueError("one demand and one capacity per week")
+    balance = list(map(operator.sub, accumulate(capacities), accumulate(demands)))  # made less needed, so far
+    if min(balance, default=0) >= 0:
+        return None
+    n = next(n for n, left in enumerate(balance) if left < 0)
+    return Shortfall(weeks[n], -balance[n])
 
 
 def achievable(

@@ -161,7 +161,7 @@ def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> Progr
         qty = row["qty_per_vehicle"]
         if qty not in demands_of:
             demands_of[qty] = [ramp.demand(share, qty) for share in shares]
-        demands = list(demands_of[qty])
+        demands = demands_of[qty]  # shared by the parts of one quantity: read, never changed
         part = PartWeeks(
             row["id"],
             row["part_number"],
