@@ -54,12 +54,17 @@ def capacity_lines_apply(*, actor, items: Sequence[dict], now: datetime | None =
             else {"part": [gettext("No part with id %(id)s.") % {"id": item["part_id"]}]}
             for item in items
         ]
+        today = timezone.localdate(now)
+        if supplier_id is not None:
+            for item, item_errors in zip(items, errors, strict=True):
+                refusal = supplier_line_refusal(item["effective_from"], today=today)
+                if refusal and not item_errors:
+                    item_errors["effective_from"] = [refusal]
         if any(errors):
             raise CapacityLinesRefused(errors)
         # The last of several lines for one part and day wins, as if they had been posted one after the other.
         latest = {(item["part_id"], item["effective_from"]): item["capacity_per_week"] for item in items}
         asked = set(latest)
-        today = timezone.localdate(now)
         first_days: dict[int, date] = {}
         for part_id, day in latest:
             first_days[part_id] = min(day, first_days.get(part_id, day))
@@ -94,15 +99,27 @@ def capacity_lines_upsert(lines: dict[tuple[int, date], int], *, actor, now: dat
     )
 
 
-def capacity_line_delete(*, actor, line: CapacityLine, keep_past: bool = False, today: date | None = None) -> None:
+def supplier_line_refusal(effective_from: date, *, today: date) -> str | None:
+    """Why a supplier may not write or delete its capacity plan's line from `effective_from`, or None: the capacity
+    in force until today is what the gate counted, and a supplier does not rewrite it (DOMAIN.md "Trust": a gate
+    nobody talks green); a change starts today or later. An engineer may correct the past."""
+    if effective_from < today:
+        return gettext("A line from %(day)s is past: your capacity changes from today (%(today)s) on.") % {
+            "day": effective_from.isoformat(),
+            "today": today.isoformat(),
+        }
+    return None
+
+
+def capacity_line_delete(*, actor, line: CapacityLine, today: date | None = None) -> None:
     """Delete one line of a part's capacity plan (the caller checked that `actor` may see it); the part's
-    `capacity_per_week` follows. With `keep_past` (the suppliers' portal), only a line from a day after `today`
-    may go: one from today or before is the capacity that was in force (refused with `CapacityLinesRefused`
-    naming `effective_from`, nothing deleted); a change from today on is a new line."""
+    `capacity_per_week` follows. A supplier deletes only a line from a day after `today`: one from today or before
+    is the capacity in force (refused with `CapacityLinesRefused` naming `effective_from`, nothing deleted), and a
+    change from today on is a new line."""
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = parts_lock({line.part_id}, within=Part.objects.all())
-        if keep_past and line.effective_from <= today:
+        if actor is not None and supplier_id_for_user(actor) is not None and line.effective_from <= today:
             message = gettext(
                 "The line from %(day)s is in force or past and stays in the plan; add a line from today to change "
                 "your capacity."

@@ -24,7 +24,8 @@ from . import selectors
 from .batch_writes import bulk_insert_columns, bulk_merge
 from .capacity import capacity_lines_upsert
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
+from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
+from .refusals import supplier_ppap_refusal, supplier_promise_refusal, supplier_run_at_rate_refusal
 from .writes import LockedPart, parts_lock, parts_locked, parts_recorded
 
 # Fields of a part that a supplier update may change, in the order they are applied.
@@ -74,8 +75,10 @@ def part_program_change_refusal(part: Part, program_id: int | None) -> str | Non
 def part_save(*, part: Part, actor) -> Part:
     """Save a new or changed part (its fields set by the caller), as the API and the admin do. A part with
     validation tests keeps its program (`part_program_change_refusal`): a move is refused on `program`, changing
-    nothing."""
+    nothing. A new capacity per week for a part with a capacity plan is also the plan's line from today, as a
+    supplier's reported capacity is (else the daily refresh would set it back to the plan)."""
     with transaction.atomic():
+        stored = None
         if part.pk is not None:
             stored = Part.objects.select_for_update().filter(pk=part.pk).first()
             refusal = stored and part_program_change_refusal(stored, part.program_id)
@@ -83,36 +86,13 @@ def part_save(*, part: Part, actor) -> Part:
                 raise ValidationError({"program": [refusal]})
         part._history_user = actor
         part.save()
+        changed = stored is not None and stored.capacity_per_week != part.capacity_per_week
+        if changed and part.capacity_per_week is not None and CapacityLine.objects.filter(part=part).exists():
+            # The part's figure is its plan's line in force today: a new figure is that line, from today.
+            capacity_lines_upsert(
+                {(part.pk, timezone.localdate()): part.capacity_per_week}, actor=actor, now=timezone.now()
+            )
     return part
-
-
-def supplier_ppap_refusal(current: str, reported: str) -> str | None:
-    """Why a supplier may not report PPAP status `reported` for a part whose status is `current`, or None.
-
-    The decisions are the customer's: a supplier never sets approved, interim-approved or rejected, never moves a
-    part away from an approval (nor an interim one), and answers a rejection only by submitting again."""
-    if reported in PPAP_CUSTOMER_DECISIONS:
-        return gettext(
-            "Suppliers may not set '%(reported)s': approving or rejecting a PPAP is the customer's decision. "
-            "Report 'submitted' when the PPAP is handed in."
-        ) % {"reported": reported}
-    if reported == current:
-        return None
-    if current in (PPAPStatus.APPROVED, PPAPStatus.INTERIM_APPROVED):
-        return gettext("The PPAP is %(status)s: only the customer can change its status.") % {
-            "status": str(PPAPStatus(current).label).lower()
-        }
-    if current == PPAPStatus.REJECTED and reported != PPAPStatus.SUBMITTED:
-        return gettext("The PPAP was rejected: report 'submitted' when it is handed in again.")
-    return None
-
-
-def supplier_promise_refusal(promised: date | None, *, today: date) -> str | None:
-    """Why a supplier may not report `promised` as its promised date, or None: a promise before today is no
-    promise (DOMAIN.md "Trust": supplier plausibility). An engineer may type a past date; the gate judges it."""
-    if promised is not None and promised < today:
-        return gettext("A promised date cannot be before today (%(today)s).") % {"today": today.isoformat()}
-    return None
 
 
 class SupplierUpdatesRefused(Exception):
@@ -198,6 +178,9 @@ def supplier_updates_apply(
             promise = item and supplier_promise_refusal(item.get("promised_date"), today=today)
             if promise:
                 item_errors["promised_date"] = [promise]
+            run = item and supplier_run_at_rate_refusal(item.get("run_at_rate_on"), today=today)
+            if run:
+                item_errors["run_at_rate_on"] = [run]
     with transaction.atomic():
         part_ids = _part_ids(items, errors, within)
         # The check that a part exists and may be written is the lock on it: it cannot vanish before the write.

@@ -5,7 +5,7 @@ changed, so a re-scan follows after the commit)."""
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .batch_writes import bulk_history_snapshot
@@ -31,14 +31,15 @@ def parts_locked(part_ids: Iterable[int]) -> QuerySet[Part]:
 
 def parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, LockedPart]:
     """Lock the parts with these ids that are within `within`, in primary-key order, and read what the writes need
-    of them; a missing one is left out. One query."""
+    of them; a missing one is left out. Two queries: whether a part has a capacity plan is read after its lock is
+    held, so a plan written by a transaction that held the lock first is seen (a subquery of the locking statement
+    would read the lines as they were before the wait)."""
     if not part_ids:
         return {}
-    rows = (
+    rows = list(
         within.select_for_update(of=("self",))
         .filter(pk__in=part_ids)
         .order_by("pk")
-        .annotate(has_plan=Exists(CapacityLine.objects.filter(part_id=OuterRef("pk"))))
         .values_list(
             "pk",
             "program_id",
@@ -47,11 +48,16 @@ def parts_lock(part_ids: set[int], *, within: QuerySet[Part]) -> dict[int, Locke
             "revision",
             "ppap_status",
             "supplier_id",
-            "has_plan",
             "capacity_per_week",
         )
     )
-    return {pk: LockedPart(*values) for pk, *values in rows}
+    planned = set(
+        CapacityLine.objects.filter(part_id__in=[row[0] for row in rows]).values_list("part_id", flat=True).distinct()
+    )
+    return {
+        pk: LockedPart(program_id, program, number, revision, ppap, supplier_id, pk in planned, capacity)
+        for pk, program_id, program, number, revision, ppap, supplier_id, capacity in rows
+    }
 
 
 def parts_recorded(part_ids: Sequence[int], program_ids: set[int], actor, *, reason: str = "bulk change") -> None:

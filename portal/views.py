@@ -159,7 +159,7 @@ def part_capacity_line_delete(request, part_id: int, line_id: int):
     part = _own_part(request, part_id)
     line = get_object_or_404(part.capacity_lines.all(), pk=line_id)
     try:
-        capacity_line_delete(actor=request.user, line=line, keep_past=True)
+        capacity_line_delete(actor=request.user, line=line)
     except CapacityLinesRefused as refused:
         for found in refused.errors[0].values():
             for message in found:

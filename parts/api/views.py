@@ -218,4 +218,7 @@ class CapacityLineViewSet(
         serializer.instance = self.get_queryset().get(part_id=line.part_id, effective_from=line.effective_from)
 
     def perform_destroy(self, instance):
-        capacity_line_delete(actor=self.request.user, line=instance)
+        try:
+            capacity_line_delete(actor=self.request.user, line=instance)
+        except CapacityLinesRefused as refused:
+            raise ValidationError(refused.errors[0]) from refused

@@ -40,7 +40,7 @@ def test_engineers_write_calendars_and_everyone_signed_in_reads_them(clients, en
 
 
 def test_a_supplier_writes_capacity_lines_for_its_own_parts_only_and_the_same_day_replaces(alice, eng, world):
-    line = {"part": world.part_a.pk, "effective_from": "2027-01-01", "capacity_per_week": 1000}
+    line = {"part": world.part_a.pk, "effective_from": "2027-01-04", "capacity_per_week": 1000}
     first = alice.post("/api/capacity-lines/", line, format="json")
     assert first.status_code == 201, first.json()
     assert first.json()["reported_by"] == "alice"
@@ -57,7 +57,7 @@ def test_a_supplier_writes_capacity_lines_for_its_own_parts_only_and_the_same_da
     assert refused.status_code == 400 and "part" in refused.json()
     listed = alice.get("/api/capacity-lines/", {"program": "SU7"}).json()
     assert [(row["effective_from"], row["capacity_per_week"]) for row in listed["results"]] == [
-        ("2027-01-01", 1200),
+        ("2027-01-04", 1200),
         ("2027-05-01", 2500),
     ]
     bob_line = CapacityLineFactory(part=world.part_b)

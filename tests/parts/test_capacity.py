@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from parts.capacity import CapacityLinesRefused, capacity_line_delete, capacity_lines_apply, parts_capacity_refresh
 from parts.models import CapacityLine, Part
-from parts.services import supplier_updates_apply
+from parts.services import SupplierUpdatesRefused, supplier_updates_apply
 from parts.tasks import refresh_capacity_in_force
 from sopgate.celery import app
 from tests.factories import TODAY, CapacityLineFactory, PartFactory, ProgramFactory, SupplierUserFactory
@@ -31,7 +31,7 @@ def test_a_line_dated_in_the_future_takes_over_on_its_day_and_the_history_says_s
     capacity_lines_apply(
         actor=sam,
         items=[
-            {"part_id": part.pk, "effective_from": date(2027, 1, 1), "capacity_per_week": 1000},
+            {"part_id": part.pk, "effective_from": TODAY, "capacity_per_week": 1000},
             {"part_id": part.pk, "effective_from": FEB_1, "capacity_per_week": 2500},
         ],
     )
@@ -116,19 +116,65 @@ def test_a_reported_capacity_is_the_plans_line_from_today_for_a_part_with_a_plan
     assert parts_capacity_refresh(today=TODAY) == 0  # the figure is the line in force: the beat keeps it
 
 
-def test_keep_past_refuses_deleting_a_line_in_force_and_deletes_a_future_one(at_today):
+def test_a_supplier_keeps_past_lines_and_an_engineer_may_correct_them(at_today, client):
+    """The capacity in force until today is what the gate counted: a supplier neither deletes a line from today or
+    before nor writes one before today, through the API as through the portal; an engineer may."""
+    from tests.factories import EngineerFactory, api_token
+
     part = PartFactory(capacity_per_week=1000)
+    sam = SupplierUserFactory(supplier=part.supplier).user
     in_force = CapacityLineFactory(part=part, effective_from=TODAY, capacity_per_week=1000)
     future = CapacityLineFactory(part=part, effective_from=FEB_1, capacity_per_week=3000)
     with pytest.raises(CapacityLinesRefused) as refused:
-        capacity_line_delete(actor=None, line=in_force, keep_past=True)
+        capacity_line_delete(actor=sam, line=in_force)
     assert list(refused.value.errors[0]) == ["effective_from"]
     assert "2027-01-04" in refused.value.errors[0]["effective_from"][0]
-    assert CapacityLine.objects.filter(pk=in_force.pk).exists()
-    capacity_line_delete(actor=None, line=future, keep_past=True)
-    assert list(CapacityLine.objects.filter(part=part).values_list("pk", flat=True)) == [in_force.pk]
-    capacity_line_delete(actor=None, line=in_force)  # the API's and the admin's door: any line
+    token = f"Token {api_token(sam)}"
+    response = client.delete(f"/api/capacity-lines/{in_force.pk}/", HTTP_AUTHORIZATION=token)
+    assert response.status_code == 400 and "effective_from" in response.json()
+    backdated = client.post(
+        "/api/capacity-lines/",
+        {"part": part.pk, "effective_from": "2027-01-03", "capacity_per_week": 0},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=token,
+    )
+    assert backdated.status_code == 400 and "is past" in backdated.json()["effective_from"][0]
+    assert client.delete(f"/api/capacity-lines/{future.pk}/", HTTP_AUTHORIZATION=token).status_code == 204
+    assert list(CapacityLine.objects.filter(part=part).values_list("pk", "capacity_per_week")) == [(in_force.pk, 1000)]
+    capacity_line_delete(actor=EngineerFactory(), line=in_force)  # an engineer corrects the past
     assert not CapacityLine.objects.filter(part=part).exists()
+
+
+def test_an_engineers_new_capacity_for_a_planned_part_is_its_line_from_today(at_today):
+    """Else the part would show one figure while the gate counts the plan, and the daily refresh would set it back."""
+    from parts.services import part_save
+    from tests.factories import EngineerFactory
+
+    part = PartFactory(capacity_per_week=1000)
+    CapacityLineFactory(part=part, effective_from=date(2026, 12, 1), capacity_per_week=1000)
+    part.capacity_per_week = 500
+    part_save(part=part, actor=EngineerFactory(username="erin"))
+    lines = list(
+        CapacityLine.objects.filter(part=part).values_list(
+            "effective_from", "capacity_per_week", "reported_by_username"
+        )
+    )
+    assert lines == [(date(2026, 12, 1), 1000, "factory"), (TODAY, 500, "erin")]
+    assert parts_capacity_refresh(today=TODAY) == 0 and _capacity(part) == 500
+
+
+def test_a_supplier_reports_a_run_at_rate_once_it_has_run(at_today):
+    part = PartFactory()
+    sam = SupplierUserFactory(supplier=part.supplier).user
+    with pytest.raises(SupplierUpdatesRefused) as refused:
+        supplier_updates_apply(
+            actor=sam, items=[{"part_id": part.pk, "run_at_rate_on": date(2999, 12, 31), "run_at_rate_per_week": 900}]
+        )
+    assert "after today" in refused.value.errors[0]["run_at_rate_on"][0]
+    supplier_updates_apply(
+        actor=sam, items=[{"part_id": part.pk, "run_at_rate_on": TODAY, "run_at_rate_per_week": 900}]
+    )
+    assert Part.objects.values_list("run_at_rate_on", flat=True).get(pk=part.pk) == TODAY
 
 
 def test_reported_capacities_of_planned_parts_cost_the_same_queries_for_one_part_as_for_twenty(at_today):
