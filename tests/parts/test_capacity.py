@@ -225,3 +225,24 @@ def test_a_first_plan_starting_later_keeps_the_parts_figure_until_then(at_today,
         actor=None, items=[{"part_id": unconfirmed.pk, "effective_from": FEB_1, "capacity_per_week": 500}]
     )
     assert list(CapacityLine.objects.filter(part=unconfirmed).values_list("effective_from", flat=True)) == [FEB_1]
+
+
+def test_the_daily_refresh_is_retried_when_the_database_fails_and_then_does_its_work(at_today, monkeypatch):
+    from django.db import OperationalError
+
+    from parts import capacity
+
+    part = PartFactory(capacity_per_week=None)
+    CapacityLineFactory(part=part, effective_from=TODAY, capacity_per_week=700)
+    real, calls = capacity.parts_capacity_refresh, []
+
+    def failing_once(*, today):
+        calls.append(today)
+        if len(calls) == 1:
+            raise OperationalError("the server closed the connection unexpectedly")
+        return real(today=today)
+
+    monkeypatch.setattr(capacity, "parts_capacity_refresh", failing_once)
+    result = refresh_capacity_in_force.apply(args=[TODAY.isoformat()])
+    assert result.successful() and result.get() == 1
+    assert len(calls) == 2 and _capacity(part) == 700
