@@ -55,6 +55,12 @@ class Calendar:
 EVERY_WEEKDAY = Calendar()
 
 
+def closed_in_week(monday: date, calendars: Iterable[Calendar]) -> list[date]:
+    """The dates closed in the week starting `monday` by any of `calendars` (that would otherwise work), in order."""
+    last = monday + timedelta(days=6)
+    return sorted({day for calendar in calendars for day in calendar.closed_in(monday, last)})
+
+
 def week_start(day: date) -> date:
     return day - timedelta(days=day.isoweekday() - 1)
 

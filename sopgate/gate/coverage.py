@@ -7,7 +7,7 @@ portal read the weeks."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from fractions import Fraction
 
 from django.db.models import Q
@@ -52,11 +52,7 @@ class ProgramRamp:
 
     def closed(self, n: int, part_ids: Iterable[int] = ()) -> list[date]:
         """The plant's closed dates in week `n` and those of the suppliers of `part_ids`."""
-        first, last = self.weeks[n], self.weeks[n] + timedelta(days=6)
-        days = set(self.plant.closed_in(first, last))
-        for calendar in {self.parts[pk].calendar for pk in part_ids}:
-            days.update(calendar.closed_in(first, last))
-        return sorted(days)
+        return ramp.closed_in_week(self.weeks[n], {self.plant, *(self.parts[pk].calendar for pk in part_ids)})
 
     def planned(self, n: int) -> int:
         return ramp.demand(self.shares[n], 1)
@@ -185,8 +181,5 @@ def program_ramp(program: Program, *, part_ids: set[int] | None = None) -> Progr
         part.capacities = ramp.capacities(capacity_plan, work_weeks[supplier])
         part.short = ramp.shortfall(weeks, demands, part.capacities)
         if part.short is not None:
-            last = part.short.week + timedelta(days=6)
-            part.closed = sorted(
-                set(plant.closed_in(part.short.week, last)) | set(supplier.closed_in(part.short.week, last))
-            )
+            part.closed = ramp.closed_in_week(part.short.week, {plant, supplier})
     return ProgramRamp(program, plant, weeks, shares, result)
