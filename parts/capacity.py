@@ -5,7 +5,7 @@ the parts written; `parts_capacity_refresh`, run daily, lets a line dated in the
 Set-based like every write of parts: a fixed number of queries, whatever the number of lines or parts.
 """
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import date, datetime
 
 from django.db import transaction
@@ -97,6 +97,24 @@ def capacity_lines_upsert(lines: dict[tuple[int, date], int], *, actor, now: dat
         unique_fields=["part", "effective_from"],
         update_fields=["capacity_per_week", "reported_by", "reported_by_username", "reported_at"],
     )
+
+
+def reported_capacities_as_lines(
+    reported: dict[int, int], *, actor, now: datetime, planned: Container[int] | None = None
+) -> None:
+    """A capacity reported for a part that has a capacity plan (by its supplier or by an engineer) is also the
+    plan's line from today, so that the part's figure stays its line in force today (`parts_capacity_refresh` would
+    otherwise set it back); a part without a plan keeps its one figure, all along. `reported` is {part id: capacity
+    per week}; `planned`, the ids of the parts with a plan, if the caller read them under the parts' lock (else one
+    query reads them). One statement where a planned part's capacity was reported, none otherwise."""
+    if not reported:
+        return
+    if planned is None:
+        planned = set(CapacityLine.objects.filter(part_id__in=reported).values_list("part_id", flat=True))
+    today = timezone.localdate(now)
+    lines = {(pk, today): capacity for pk, capacity in reported.items() if pk in planned}
+    if lines:
+        capacity_lines_upsert(lines, actor=actor, now=now)
 
 
 def supplier_line_refusal(effective_from: date, *, today: date) -> str | None:

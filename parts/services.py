@@ -22,9 +22,9 @@ from sopgate.roles import supplier_id_for_user
 
 from . import selectors
 from .batch_writes import bulk_insert_columns, bulk_merge
-from .capacity import capacity_lines_upsert
+from .capacity import reported_capacities_as_lines
 from .choices import PPAP_CUSTOMER_DECISIONS, PPAPStatus
-from .models import CapacityLine, EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
+from .models import EvidenceFile, IdempotencyRecord, Part, StoredEvidence, Supplier, SupplierUpdate
 from .refusals import supplier_ppap_refusal, supplier_promise_refusal, supplier_run_at_rate_refusal
 from .writes import LockedPart, parts_lock, parts_locked, parts_recorded
 
@@ -86,12 +86,8 @@ def part_save(*, part: Part, actor) -> Part:
                 raise ValidationError({"program": [refusal]})
         part._history_user = actor
         part.save()
-        changed = stored is not None and stored.capacity_per_week != part.capacity_per_week
-        if changed and part.capacity_per_week is not None and CapacityLine.objects.filter(part=part).exists():
-            # The part's figure is its plan's line in force today: a new figure is that line, from today.
-            capacity_lines_upsert(
-                {(part.pk, timezone.localdate()): part.capacity_per_week}, actor=actor, now=timezone.now()
-            )
+        if stored is not None and part.capacity_per_week not in (None, stored.capacity_per_week):
+            reported_capacities_as_lines({part.pk: part.capacity_per_week}, actor=actor, now=timezone.now())
     return part
 
 
@@ -271,7 +267,12 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
         part = locked[row["part_id"]]
         row.update(constants, id=pk, program=part.program, part_number=part.part_number, revision=part.revision)
     bulk_merge(Part, changes, constants={"last_supplier_update_at": now, "updated_at": now})
-    _capacity_plans_follow(changes, locked, actor=actor, now=now)
+    reported_capacities_as_lines(
+        {pk: change["capacity_per_week"] for pk, change in changes.items() if "capacity_per_week" in change},
+        planned={pk for pk, part in locked.items() if part.has_plan},
+        actor=actor,
+        now=now,
+    )
     # The reason names the reporter, so the part's history shows who it was after the user row is gone.
     parts_recorded(
         list(changes),
@@ -280,20 +281,6 @@ def _supplier_updates_store(actor, items, part_ids: list[int], locked: dict[int,
         reason=f"supplier update by {username}"[:100] if username else "supplier update",
     )
     return stored
-
-
-def _capacity_plans_follow(changes: dict[int, dict[str, object]], locked: dict[int, LockedPart], *, actor, now) -> None:
-    """For the parts with a capacity plan whose capacity was reported, that capacity as the plan's line from today,
-    so that the part's figure stays the line in force today (`capacity.parts_capacity_refresh` would otherwise
-    set it back). One statement, where a planned part's capacity was reported; none otherwise."""
-    today = timezone.localdate(now)
-    lines = {
-        (pk, today): change["capacity_per_week"]
-        for pk, change in changes.items()
-        if "capacity_per_week" in change and locked[pk].has_plan
-    }
-    if lines:
-        capacity_lines_upsert(lines, actor=actor, now=now)
 
 
 def parts_approve_ppap(*, actor, part_ids: Iterable[int]) -> int:
