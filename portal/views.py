@@ -88,6 +88,22 @@ def _ramp_chart(part, demand):
     return part_ramp_chart(f"{part.part_number} {part.revision}", weeks, short_week)
 
 
+def _report(request, part, form) -> bool:
+    """Store what a valid `form` reports for `part` as one supplier update (`supplier_updates_apply`, as the API);
+    False, with the refusals on the form, if the form or the service refused it."""
+    if not form.is_valid():
+        return False
+    try:
+        supplier_updates_apply(actor=request.user, items=[{"part_id": part.pk, **form.reported()}])
+    except SupplierUpdatesRefused as refused:
+        refusals_on_form(form, refused.errors[0])
+    except SupplierDailyLimitExceeded as refusal:
+        form.add_error(None, str(refusal))
+    else:
+        return True
+    return False
+
+
 def _part_url(request, part) -> str:
     return reverse("portal:part", args=[part.pk]) + request.portal.query
 
@@ -99,16 +115,9 @@ def part_detail(request, part_id: int):
     if request.method == "GET":
         return _part_page(request, part)
     form = PartUpdateForm.for_part(part, data=request.POST)
-    if form.is_valid():
-        try:
-            supplier_updates_apply(actor=request.user, items=[{"part_id": part.pk, **form.reported()}])
-        except SupplierUpdatesRefused as refused:
-            refusals_on_form(form, refused.errors[0])
-        except SupplierDailyLimitExceeded as refusal:
-            form.add_error(None, str(refusal))
-        else:
-            messages.success(request, _("Your update of %(part)s is stored.") % {"part": part.part_number})
-            return redirect(_part_url(request, part))
+    if _report(request, part, form):
+        messages.success(request, _("Your update of %(part)s is stored.") % {"part": part.part_number})
+        return redirect(_part_url(request, part))
     return _part_page(request, part, update_form=form)
 
 
@@ -176,16 +185,9 @@ def part_run_at_rate(request, part_id: int):
     """The part's run at rate (the day and the rate demonstrated), stored as a supplier update like the API's."""
     part = _own_part(request, part_id)
     form = RunAtRateForm.for_part(part, data=request.POST)
-    if form.is_valid():
-        try:
-            supplier_updates_apply(actor=request.user, items=[{"part_id": part.pk, **form.reported()}])
-        except SupplierUpdatesRefused as refused:
-            refusals_on_form(form, refused.errors[0])
-        except SupplierDailyLimitExceeded as refusal:
-            form.add_error(None, str(refusal))
-        else:
-            messages.success(request, _("The run at rate of %(part)s is stored.") % {"part": part.part_number})
-            return redirect(_part_url(request, part) + "#run-at-rate")
+    if _report(request, part, form):
+        messages.success(request, _("The run at rate of %(part)s is stored.") % {"part": part.part_number})
+        return redirect(_part_url(request, part) + "#run-at-rate")
     return _part_page(request, part, rate_form=form)
 
 
