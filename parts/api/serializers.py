@@ -4,18 +4,11 @@ from sopgate.api.fields import BoundedDateField, BoundedModelSerializer, CodeFie
 
 from ..choices import PPAPStatus, ToolingStage
 from ..models import SUPPLIER_UPDATE_NOTE_MAX_LENGTH, Part, Supplier
+from ..services import SUPPLIER_UPDATE_FIELDS
 
 # Supplier updates accepted in one request; the whole batch is one transaction.
 MAX_BATCH = 1000
-SUPPLIER_UPDATE_CHANGES = (
-    "promised_date",
-    "ppap_status",
-    "capacity_per_week",
-    "tooling_stage",
-    "run_at_rate_on",
-    "run_at_rate_per_week",
-    "note",
-)
+SUPPLIER_UPDATE_CHANGES = (*SUPPLIER_UPDATE_FIELDS, "note")  # what an update may carry: the part's fields and a note
 
 
 class SupplierSerializer(BoundedModelSerializer):
