@@ -74,7 +74,9 @@ def _scan_request_upsert(vendor: str) -> str:
     """Insert a program's scan request, or count one more change on it, in one statement (PostgreSQL and
     SQLite alike); returns `changes`, or no row if the program does not exist. Inside a transaction the foreign
     key is checked at commit, as Django declares it: a program deleted by another transaction meanwhile fails
-    the caller's commit, as its own writes to the program's objects would."""
+    the caller's commit, as its own writes to the program's objects would. SQL because the ORM cannot say it:
+    `bulk_create(update_conflicts=True)` only sets a column to the inserted value, it cannot add one to it, and
+    it neither returns the column nor inserts conditionally."""
     quote = connection.ops.quote_name
     meta = ScanRequest._meta
     table, program, requested, changes = (

@@ -199,7 +199,8 @@ def _last_resolved(program: Program, findings: dict) -> dict[tuple, tuple[int, d
 def _commit_asynchronously() -> None:
     """The scan's commit need not wait for the disk (PostgreSQL): if the server crashes right after, the scan is
     lost whole, its scan request comes back and the next scan redoes it. Scans that record alerts wait again
-    (`_alerts_durable`): an email must not go out for a blocker that a crash takes back."""
+    (`_alerts_durable`): an email must not go out for a blocker that a crash takes back. A `SET LOCAL` of a
+    server setting has no ORM form, hence the one-line SQL here and in `_alerts_durable`."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
